@@ -1,0 +1,124 @@
+// One invocation computes one output element: out[i] = op(a, b, c), each operand
+// read through its own strides (stride 0 where broadcast), the output written
+// contiguously from off_o or through its strides (copies into views).
+// Dispatch: ceil(n / WG) workgroups, laid out over x then y past 65,535.
+// The alias lines and op() are specialised per op (see src/ops/elementwise.ts).
+
+alias A = f32;
+alias B = f32;
+alias C = f32;
+alias O = f32;
+
+// Infinity and NaN are not representable as WGSL constants; build them at run time.
+fn inf_f32() -> f32 {
+  var bits = 0x7f800000u;
+  return bitcast<f32>(bits);
+}
+
+fn nan_f32() -> f32 {
+  var bits = 0x7fc00000u;
+  return bitcast<f32>(bits);
+}
+
+fn op(a: A, b: B, c: C) -> O {
+  return O(a + b);
+}
+
+struct Params {
+  n: u32,
+  rank: u32,
+  off_a: u32,
+  off_b: u32,
+  off_c: u32,
+  off_o: u32,
+  _pad: vec2<u32>,
+  shape: array<vec4<u32>, 2>,
+  stride_a: array<vec4<u32>, 2>,
+  stride_b: array<vec4<u32>, 2>,
+  stride_c: array<vec4<u32>, 2>,
+  stride_o: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<A>;
+@group(0) @binding(1) var<storage, read> b: array<B>;
+@group(0) @binding(2) var<storage, read> c: array<C>;
+@group(0) @binding(3) var<storage, read_write> out: array<O>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+override WG: u32 = 256u;
+override ARITY: u32 = 2u;
+// How an operand is addressed: 0 like a contiguous output, 1 one broadcast element, 2 through strides.
+override MODE_A: u32 = 0u;
+override MODE_B: u32 = 0u;
+override MODE_C: u32 = 0u;
+override MODE_O: u32 = 0u;
+// In-place ops read their first operand from the output buffer itself.
+override A_IS_OUT: bool = false;
+
+fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+fn pow_real(x: f32, y: f32) -> f32 {
+  // WGSL's pow(x, y) is exp2(y * log2(x)): undefined for x < 0, inexact for whole y.
+  // Whole exponents up to 64 go by repeated squaring (exact where the result is, any sign of x).
+  if (y == floor(y) && abs(y) <= 64.0) {
+    var e = u32(abs(y));
+    var base = x;
+    var r = 1.0;
+    while (e > 0u) {
+      if ((e & 1u) == 1u) { r *= base; }
+      base *= base;
+      e >>= 1u;
+    }
+    return select(r, 1.0 / r, y < 0.0);
+  }
+  if (x > 0.0) { return pow(x, y); }
+  if (x == 0.0) { return select(inf_f32(), 0.0, y > 0.0); }
+  if (floor(y) != y) { return nan_f32(); }
+  let m = pow(-x, y);
+  return select(m, -m, floor(y * 0.5) != y * 0.5);
+}
+
+fn erf_approx(x: f32) -> f32 {
+  // Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7.
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * z);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-z * z));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= p.n) { return; }
+  var ia = p.off_a + select(i, 0u, MODE_A == 1u);
+  var ib = p.off_b + select(i, 0u, MODE_B == 1u);
+  var ic = p.off_c + select(i, 0u, MODE_C == 1u);
+  var io = p.off_o + i;
+  if (MODE_A == 2u || MODE_B == 2u || MODE_C == 2u || MODE_O == 2u) {
+    if (MODE_A == 2u) { ia = p.off_a; }
+    if (MODE_B == 2u) { ib = p.off_b; }
+    if (MODE_C == 2u) { ic = p.off_c; }
+    if (MODE_O == 2u) { io = p.off_o; }
+    var rem = i;
+    for (var d = p.rank; d > 0u; d--) {
+      let k = d - 1u;
+      let size = at(p.shape, k);
+      let coord = rem % size;
+      rem = rem / size;
+      if (MODE_A == 2u) { ia += coord * at(p.stride_a, k); }
+      if (MODE_B == 2u) { ib += coord * at(p.stride_b, k); }
+      if (MODE_C == 2u) { ic += coord * at(p.stride_c, k); }
+      if (MODE_O == 2u) { io += coord * at(p.stride_o, k); }
+    }
+  }
+  var va: A;
+  if (A_IS_OUT) { va = A(out[ia]); } else { va = a[ia]; }
+  var vb: B;
+  if (ARITY > 1u) { vb = b[ib]; }
+  var vc: C;
+  if (ARITY > 2u) { vc = c[ic]; }
+  out[io] = op(va, vb, vc);
+}

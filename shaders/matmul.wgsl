@@ -1,0 +1,133 @@
+// C[b, m, n] = sum_k A[b, m, k] * B[b, k, n] for strided A and B (transposed operands are read
+// in place through their strides; broadcast batch dims have stride 0). C is contiguous [batch, M, N].
+// One workgroup computes a TILE_M x TILE_N block of one batch; dispatch: tilesN * tilesM * batch
+// workgroups, laid out over x then y past 65,535.
+// Entry `tiled` (16x16 threads, 4x4 outputs each, K staged in workgroup memory) suits GPUs;
+// entry `blocked` (8x8 threads, 4x4 outputs each, straight from global memory) suits CPU emulators.
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  batch_rank: u32,
+  off_a: u32,
+  off_b: u32,
+  tiles_n: u32,
+  tiles_m: u32,
+  a_m: u32,  // A's stride along m
+  a_k: u32,  // A's stride along k
+  b_k: u32,
+  b_n: u32,
+  batches: u32,
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+  batch_shape: vec4<u32>,
+  batch_a: vec4<u32>,
+  batch_b: vec4<u32>,
+}
+
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+struct Tile {
+  batch: u32,
+  m0: u32,
+  n0: u32,
+  base_a: u32,
+  base_b: u32,
+}
+
+fn locate(wid: vec3<u32>, nwg: vec3<u32>, tile_m: u32, tile_n: u32) -> Tile {
+  let w = wid.y * nwg.x + wid.x;
+  var t: Tile;
+  t.n0 = (w % p.tiles_n) * tile_n;
+  t.m0 = ((w / p.tiles_n) % p.tiles_m) * tile_m;
+  t.batch = w / (p.tiles_n * p.tiles_m);
+  var rem = t.batch;
+  t.base_a = p.off_a;
+  t.base_b = p.off_b;
+  for (var d = p.batch_rank; d > 0u; d--) {
+    let size = p.batch_shape[d - 1u];
+    let i = rem % size;
+    rem /= size;
+    t.base_a += i * p.batch_a[d - 1u];
+    t.base_b += i * p.batch_b[d - 1u];
+  }
+  return t;
+}
+
+fn load_a(t: Tile, m: u32, k: u32) -> f32 {
+  if (m >= p.M || k >= p.K) { return 0.0; }
+  return A[t.base_a + m * p.a_m + k * p.a_k];
+}
+
+fn load_b(t: Tile, k: u32, n: u32) -> f32 {
+  if (k >= p.K || n >= p.N) { return 0.0; }
+  return B[t.base_b + k * p.b_k + n * p.b_n];
+}
+
+fn store(t: Tile, m: u32, n0: u32, v: vec4<f32>) {
+  if (m >= p.M) { return; }
+  let row = (t.batch * p.M + m) * p.N;
+  for (var j = 0u; j < 4u; j++) {
+    if (n0 + j < p.N) { C[row + n0 + j] = v[j]; }
+  }
+}
+
+const BK: u32 = 16u;
+var<workgroup> As: array<f32, 1024>;  // [BK][64], k-major
+var<workgroup> Bs: array<f32, 1024>;  // [BK][64], k-major
+
+@compute @workgroup_size(16, 16)
+fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+         @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = locate(wid, nwg, 64u, 64u);
+  if (t.batch >= p.batches) { return; }  // spare workgroups of a split dispatch; uniform per workgroup
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < p.K; k0 += BK) {
+    for (var l = 0u; l < 4u; l++) {
+      let e = li + l * 256u;
+      As[(e % BK) * 64u + e / BK] = load_a(t, t.m0 + e / BK, k0 + e % BK);
+      Bs[(e / 64u) * 64u + e % 64u] = load_b(t, k0 + e / 64u, t.n0 + e % 64u);
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < BK; k++) {
+      let a = vec4<f32>(As[k * 64u + lid.y * 4u], As[k * 64u + lid.y * 4u + 1u],
+                        As[k * 64u + lid.y * 4u + 2u], As[k * 64u + lid.y * 4u + 3u]);
+      let b = vec4<f32>(Bs[k * 64u + lid.x * 4u], Bs[k * 64u + lid.x * 4u + 1u],
+                        Bs[k * 64u + lid.x * 4u + 2u], Bs[k * 64u + lid.x * 4u + 3u]);
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    store(t, t.m0 + lid.y * 4u + i, t.n0 + lid.x * 4u, acc[i]);
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = locate(wid, nwg, 32u, 32u);
+  let m = t.m0 + lid.y * 4u;
+  let n = t.n0 + lid.x * 4u;
+  if (t.batch >= p.batches || m >= p.M || n >= p.N) { return; }
+  var acc: array<vec4<f32>, 4>;
+  for (var k = 0u; k < p.K; k++) {
+    let a = vec4<f32>(load_a(t, m, k), load_a(t, m + 1u, k), load_a(t, m + 2u, k), load_a(t, m + 3u, k));
+    let b = vec4<f32>(load_b(t, k, n), load_b(t, k, n + 1u), load_b(t, k, n + 2u), load_b(t, k, n + 3u));
+    acc[0] += a.x * b;
+    acc[1] += a.y * b;
+    acc[2] += a.z * b;
+    acc[3] += a.w * b;
+  }
+  for (var i = 0u; i < 4u; i++) {
+    store(t, m + i, n, acc[i]);
+  }
+}

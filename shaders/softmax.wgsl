@@ -1,0 +1,120 @@
+// Row ops over contiguous rows of length `cols`, numerically stable (max-subtracted):
+// OP 0 softmax(x), 1 logSoftmax(x), 2 softmax grad y*(g - sum(g*y)), 3 logSoftmax grad g - exp(y)*sum(g),
+// 4 cross-entropy loss per row logsumexp(x) - x[t], 5 its grad (softmax(x) - onehot(t)) * gl[row].
+// Inputs: x (or y), g (ops 2, 3; per-row gl for op 5), t (int32 targets, ops 4, 5).
+// Entry `rows`: one workgroup per row; entry `threads`: one invocation per row. Dispatch over x then y.
+
+struct Params {
+  rows: u32,
+  cols: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> t: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+override WG: u32 = 256u;
+override OP: u32 = 0u;
+
+const NEG_INF: f32 = -3.4028234663852886e38;
+var<workgroup> red: array<f32, WG>;
+
+// Infinity and NaN are not representable as WGSL constants; build them at run time.
+fn inf_f32() -> f32 {
+  var bits = 0x7f800000u;
+  return bitcast<f32>(bits);
+}
+
+fn nan_f32() -> f32 {
+  var bits = 0x7fc00000u;
+  return bitcast<f32>(bits);
+}
+
+fn wg_reduce(v: f32, lid: u32, is_max: bool) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), is_max);
+    }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn uses_max() -> bool {
+  return OP == 0u || OP == 1u || OP == 4u || OP == 5u;
+}
+
+// The summand of the row's sum, given the row max m.
+fn summand(i: u32, m: f32) -> f32 {
+  if (OP == 2u) { return g[i] * x[i]; }
+  if (OP == 3u) { return g[i]; }
+  return exp(x[i] - m);
+}
+
+fn class_of(r: u32) -> u32 {
+  let k = t[r];
+  return select(u32(k), 0xffffffffu, k < 0 || u32(k) >= p.cols);
+}
+
+fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
+  let i = r * p.cols + c;
+  if (OP == 0u) { return exp(x[i] - m) / s; }
+  if (OP == 1u) { return x[i] - m - log(s); }
+  if (OP == 2u) { return x[i] * (g[i] - s); }
+  if (OP == 3u) { return g[i] - exp(x[i]) * s; }
+  let k = class_of(r);
+  if (k == 0xffffffffu) { return nan_f32(); }  // out-of-range class index
+  return (exp(x[i] - m) / s - select(0.0, 1.0, c == k)) * g[r];
+}
+
+fn row_loss(r: u32, m: f32, s: f32) -> f32 {
+  let k = class_of(r);
+  if (k == 0xffffffffu) { return nan_f32(); }
+  return m + log(s) - x[r * p.cols + k];
+}
+
+@compute @workgroup_size(WG)
+fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let r = wid.y * nwg.x + wid.x;
+  if (r >= p.rows) { return; }  // uniform per workgroup
+  let base = r * p.cols;
+  var m = NEG_INF;
+  if (uses_max()) {
+    for (var c = lid; c < p.cols; c += WG) { m = max(m, x[base + c]); }
+    m = wg_reduce(m, lid, true);
+  }
+  var s = 0.0;
+  for (var c = lid; c < p.cols; c += WG) { s += summand(base + c, m); }
+  s = wg_reduce(s, lid, false);
+  if (OP == 4u) {
+    if (lid == 0u) { out[r] = row_loss(r, m, s); }
+    return;
+  }
+  for (var c = lid; c < p.cols; c += WG) { out[base + c] = element(r, c, m, s); }
+}
+
+@compute @workgroup_size(WG)
+fn threads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (r >= p.rows) { return; }
+  let base = r * p.cols;
+  var m = NEG_INF;
+  if (uses_max()) {
+    for (var c = 0u; c < p.cols; c++) { m = max(m, x[base + c]); }
+  }
+  var s = 0.0;
+  for (var c = 0u; c < p.cols; c++) { s += summand(base + c, m); }
+  if (OP == 4u) {
+    out[r] = row_loss(r, m, s);
+    return;
+  }
+  for (var c = 0u; c < p.cols; c++) { out[base + c] = element(r, c, m, s); }
+}

@@ -1,0 +1,174 @@
+/**
+ * The backward engine: a topological sort from the outputs, a seed gradient,
+ * and a reverse walk that calls each node's rules and accumulates. Rules see
+ * gradients of the broadcast output shape; reducing them to each input's shape
+ * happens here, once (sumToShape).
+ */
+import { fmt, sameShape } from "../shape.js";
+import { inInnermostScope, keep, tidy } from "../engine/scope.js";
+import { enableGrad, noGrad, isGradEnabled } from "./mode.js";
+import { AccumulateGrad, type Node } from "./node.js";
+import type { Tensor } from "../tensor.js";
+import * as ops from "../ops/index.js";
+
+export interface BackwardOptions {
+  /** Keep saved values so the graph can be walked again (default: createGraph). */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, for higher-order gradients. */
+  createGraph?: boolean;
+}
+
+export interface GradOptions extends BackwardOptions {
+  gradOutputs?: (Tensor | number | null | undefined)[] | Tensor | number;
+  /** Return null for inputs the outputs do not depend on, instead of throwing. */
+  allowUnused?: boolean;
+}
+
+export function backward(root: Tensor, gradient: Tensor | number | undefined, opts: BackwardOptions): void {
+  run("backward", [root], [gradient], opts, null);
+}
+
+/** Gradients of `outputs` with respect to `inputs`, like torch.autograd.grad; leaves' .grad is untouched. */
+export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  const ins = Array.isArray(inputs) ? inputs : [inputs];
+  const go = opts.gradOutputs;
+  const seeds = go === undefined ? [] : Array.isArray(go) ? go : [go];
+  const result = run("autograd.grad", outs, outs.map((_, i) => seeds[i] ?? undefined), opts, ins);
+  result.forEach((g, i) => {
+    if (g === null && !opts.allowUnused)
+      throw new Error(
+        `autograd.grad: input ${i} (shape ${fmt(ins[i].shape)}) was not used to compute the outputs, so it has no gradient. ` +
+          `Fix: pass { allowUnused: true } to get null for it.`,
+      );
+  });
+  return result;
+}
+
+function nodeOf(op: string, t: Tensor, what: string): Node {
+  if (!t.requiresGrad)
+    throw new Error(
+      `${op}: ${what} (shape ${fmt(t.shape)}) does not require grad and has no gradFn, so there is nothing to differentiate. ` +
+        `Fix: create the inputs with { requiresGrad: true } (or call requiresGrad_()) before computing it, outside noGrad().`,
+    );
+  return t.gradFn ?? t.accumulator();
+}
+
+/** Nodes reachable from `roots`, each after every node that feeds it a gradient. */
+function toposort(roots: Node[]): Node[] {
+  const post: Node[] = [];
+  const seen = new Set<Node>();
+  for (const r of roots) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    const stack: [Node, number][] = [[r, 0]];
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [node, i] = top;
+      if (i < node.next.length) {
+        top[1]++;
+        const child = node.next[i];
+        if (child && !seen.has(child)) {
+          seen.add(child);
+          stack.push([child, 0]);
+        }
+      } else {
+        post.push(node);
+        stack.pop();
+      }
+    }
+  }
+  return post.reverse();
+}
+
+function seedFor(op: string, root: Tensor, g: Tensor | number | null | undefined): Tensor {
+  if (g === undefined || g === null) {
+    if (root.size !== 1)
+      throw new Error(
+        `${op}: grad can be created implicitly only for a scalar output, but this output has shape ${fmt(root.shape)}. ` +
+          `Fix: pass a gradient of shape ${fmt(root.shape)} (e.g. y.backward(wg.onesLike(y))) or reduce first, e.g. y.sum().backward().`,
+      );
+    return ops.full(root.shape, 1, { dtype: root.dtype, device: root.device });
+  }
+  if (typeof g === "number") return ops.full(root.shape, g, { dtype: root.dtype, device: root.device });
+  if (!sameShape(g.shape, root.shape))
+    throw new Error(`${op}: gradient has shape ${fmt(g.shape)} but the output has shape ${fmt(root.shape)}; they must match.`);
+  if (g.device !== root.device)
+    throw new Error(`${op}: gradient is on ${g.device} but the output is on ${root.device}. Fix: await gradient.to("${root.device}").`);
+  return g;
+}
+
+function run(
+  op: string,
+  roots: Tensor[],
+  seeds: (Tensor | number | null | undefined)[],
+  opts: BackwardOptions,
+  inputs: Tensor[] | null,
+): (Tensor | null)[] {
+  const createGraph = opts.createGraph ?? false;
+  const retain = opts.retainGraph ?? createGraph;
+  const rootNodes = roots.map((r, i) => nodeOf(op, r, roots.length > 1 ? `output ${i}` : "the tensor"));
+  const captureAt = new Map<Node, number[]>();
+  inputs?.forEach((t, i) => {
+    const n = nodeOf(op, t, `input ${i}`);
+    captureAt.set(n, [...(captureAt.get(n) ?? []), i]);
+  });
+  const order = toposort(rootNodes);
+  // A node matters if a gradient we want is reachable from it.
+  const needed = new Set<Node>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i];
+    const sink = inputs ? captureAt.has(n) : n instanceof AccumulateGrad || n.retained !== null;
+    if (sink || n.next.some((c) => c !== null && needed.has(c))) needed.add(n);
+  }
+  const alias = (t: Tensor) => t.aliasForBackward();
+  const withMode = createGraph ? enableGrad : noGrad;
+
+  return tidy(() =>
+    withMode(() => {
+      const grads = new Map<Node, Tensor>();
+      const add = (n: Node, g: Tensor) => {
+        const prev = grads.get(n);
+        grads.set(n, prev ? prev.add(g) : g);
+      };
+      roots.forEach((r, i) => add(rootNodes[i], seedFor(op, r, seeds[i])));
+      const captured: (Tensor | null)[] = (inputs ?? []).map(() => null);
+      for (const node of order) {
+        const g = grads.get(node);
+        if (!g || !needed.has(node)) continue;
+        grads.delete(node);
+        for (const i of captureAt.get(node) ?? []) captured[i] = keep(g);
+        if (node instanceof AccumulateGrad) {
+          if (!inputs) accumulateInto(node.variable, g);
+          continue;
+        }
+        if (node.retained && !inputs) accumulateInto(node.retained, g);
+        const saved = node.unpack(alias);
+        node.next.forEach((child, i) => {
+          const rule = node.rules[i];
+          if (!child || !rule || !needed.has(child)) return;
+          add(child, ops.sumToShape(rule(g, saved, node.attrs), node.inputShapes[i]));
+        });
+        if (!retain) node.release();
+      }
+      return captured;
+    }),
+  );
+}
+
+/**
+ * Add a gradient into t.grad: in place when nothing needs its history (as
+ * PyTorch does), else out of place. A fresh, unshared gradient is adopted as-is.
+ */
+function accumulateInto(t: Tensor, g: Tensor): void {
+  const old = t.grad;
+  if (old === null) {
+    const own =
+      inInnermostScope(g) && g.handle.storage.refs === 1 && !g.isView && g.offset === 0 && g.isContiguous() && g.dtype === t.dtype;
+    t.grad = keep(own ? g : ops.clone(g.dtype === t.dtype ? g : g.cast(t.dtype)));
+  } else if (isGradEnabled() || old.requiresGrad) {
+    t.grad = keep(old.add(g));
+  } else {
+    old.add_(g);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * JAX-style transforms over the reverse-mode tape: grad, valueAndGrad, vjp,
+ * jvp (two vjps: the first is linear in its cotangent u, the second takes the
+ * tangent through u), jacobian (one vjp per output element) and hessian.
+ * Inside another transform each records its own backward (createGraph), so
+ * the outer one can differentiate through it.
+ */
+import { fmt } from "../shape.js";
+import { grad as autogradGrad } from "./engine.js";
+import type { Tensor } from "../tensor.js";
+import * as ops from "../ops/index.js";
+
+type Fn = (...args: Tensor[]) => Tensor;
+type Argnums = number | number[];
+
+// How many transforms are running; `outer` tells a transform it runs inside another.
+let depth = 0;
+function traced<T>(fn: (outer: boolean) => T): T {
+  const outer = depth > 0;
+  depth++;
+  try {
+    return fn(outer);
+  } finally {
+    depth--;
+  }
+}
+
+/** A fresh leaf to differentiate with respect to, or the tensor itself when something already tracks it. */
+function track(x: Tensor, op: string): Tensor {
+  if (x.dtype === "int32") throw new Error(`${op}: cannot differentiate with respect to an int32 tensor of shape ${fmt(x.shape)}. Fix: x.float().`);
+  return x.requiresGrad ? x : x.detach().requiresGrad_();
+}
+
+const list = (x: Tensor | Tensor[]) => (Array.isArray(x) ? x : [x]);
+
+/** Gradients of `out` for `inputs` with `seed`; zeros for inputs it does not depend on. */
+function pullback(out: Tensor, inputs: Tensor[], seed: Tensor | undefined, createGraph: boolean, retainGraph = createGraph): Tensor[] {
+  const gs = out.requiresGrad
+    ? autogradGrad(out, inputs, { gradOutputs: seed, createGraph, retainGraph, allowUnused: true })
+    : inputs.map(() => null);
+  return gs.map((g, i) => g ?? ops.zerosLike(inputs[i]));
+}
+
+/** [f(args), d f / d args]; f must return a scalar. A number argnums gives one gradient, an array a list. */
+export function valueAndGrad(f: Fn, opts: { argnums?: Argnums } = {}) {
+  const argnums = opts.argnums ?? 0;
+  const nums = Array.isArray(argnums) ? argnums : [argnums];
+  return (...args: Tensor[]): [Tensor, Tensor | Tensor[]] =>
+    traced((outer) => {
+      for (const n of nums)
+        if (!Number.isInteger(n) || n < 0 || n >= args.length)
+          throw new Error(`grad: argnums ${JSON.stringify(argnums)} does not name one of the ${args.length} arguments given.`);
+      const inputs = args.map((a, i) => (nums.includes(i) ? track(a, "grad") : a));
+      const value = f(...inputs);
+      if (value.size !== 1)
+        throw new Error(`grad: f must return a scalar (one-element) tensor, got shape ${fmt(value.shape)}. Fix: reduce it (e.g. .sum()) or use vjp/jacobian.`);
+      const grads = pullback(value, nums.map((n) => inputs[n]), undefined, outer);
+      return [outer ? value : value.detach(), Array.isArray(argnums) ? grads : grads[0]];
+    });
+}
+
+export function grad(f: Fn, opts: { argnums?: Argnums } = {}) {
+  const vg = valueAndGrad(f, opts);
+  return (...args: Tensor[]): Tensor | Tensor[] => vg(...args)[1];
+}
+
+/** [f(primals), cotangents · ∂f/∂primals]. */
+export function vjp(f: Fn, primals: Tensor | Tensor[], cotangents: Tensor): [Tensor, Tensor | Tensor[]] {
+  return traced((outer) => {
+    const inputs = list(primals).map((x) => track(x, "vjp"));
+    const out = f(...inputs);
+    if (cotangents.shape.join() !== out.shape.join())
+      throw new Error(`vjp: cotangents have shape ${fmt(cotangents.shape)} but f returned shape ${fmt(out.shape)}; they must match.`);
+    const res = pullback(out, inputs, cotangents, outer);
+    return [outer ? out : out.detach(), Array.isArray(primals) ? res : res[0]];
+  });
+}
+
+/** [f(primals), ∂f/∂primals · tangents] (forward mode, by transposing a vjp). */
+export function jvp(f: Fn, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [Tensor, Tensor] {
+  return traced((outer) => {
+    const xs = list(primals);
+    const ts = list(tangents);
+    if (ts.length !== xs.length) throw new Error(`jvp: ${xs.length} primals but ${ts.length} tangents.`);
+    xs.forEach((x, i) => {
+      if (x.shape.join() !== ts[i].shape.join())
+        throw new Error(`jvp: tangent ${i} has shape ${fmt(ts[i].shape)} but its primal has shape ${fmt(x.shape)}.`);
+    });
+    const inputs = xs.map((x) => track(x, "jvp"));
+    const out = f(...inputs);
+    const value = outer ? out : out.detach();
+    if (!out.requiresGrad) return [value, ops.zerosLike(out)];
+    const u = ops.zerosLike(out).requiresGrad_();
+    const jtu = autogradGrad(out, inputs, { gradOutputs: u, createGraph: true, allowUnused: true }); // Jᵀu, linear in u
+    const used = jtu.flatMap((g, i) => (g !== null && g.requiresGrad ? [[g, ts[i]] as const] : []));
+    if (used.length === 0) return [value, ops.zerosLike(out)];
+    const [jv] = autogradGrad(used.map(([g]) => g), u, { gradOutputs: used.map(([, t]) => t), createGraph: outer, allowUnused: true });
+    return [value, jv ?? ops.zerosLike(out)];
+  });
+}
+
+/** ∂f/∂x with shape [...outputShape, ...inputShape] (a list of them for a list of inputs). */
+export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[] {
+  return traced((outer) => {
+    const inputs = list(x).map((t) => track(t, "jacobian"));
+    const out = f(...inputs);
+    const rows: Tensor[][] = inputs.map(() => []);
+    for (let j = 0; j < out.size; j++) {
+      const basis = new Float64Array(out.size);
+      basis[j] = 1;
+      const seed = ops.tensor(basis, { shape: out.shape, dtype: out.dtype, device: out.device });
+      pullback(out, inputs, seed, outer, true).forEach((g, i) => rows[i].push(g));
+    }
+    const jac = inputs.map((t, i) =>
+      out.size === 0
+        ? ops.zeros([...out.shape, ...t.shape], { dtype: t.dtype, device: t.device })
+        : ops.stack(rows[i]).reshape([...out.shape, ...t.shape]),
+    );
+    return Array.isArray(x) ? jac : jac[0];
+  });
+}
+
+/** ∂²f/∂x² of a scalar f, shape [...inputShape, ...inputShape]. */
+export function hessian(f: Fn, x: Tensor): Tensor {
+  const df = grad(f);
+  return jacobian((t) => df(t) as Tensor, x) as Tensor;
+}

@@ -1,0 +1,80 @@
+/**
+ * Graph nodes. Every op that records gradient history makes one Node with an
+ * edge per input (the input's gradFn, or its AccumulateGrad node if it is a
+ * leaf) and the tensors its backward rule needs, saved with their versions.
+ */
+import { fmt } from "../shape.js";
+import { releaseStorage, retainStorage } from "../engine/scope.js";
+import type { Storage } from "../backend/backend.js";
+import type { Tensor } from "../tensor.js";
+
+/** A gradient rule: the gradient for one input, given the output's gradient and the saved tensors. */
+export type Rule<A = unknown> = (g: Tensor, saved: Tensor[], attrs: A) => Tensor;
+
+class SavedTensor {
+  readonly version: number;
+  constructor(readonly tensor: Tensor, readonly storage: Storage) {
+    if (tensor.isInference)
+      throw new Error(
+        `autograd: a tensor of shape ${fmt(tensor.shape)} made under inferenceMode() cannot be saved for backward. ` +
+          `Fix: make it outside inferenceMode(), or use noGrad() if you only need to skip recording.`,
+      );
+    this.version = storage.version;
+    retainStorage(storage);
+  }
+}
+
+export class Node {
+  private saved: SavedTensor[] | null;
+  released = false;
+  /** A non-leaf tensor whose retainGrad() asks for this node's incoming gradient. */
+  retained: Tensor | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly next: readonly (Node | null)[],
+    readonly inputShapes: readonly (readonly number[])[],
+    readonly rules: readonly (Rule | null)[],
+    saved: readonly Tensor[],
+    readonly attrs: unknown,
+  ) {
+    this.saved = saved.map((t) => new SavedTensor(t, t.handle.storage));
+  }
+
+  /** The saved tensors as they were when saved; throws if freed or changed in place since. */
+  unpack(alias: (t: Tensor) => Tensor): Tensor[] {
+    if (this.saved === null)
+      throw new Error(
+        `backward: trying to backward through ${this.name} a second time, but its saved values were freed ` +
+          `by the first backward(). Fix: pass { retainGraph: true } to the first backward() ` +
+          `(or autograd.grad) if you need to go through the graph again.`,
+      );
+    return this.saved.map((s) => {
+      if (s.storage.version !== s.version)
+        throw new Error(
+          `backward: a tensor of shape ${fmt(s.tensor.shape)} that ${this.name} saved for its gradient was ` +
+            `modified by an in-place operation (${s.storage.lastInplaceOp ?? "an in-place op"}): it is at version ` +
+            `${s.storage.version}, ${this.name} expected version ${s.version}. Fix: do the in-place change ` +
+            `after backward(), or use the out-of-place op (e.g. add instead of add_) or clone() first.`,
+        );
+      return alias(s.tensor);
+    });
+  }
+
+  release(): void {
+    if (this.saved) for (const s of this.saved) releaseStorage(s.storage);
+    this.saved = null;
+    this.released = true;
+  }
+
+  get savedCount(): number {
+    return this.saved?.length ?? 0;
+  }
+}
+
+/** The sink of a leaf that requires grad: gradients arriving here land in `variable.grad`. */
+export class AccumulateGrad extends Node {
+  constructor(readonly variable: Tensor) {
+    super("AccumulateGrad", [], [], [], [], null);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The interface every backend implements. Ops describe kernels (CPU loops and
+ * a WGSL launch); the engine hands them to a backend. Autograd and ops never
+ * import a backend.
+ */
+import type { DType, TypedArray } from "../dtype.js";
+
+export type Device = "cpu" | "webgpu";
+
+/** A block of device memory. `refs` counts live tensor handles and saved-for-backward references. */
+export interface Storage {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  readonly size: number; // elements
+  readonly bytes: number;
+  refs: number;
+  /** Bumped by every in-place write; autograd compares it with the version it saved. */
+  version: number;
+  lastInplaceOp: string | null;
+  freed: boolean;
+}
+
+/** A strided window onto a storage; what kernels read and write. */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+/** A view whose storage's data is a typed array (CPU backend). */
+export interface CpuView extends View {
+  readonly data: TypedArray;
+}
+
+/** What the adapter can do; kernels pick variants and sizes from it. */
+export interface GpuCaps {
+  readonly maxWorkgroupSize: number;
+  readonly maxWorkgroupStorage: number;
+  readonly maxWorkgroupsPerDim: number;
+  readonly maxStorageBinding: number;
+  readonly subgroups: boolean;
+  /** SwiftShader and other CPU emulators: workgroup memory and barriers cost more than they save. */
+  readonly emulated: boolean;
+  /** Tests force a variant to verify both paths on one adapter. */
+  readonly force?: Readonly<Record<string, string>>;
+}
+
+/** One compute dispatch. `code` is called only when `key` is not yet a cached pipeline. */
+export interface GpuLaunch {
+  readonly key: string;
+  readonly code: () => string;
+  readonly entryPoint?: string;
+  readonly constants?: Readonly<Record<string, number>>;
+  /** The uniform block (at most 256 bytes). */
+  readonly params: ArrayBuffer;
+  /** Workgroup count; a count over the adapter's per-dimension limit is split over x and y. */
+  readonly workgroups: number;
+  /** Input bindings the shader declares, when more than the op passes (the first input fills the rest). */
+  readonly inputs?: number;
+}
+
+export interface Kernel<A> {
+  readonly name: string;
+  cpu(outs: readonly CpuView[], ins: readonly CpuView[], attrs: A): void;
+  webgpu(outs: readonly View[], ins: readonly View[], attrs: A, caps: GpuCaps): GpuLaunch;
+}
+
+export interface Backend {
+  readonly device: Device;
+  alloc(dtype: DType, size: number): Storage;
+  free(storage: Storage): void;
+  /** Replace a whole storage's contents with host data. */
+  write(storage: Storage, data: TypedArray): void;
+  /** Copy a (possibly strided) view to the host, contiguous. The only way data leaves the device. */
+  read(view: View): Promise<TypedArray>;
+  /** Run one kernel; `outs` are written (and may be read, for in-place kernels), `ins` are only read. */
+  run<A>(kernel: Kernel<A>, outs: readonly View[], ins: readonly View[], attrs: A): void;
+  /** Submit pending work and wait until the device has finished it. */
+  flush(): Promise<void>;
+  bytesPooled(): number;
+  /** Adapter description for logs and benchmarks. */
+  readonly info: AdapterInfo;
+}
+
+export interface AdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
+  /** True when the adapter is a CPU emulation (SwiftShader) or the CPU backend itself. */
+  readonly emulated: boolean;
+}

@@ -1,0 +1,62 @@
+/** The CPU backend: storages are typed arrays and kernels run their plain-TypeScript reference loops. */
+import type { Backend, CpuView, Kernel, Storage, View, AdapterInfo } from "../backend.js";
+import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
+import { stridedOffsets } from "./loops.js";
+
+interface CpuStorage extends Storage {
+  data: TypedArray;
+}
+
+const asCpu = (v: View): CpuView => ({ ...v, data: (v.storage as CpuStorage).data });
+
+export class CpuBackend implements Backend {
+  readonly device = "cpu" as const;
+  readonly info: AdapterInfo = {
+    vendor: "webgrad",
+    architecture: "cpu",
+    device: "reference loops",
+    description: "webgrad CPU reference backend (plain TypeScript)",
+    emulated: true,
+  };
+
+  alloc(dtype: DType, size: number): Storage {
+    const s: CpuStorage = {
+      backend: this,
+      dtype,
+      size,
+      bytes: size * BYTES[dtype],
+      refs: 0,
+      version: 0,
+      lastInplaceOp: null,
+      freed: false,
+      data: typedArrayFor(dtype, size),
+    };
+    return s;
+  }
+
+  free(storage: Storage): void {
+    (storage as CpuStorage).data = typedArrayFor(storage.dtype, 0);
+  }
+
+  write(storage: Storage, data: TypedArray): void {
+    (storage as CpuStorage).data.set(data);
+  }
+
+  async read(view: View): Promise<TypedArray> {
+    const src = (view.storage as CpuStorage).data;
+    const out = typedArrayFor(view.dtype, view.shape.reduce((a, b) => a * b, 1));
+    let i = 0;
+    for (const off of stridedOffsets(view.shape, view.strides, view.offset)) out[i++] = src[off];
+    return out;
+  }
+
+  run<A>(kernel: Kernel<A>, outs: readonly View[], ins: readonly View[], attrs: A): void {
+    kernel.cpu(outs.map(asCpu), ins.map(asCpu), attrs);
+  }
+
+  async flush(): Promise<void> {}
+
+  bytesPooled(): number {
+    return 0;
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * The WebGPU backend. Kernels are recorded into one open compute pass and
+ * submitted in batches (at a readback, a flush, or every SUBMIT_EVERY
+ * launches). Each launch's uniforms go to a ring buffer bound with a dynamic
+ * offset, so bind groups depend only on the storage buffers and are cached;
+ * pipelines are cached by shader key. Data leaves the GPU only in read().
+ */
+import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, Storage, View } from "../backend.js";
+import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
+import { isContiguous, numel } from "../../shape.js";
+import { BufferPool, type GpuBuf } from "./pool.js";
+
+export interface WebGpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Force kernel variants (e.g. { matmul: "tiled" }) to test every path on one adapter. */
+  force?: Record<string, string>;
+}
+
+interface GpuStorage extends Storage {
+  buf: GpuBuf;
+}
+
+const UNIFORM_STRIDE = 256;
+const SUBMIT_EVERY = 512;
+const BIND_GROUP_CACHE = 8192;
+const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
+const READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
+
+/** Host-side counts, for residency tests and the benchmark runner. */
+export interface GpuStats {
+  launches: number;
+  submits: number;
+  buffersCreated: number;
+  bytesCreated: number;
+  bindGroupsCreated: number;
+  pipelinesCreated: number;
+  readbacks: number;
+  uploads: number;
+}
+
+export async function createWebGpuBackend(gpu: GPU, opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? "high-performance" });
+  if (!adapter) throw new Error("navigator.gpu.requestAdapter() returned no adapter");
+  const L = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+    maxBufferSize: L.maxBufferSize,
+    maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
+    maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
+    maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
+  };
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const i = adapter.info;
+  const text = `${i.vendor} ${i.architecture} ${i.device} ${i.description}`.toLowerCase();
+  const emulated = /swiftshader|llvmpipe|lavapipe|warp|software/.test(text) || (i as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const info: AdapterInfo = {
+    vendor: i.vendor,
+    architecture: i.architecture,
+    device: i.device,
+    description: i.description || [i.vendor, i.architecture].filter(Boolean).join(" "),
+    emulated,
+  };
+  return new WebGpuBackend(device, info, {
+    maxWorkgroupSize: L.maxComputeInvocationsPerWorkgroup,
+    maxWorkgroupStorage: L.maxComputeWorkgroupStorageSize,
+    maxWorkgroupsPerDim: L.maxComputeWorkgroupsPerDimension,
+    maxStorageBinding: L.maxStorageBufferBindingSize,
+    subgroups: false,
+    emulated,
+    force: opts.force,
+  });
+}
+
+export class WebGpuBackend implements Backend {
+  readonly device = "webgpu" as const;
+  readonly stats: GpuStats = { launches: 0, submits: 0, buffersCreated: 0, bytesCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, readbacks: 0, uploads: 0 };
+  lost: string | null = null;
+
+  private pool: BufferPool;
+  private staging: BufferPool;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private uniforms: GPUBuffer;
+  private uniformHost = new Uint8Array(SUBMIT_EVERY * UNIFORM_STRIDE);
+  private dummy: GPUBuffer;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private launchesInBatch = 0;
+  private batch = 0;
+  private opsInBatch = new Set<string>();
+  private errors: Promise<string | null>[] = [];
+  private deferredError: string | null = null;
+
+  constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, readonly caps: GpuCaps) {
+    this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor");
+    this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
+    this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
+    this.dummy = gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" });
+    gpu.lost.then((e) => {
+      this.lost = `${e.reason}${e.message ? `: ${e.message}` : ""}`;
+    });
+    gpu.onuncapturederror = (ev) => {
+      this.deferredError ??= (ev as GPUUncapturedErrorEvent).error.message;
+    };
+  }
+
+  // ---- memory ----
+
+  alloc(dtype: DType, size: number): Storage {
+    if (dtype === "float64")
+      throw new Error(`float64 exists on the CPU backend only (for gradcheck). Fix: use float32 on webgpu, or { device: "cpu" }.`);
+    const bytes = Math.max(size * BYTES[dtype], 4);
+    if (bytes > this.caps.maxStorageBinding)
+      throw new Error(
+        `a ${dtype} tensor of ${size} elements needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ` +
+          `(${this.caps.maxStorageBinding} bytes). Fix: split the work into smaller tensors.`,
+      );
+    const before = this.pool.created;
+    const buf = this.pool.take(bytes);
+    if (this.pool.created !== before) {
+      this.stats.buffersCreated++;
+      this.stats.bytesCreated += buf.bytes;
+    }
+    const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf };
+    return s;
+  }
+
+  free(storage: Storage): void {
+    if (this.lost) return;
+    this.pool.give((storage as GpuStorage).buf);
+  }
+
+  bytesPooled(): number {
+    return this.pool.pooledBytes;
+  }
+
+  write(storage: Storage, data: TypedArray): void {
+    const buf = this.own(storage, "write").buf;
+    // queue.writeBuffer lands before any unsubmitted command; submit those first if they use this buffer.
+    if (buf.lastBatch === this.batch) this.submit();
+    this.stats.uploads++;
+    this.gpu.queue.writeBuffer(buf.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  // ---- kernels ----
+
+  run<A>(kernel: Kernel<A>, outs: readonly View[], ins: readonly View[], attrs: A): void {
+    const launch = kernel.webgpu(outs, ins, attrs, this.caps);
+    if (launch.workgroups === 0) return;
+    const nIn = launch.inputs ?? ins.length;
+    const outBufs = outs.map((v) => this.own(v.storage, kernel.name).buf);
+    const inBufs = Array.from({ length: nIn }, (_, k) => this.own((ins[k] ?? ins[0]).storage, kernel.name).buf);
+    const pipeline = this.pipeline(launch, kernel.name, nIn, outs.length);
+    const maxDim = this.caps.maxWorkgroupsPerDim;
+    const x = Math.min(launch.workgroups, maxDim);
+    const y = Math.ceil(launch.workgroups / x);
+    if (y > maxDim) throw new Error(`${kernel.name}: ${launch.workgroups} workgroups exceed this adapter's dispatch limit (${maxDim}²). Fix: split the tensor.`);
+    if (this.launchesInBatch >= SUBMIT_EVERY) this.submit();
+    const pass = this.openPass();
+    for (const b of inBufs) b.lastBatch = this.batch;
+    for (const b of outBufs) b.lastBatch = this.batch;
+    const offset = this.launchesInBatch * UNIFORM_STRIDE;
+    this.uniformHost.set(new Uint8Array(launch.params, 0, Math.min(launch.params.byteLength, UNIFORM_STRIDE)), offset);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bindGroup(inBufs, outBufs), [offset]);
+    pass.dispatchWorkgroups(x, y);
+    this.launchesInBatch++;
+    this.stats.launches++;
+    this.opsInBatch.add(kernel.name);
+  }
+
+  private own(storage: Storage, op: string): GpuStorage {
+    if (storage.backend !== this)
+      throw new Error(`${op}: this tensor belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
+    return storage as GpuStorage;
+  }
+
+  private openEncoder(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.gpu.pushErrorScope("out-of-memory");
+      this.gpu.pushErrorScope("validation");
+      this.encoder = this.gpu.createCommandEncoder({ label: "webgrad batch" });
+    }
+    return this.encoder;
+  }
+
+  private openPass(): GPUComputePassEncoder {
+    return (this.pass ??= this.openEncoder().beginComputePass());
+  }
+
+  private layout(nIn: number, nOut: number) {
+    const key = `${nIn}:${nOut}`;
+    let l = this.layouts.get(key);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      for (let k = 0; k < nIn; k++) entries.push({ binding: k, visibility: 4, buffer: { type: "read-only-storage" } });
+      for (let k = 0; k < nOut; k++) entries.push({ binding: nIn + k, visibility: 4, buffer: { type: "storage" } });
+      entries.push({ binding: nIn + nOut, visibility: 4, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: UNIFORM_STRIDE } });
+      const group = this.gpu.createBindGroupLayout({ entries, label: `webgrad ${key}` });
+      l = { group, pipeline: this.gpu.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      this.layouts.set(key, l);
+    }
+    return l;
+  }
+
+  private pipeline(launch: GpuLaunch, op: string, nIn: number, nOut: number): GPUComputePipeline {
+    const key = `${launch.key}|${launch.entryPoint ?? "main"}|${nIn}:${nOut}|${JSON.stringify(launch.constants ?? {})}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.gpu.pushErrorScope("validation");
+      const module = this.gpu.createShaderModule({ code: launch.code(), label: launch.key });
+      p = this.gpu.createComputePipeline({
+        label: `${op} (${launch.key})`,
+        layout: this.layout(nIn, nOut).pipeline,
+        compute: { module, entryPoint: launch.entryPoint ?? "main", constants: launch.constants as Record<string, number> },
+      });
+      this.errors.push(this.gpu.popErrorScope().then((e) => (e ? `${op}: building its WGSL pipeline failed: ${e.message}` : null)));
+      this.pipelines.set(key, p);
+      this.stats.pipelinesCreated++;
+    }
+    return p;
+  }
+
+  /** Bind groups depend only on the storage buffers (uniforms use a dynamic offset), so training steps reuse them. */
+  private bindGroup(ins: GpuBuf[], outs: GpuBuf[]): GPUBindGroup {
+    // A buffer the kernel also writes is read through its output binding (in-place kernels).
+    const inIds = ins.map((b) => (outs.includes(b) ? 0 : b.id));
+    const key = `${ins.length}:${outs.length}|${inIds.join(",")}|${outs.map((b) => b.id).join(",")}`;
+    let g = this.bindGroups.get(key);
+    if (!g) {
+      const buffers = [...ins.map((b) => (outs.includes(b) ? this.dummy : b.buffer)), ...outs.map((b) => b.buffer)];
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      entries.push({ binding: buffers.length, resource: { buffer: this.uniforms, size: UNIFORM_STRIDE } });
+      g = this.gpu.createBindGroup({ layout: this.layout(ins.length, outs.length).group, entries });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+      this.bindGroups.set(key, g);
+      this.stats.bindGroupsCreated++;
+    }
+    return g;
+  }
+
+  // ---- submission and readback ----
+
+  private submit(): void {
+    if (!this.encoder) return;
+    this.pass?.end();
+    this.pass = null;
+    const cb = this.encoder.finish();
+    this.encoder = null;
+    this.gpu.queue.writeBuffer(this.uniforms, 0, this.uniformHost.buffer, 0, this.launchesInBatch * UNIFORM_STRIDE);
+    this.gpu.queue.submit([cb]);
+    this.stats.submits++;
+    const ops = [...this.opsInBatch].join(", ");
+    const validation = this.gpu.popErrorScope();
+    const oom = this.gpu.popErrorScope();
+    this.errors.push(
+      Promise.all([validation, oom]).then(([v, o]) =>
+        o ? `out of GPU memory while running ${ops}: ${o.message}` : v ? `WebGPU validation error while running ${ops}: ${v.message}` : null,
+      ),
+    );
+    this.launchesInBatch = 0;
+    this.opsInBatch.clear();
+    this.batch++;
+  }
+
+  /** Throw the first error any finished batch reported, as an Error naming its ops. */
+  private async check(): Promise<void> {
+    const pending = this.errors;
+    this.errors = [];
+    const found = (await Promise.all(pending)).find((m) => m !== null) ?? this.deferredError;
+    this.deferredError = null;
+    if (found) throw new Error(`webgpu: ${found}`);
+    if (this.lost) throw new Error(`webgpu: the GPU device was lost (${this.lost}). Fix: await wg.init() for a new device and recreate the tensors.`);
+  }
+
+  async read(view: View): Promise<TypedArray> {
+    const n = numel(view.shape);
+    const src = this.own(view.storage, "read");
+    if (n === 0) return typedArrayFor(view.dtype, 0);
+    if (!isContiguous(view.shape, view.strides)) throw new Error("read: internal error: strided views are made contiguous before readback.");
+    const bytes = n * BYTES[view.dtype];
+    const stage = this.staging.take(bytes);
+    this.pass?.end();
+    this.pass = null;
+    this.openEncoder().copyBufferToBuffer(src.buf.buffer, view.offset * BYTES[view.dtype], stage.buffer, 0, bytes);
+    this.opsInBatch.add("readback");
+    src.buf.lastBatch = this.batch;
+    this.submit();
+    this.stats.readbacks++;
+    try {
+      await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
+    } catch (e) {
+      await this.check();
+      throw new Error(`webgpu: reading back ${n} elements failed: ${(e as Error).message}`);
+    }
+    const out = typedArrayFor(view.dtype, n);
+    new Uint8Array(out.buffer).set(new Uint8Array(stage.buffer.getMappedRange(0, bytes)));
+    stage.buffer.unmap();
+    this.staging.give(stage);
+    await this.check();
+    return out;
+  }
+
+  async flush(): Promise<void> {
+    this.submit();
+    await this.gpu.queue.onSubmittedWorkDone();
+    await this.check();
+  }
+
+  destroy(): void {
+    this.gpu.destroy();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Which backends exist, which device is the default, and start-up. Platform
+ * entry points (node.ts, browser.ts) register how to reach a GPU.
+ */
+import type { AdapterInfo, Backend, Device } from "../backend/backend.js";
+import { CpuBackend } from "../backend/cpu/cpu-backend.js";
+import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/webgpu-backend.js";
+import { liveStats } from "./scope.js";
+
+/** How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */
+export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string }>;
+
+const cpu = new CpuBackend();
+let gpuBackend: (Backend & { lost: string | null; destroy(): void }) | null = null;
+let defaultDev: Device = "cpu";
+let provider: GpuProvider = async () =>
+  typeof navigator !== "undefined" && navigator.gpu
+    ? { gpu: navigator.gpu }
+    : { gpu: null, reason: "this JavaScript runtime has no navigator.gpu" };
+
+export function setGpuProvider(p: GpuProvider): void {
+  provider = p;
+}
+
+export function backendFor(device: Device): Backend {
+  if (device === "cpu") return cpu;
+  if (device !== "webgpu") throw new Error(`unknown device "${String(device)}"; expected "cpu" or "webgpu".`);
+  if (!gpuBackend)
+    throw new Error(`webgpu: the WebGPU backend is not started. Fix: await wg.init({ device: "webgpu" }) first.`);
+  if (gpuBackend.lost)
+    throw new Error(
+      `webgpu: the GPU device was lost (${gpuBackend.lost}); tensors on it are gone. ` +
+        `Fix: await wg.init() for a new device and recreate the tensors.`,
+    );
+  return gpuBackend;
+}
+
+export const defaultDevice = (): Device => defaultDev;
+
+export interface InitOptions extends WebGpuOptions {
+  device?: Device | "auto";
+  /** Print the one-line adapter notice (default true). */
+  quiet?: boolean;
+}
+
+/**
+ * Choose and start the default device. "auto" takes WebGPU when an adapter
+ * exists, else the CPU with one warning; "webgpu" throws when there is none.
+ */
+export async function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
+  const want = opts.device ?? "auto";
+  if (want !== "cpu" && want !== "webgpu" && want !== "auto")
+    throw new Error(`init: unknown device "${String(want)}"; expected "webgpu", "cpu" or "auto".`);
+  if (want === "cpu") {
+    defaultDev = "cpu";
+    return { device: "cpu", adapterInfo: cpu.info };
+  }
+  if (gpuBackend && !gpuBackend.lost) {
+    defaultDev = "webgpu";
+    return { device: "webgpu", adapterInfo: gpuBackend.info };
+  }
+  const found = await provider();
+  let failure = found.gpu ? "" : (found as { reason: string }).reason;
+  if (found.gpu) {
+    try {
+      gpuBackend = await createWebGpuBackend(found.gpu, opts);
+      if ("notice" in found && found.notice && !opts.quiet) console.warn(found.notice);
+      defaultDev = "webgpu";
+      return { device: "webgpu", adapterInfo: gpuBackend.info };
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+  }
+  if (want === "webgpu")
+    throw new Error(
+      `init: no WebGPU adapter: ${failure}. Fix: in a browser, use one with WebGPU enabled (Chrome/Edge 113+, ` +
+        `served over https or http://localhost); in Node on Linux without a GPU, install SwiftShader with ` +
+        `"apt-get install -y chromium-common libvulkan1" (webgrad finds it), or run with { device: "cpu" }.`,
+    );
+  if (!opts.quiet) console.warn(`webgrad: no WebGPU adapter (${failure}); using the CPU backend.`);
+  defaultDev = "cpu";
+  return { device: "cpu", adapterInfo: cpu.info };
+}
+
+/** Submit all pending kernel launches and resolve when the device has finished them. */
+export async function flush(device: Device = defaultDev): Promise<void> {
+  await backendFor(device).flush();
+}
+
+export function memory(device: Device = defaultDev): { tensors: number; bytesInUse: number; bytesPooled: number } {
+  const pooled = device === "webgpu" ? (gpuBackend?.bytesPooled() ?? 0) : cpu.bytesPooled();
+  return { ...liveStats(device), bytesPooled: pooled };
+}
+
+/** The current WebGPU backend, for tests and the benchmark runner. */
+export function webgpuBackend(): Backend | null {
+  return gpuBackend;
+}

@@ -1,0 +1,129 @@
+/**
+ * Tensor lifetimes: tidy() scopes, explicit dispose, storage reference counts,
+ * and a FinalizationRegistry as the safety net for handles nobody disposed.
+ */
+import type { Device, Storage } from "../backend/backend.js";
+
+/** What a tensor handle owns; kept apart from the Tensor so the finalizer can release it. */
+export interface Handle {
+  storage: Storage;
+  readonly device: Device;
+  disposed: boolean;
+  /** Engine-owned (see pin): not counted among the user's live tensors. */
+  pinned?: boolean;
+}
+
+interface Tracked {
+  readonly handle: Handle;
+  dispose(): void;
+}
+
+const live: Record<Device, { tensors: number; bytes: number }> = {
+  cpu: { tensors: 0, bytes: 0 },
+  webgpu: { tensors: 0, bytes: 0 },
+};
+
+const scopes: Set<Tracked>[] = [];
+
+const finalizer = new FinalizationRegistry<Handle>((h) => releaseHandle(h));
+
+export function retainStorage(s: Storage): void {
+  if (s.refs === 0 && !s.freed) live[s.backend.device].bytes += s.bytes;
+  s.refs++;
+}
+
+export function releaseStorage(s: Storage): void {
+  if (--s.refs > 0) return;
+  live[s.backend.device].bytes -= s.bytes;
+  s.freed = true;
+  s.backend.free(s);
+}
+
+/** Called once per new tensor handle. */
+export function track(t: Tracked): void {
+  const h = t.handle;
+  retainStorage(h.storage);
+  live[h.device].tensors++;
+  finalizer.register(t, h, h);
+  scopes[scopes.length - 1]?.add(t);
+}
+
+function releaseHandle(h: Handle): void {
+  if (h.disposed) return;
+  h.disposed = true;
+  if (!h.pinned) live[h.device].tensors--;
+  releaseStorage(h.storage);
+}
+
+export function disposeTracked(t: Tracked): void {
+  if (t.handle.disposed) return;
+  finalizer.unregister(t.handle);
+  releaseHandle(t.handle);
+  for (const s of scopes) s.delete(t);
+}
+
+/** Take a tensor out of every enclosing tidy() so it outlives them (optimizer state, gradients). */
+export function keep<T extends Tracked>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collect(x: unknown, into: Set<unknown>, seen = new Set<unknown>()): void {
+  if (x === null || typeof x !== "object" || seen.has(x)) return;
+  seen.add(x);
+  if ((x as Tracked).handle !== undefined && typeof (x as Tracked).dispose === "function") {
+    into.add(x);
+    return;
+  }
+  if (Array.isArray(x)) for (const v of x) collect(v, into, seen);
+  else if (x instanceof Map) for (const v of x.values()) collect(v, into, seen);
+  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, seen);
+}
+
+/**
+ * Run `fn`, then dispose every tensor created inside it except those it returns
+ * (found in arrays, Maps and plain objects) and those taken out with keep().
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== "function") throw new Error("tidy: expected a function, e.g. wg.tidy(() => model.forward(x)).");
+  const scope = new Set<Tracked>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise)
+    throw new Error("tidy: fn returned a Promise; tidy tracks synchronous work only. Await outside tidy and tidy the synchronous parts.");
+  const kept = new Set<unknown>();
+  collect(result, kept);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/** Live tensors and bytes on one device (bytesPooled is added by the caller from the backend). */
+export function liveStats(device: Device): { tensors: number; bytesInUse: number } {
+  return { tensors: live[device].tensors, bytesInUse: live[device].bytes };
+}
+
+/** True when `t` was created in the innermost open scope (backward uses it to decide whether it may keep a tensor as-is). */
+export function inInnermostScope(t: Tracked): boolean {
+  return scopes[scopes.length - 1]?.has(t) ?? false;
+}
+
+/** Engine-owned tensors (cached constants): outside every scope and not counted as the user's live tensors. */
+export function pin<T extends Tracked>(t: T): T {
+  keep(t);
+  t.handle.pinned = true;
+  live[t.handle.device].tensors--;
+  finalizer.unregister(t.handle);
+  return t;
+}

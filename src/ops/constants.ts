@@ -1,0 +1,57 @@
+/**
+ * Numbers used as operands become one-element tensors, cached per device,
+ * dtype and value, so a step that multiplies by 0.5 every time uploads it once.
+ */
+import type { Device } from "../backend/backend.js";
+import type { DType } from "../dtype.js";
+import { fmt } from "../shape.js";
+import { backendFor } from "../engine/device.js";
+import { pin } from "../engine/scope.js";
+import { typedArrayFor } from "../dtype.js";
+import { Tensor } from "../tensor.js";
+
+const LIMIT = 512;
+const cache = new Map<string, Tensor>();
+
+/** A cached scalar tensor holding `value`, with the dtype and device of `like` (or `dtype`). */
+export function constant(op: string, value: number, like: Tensor, dtype: DType = like.dtype): Tensor {
+  if (typeof value !== "number")
+    throw new Error(`${op}: expected a tensor or a number, got ${typeof value}.`);
+  if (dtype === "int32" && !Number.isInteger(value))
+    throw new Error(
+      `${op}: cannot combine an int32 tensor of shape ${fmt(like.shape)} with the non-integer number ${value}. ` +
+        `Fix: cast the tensor first, e.g. x.float().${op}(${value}).`,
+    );
+  return scalarTensor(value, dtype, like.device);
+}
+
+export function scalarTensor(value: number, dtype: DType, device: Device): Tensor {
+  const key = `${device}:${dtype}:${Object.is(value, -0) ? "-0" : value}`;
+  let t = cache.get(key);
+  if (t && !t.isDisposed) {
+    cache.delete(key); // most recently used goes last
+    cache.set(key, t);
+    return t;
+  }
+  const backend = backendFor(device);
+  const storage = backend.alloc(dtype, 1);
+  const data = typedArrayFor(dtype, 1);
+  data[0] = value;
+  backend.write(storage, data);
+  t = pin(new Tensor(storage, [], dtype));
+  cache.set(key, t);
+  if (cache.size > LIMIT) {
+    const [oldKey, old] = cache.entries().next().value as [string, Tensor];
+    cache.delete(oldKey);
+    old.dispose();
+  }
+  return t;
+}
+
+/** Drop the cached constants of a device (its backend was replaced). */
+export function clearConstants(device: Device): void {
+  for (const [k, t] of cache) if (k.startsWith(device + ":")) {
+    cache.delete(k);
+    if (!t.isDisposed) t.dispose();
+  }
+}

@@ -1,0 +1,201 @@
+/** Creation: from host data, constant fills, ranges, identity, and the counter-based RNG. */
+import template from "../../shaders/fill.wgsl";
+import type { Device, Kernel } from "../backend/backend.js";
+import { dtypeOfArray, typedArrayFor, type DType, type TypedArray } from "../dtype.js";
+import { flattenNested, fmt, numel } from "../shape.js";
+import { backendFor, defaultDevice } from "../engine/device.js";
+import { scalarTensor } from "./constants.js";
+import { copyKernel } from "./layout.js";
+import { Tensor } from "../tensor.js";
+
+export interface CreateOptions {
+  dtype?: DType;
+  device?: Device;
+  requiresGrad?: boolean;
+  shape?: number[];
+}
+
+function checkShape(op: string, shape: readonly number[]): number[] {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+    throw new Error(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}.`);
+  return [...shape];
+}
+
+function finish(t: Tensor, opts: CreateOptions): Tensor {
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** A tensor from a number, nested arrays, or a typed array (with opts.shape, default 1-D). Default dtype float32. */
+export function tensor(data: number | boolean | unknown[] | TypedArray, opts: CreateOptions = {}): Tensor {
+  let flat: ArrayLike<number>;
+  let shape: number[];
+  let dtype: DType;
+  if (ArrayBuffer.isView(data)) {
+    flat = data as TypedArray;
+    shape = opts.shape ? checkShape("tensor", opts.shape) : [flat.length];
+    dtype = opts.dtype ?? (dtypeOfArray(data as TypedArray) === "int32" ? "int32" : "float32");
+  } else if (typeof data === "number" || typeof data === "boolean") {
+    flat = [Number(data)];
+    shape = opts.shape ? checkShape("tensor", opts.shape) : [];
+    dtype = opts.dtype ?? "float32";
+  } else if (Array.isArray(data)) {
+    ({ flat, shape } = flattenNested(data));
+    if (opts.shape) shape = checkShape("tensor", opts.shape);
+    dtype = opts.dtype ?? "float32";
+  } else {
+    throw new Error(`tensor: expected a number, nested arrays or a typed array, got ${typeof data}.`);
+  }
+  if (numel(shape) !== flat.length)
+    throw new Error(`tensor: ${flat.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements).`);
+  const device = opts.device ?? defaultDevice();
+  const values = typedArrayFor(dtype, flat.length);
+  if (dtype === "int32") {
+    for (let i = 0; i < flat.length; i++)
+      if (!Number.isInteger(flat[i])) throw new Error(`tensor: int32 data must be integers; element ${i} is ${flat[i]}.`);
+  }
+  values.set(flat as ArrayLike<number>);
+  const backend = backendFor(device);
+  const storage = backend.alloc(dtype, values.length);
+  backend.write(storage, values);
+  return finish(new Tensor(storage, shape, dtype), opts);
+}
+
+export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
+  const dtype = opts.dtype ?? "float32";
+  const device = opts.device ?? defaultDevice();
+  if (dtype === "int32" && !Number.isInteger(value)) throw new Error(`full: int32 fill value must be an integer, got ${value}.`);
+  const out = Tensor.empty(checkShape("full", shape), dtype, device);
+  if (out.size > 0) backendFor(device).run(copyKernel, [out], [scalarTensor(value, dtype, device)], undefined);
+  return finish(out, opts);
+}
+
+export const zeros = (shape: readonly number[], opts: CreateOptions = {}) => full(shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreateOptions = {}) => full(shape, 1, opts);
+const like = (t: Tensor, opts: CreateOptions) => ({ dtype: t.dtype, device: t.device, ...opts });
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}) => full(t.shape, 0, like(t, opts));
+export const onesLike = (t: Tensor, opts: CreateOptions = {}) => full(t.shape, 1, like(t, opts));
+export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}) => full(t.shape, value, like(t, opts));
+
+// ---- index-generated fills: arange, eye, rand, randn ----
+
+interface FillAttrs {
+  op: 0 | 1 | 2 | 3;
+  start: number;
+  step: number;
+  cols: number;
+  key: number;
+}
+
+/** lowbias32 (Wellons), the same integer hash as shaders/fill.wgsl. */
+export function mix(v: number): number {
+  let x = v >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+const bits = (i: number, key: number) => mix(((mix((i ^ key) >>> 0) + key) >>> 0));
+const TWO_NEG24 = 2 ** -24;
+
+const fillKernel: Kernel<FillAttrs> = {
+  name: "fill",
+  cpu([out], _ins, a) {
+    const o = out.data;
+    for (let i = 0; i < o.length; i++) {
+      if (a.op === 0) o[i] = Math.fround(a.start + Math.fround(i * a.step));
+      else if (a.op === 1) o[i] = Math.floor(i / a.cols) === i % a.cols ? 1 : 0;
+      else if (a.op === 2) o[i] = (bits(i, a.key) >>> 8) * TWO_NEG24;
+      else {
+        const u1 = ((bits(2 * i, a.key) >>> 8) + 1) * TWO_NEG24;
+        const u2 = (bits(2 * i + 1, a.key) >>> 8) * TWO_NEG24;
+        o[i] = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+      }
+    }
+  },
+  webgpu([out], _ins, a) {
+    const n = numel(out.shape);
+    const buf = new ArrayBuffer(32);
+    new Uint32Array(buf, 0, 4).set([n, a.cols, a.key, 0]);
+    new Float32Array(buf, 16, 2).set([a.start, a.step]);
+    const type = out.dtype === "int32" ? "i32" : "f32";
+    return {
+      key: `fill:${type}`,
+      code: () => template.replace("alias O = f32;", `alias O = ${type};`),
+      constants: { WG: 256, OP: a.op },
+      params: buf,
+      workgroups: Math.ceil(n / 256),
+    };
+  },
+};
+
+function generate(op: string, shape: number[], attrs: FillAttrs, opts: CreateOptions): Tensor {
+  const out = Tensor.empty(checkShape(op, shape), opts.dtype ?? "float32", opts.device ?? defaultDevice());
+  if (out.size > 0) backendFor(out.device).run(fillKernel, [out], [], attrs);
+  return finish(out, opts);
+}
+
+/** arange(end) or arange(start, end, step): [start, end) in steps; float32 unless opts.dtype says otherwise. */
+export function arange(end: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end: number, step?: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end: number, opts?: CreateOptions): Tensor;
+export function arange(a: number, b?: number | CreateOptions, c?: number | CreateOptions, d?: CreateOptions): Tensor {
+  const opts = [b, c, d].find((o): o is CreateOptions => typeof o === "object") ?? {};
+  const step = typeof c === "number" ? c : 1;
+  const [start, end] = typeof b === "number" ? [a, b] : [0, a];
+  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}.`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  if (opts.dtype === "int32" && ![start, step].every(Number.isInteger)) throw new Error(`arange: int32 needs integer start and step.`);
+  return generate("arange", [n], { op: 0, start, step, cols: 1, key: 0 }, opts);
+}
+
+export function eye(n: number, m: number | CreateOptions = n, opts: CreateOptions = {}): Tensor {
+  const cols = typeof m === "number" ? m : n;
+  const o = typeof m === "object" ? m : opts;
+  return generate("eye", [n, cols], { op: 1, start: 0, step: 0, cols: Math.max(cols, 1), key: 0 }, o);
+}
+
+// The generator: a seed and a count of random calls so far. Each call hashes (index, key(seed, call)).
+const rng = { seed: 0x2545f491, calls: 0 };
+
+/** Same seed → same numbers on every device (uniforms bit for bit; normals to float32 rounding). */
+export function manualSeed(seed: number): void {
+  if (!Number.isFinite(seed)) throw new Error(`manualSeed: seed must be a finite number, got ${seed}.`);
+  rng.seed = mix(Math.floor(Math.abs(seed)) >>> 0) ^ mix(Math.floor(Math.abs(seed) / 2 ** 32) >>> 0);
+  rng.calls = 0;
+}
+
+function nextKey(): number {
+  rng.calls++;
+  return mix((rng.seed ^ mix(Math.imul(rng.calls, 0x9e3779b9) >>> 0)) >>> 0);
+}
+
+function randomFill(op: string, kind: 2 | 3, shape: number[], opts: CreateOptions): Tensor {
+  if (opts.dtype === "int32") throw new Error(`${op}: random floats cannot be int32; omit dtype or use float32.`);
+  return generate(op, shape, { op: kind, start: 0, step: 0, cols: 1, key: nextKey() }, opts);
+}
+
+/** Uniform on [0, 1). */
+export const rand = (shape: number[], opts: CreateOptions = {}) => randomFill("rand", 2, shape, opts);
+/** Standard normal. */
+export const randn = (shape: number[], opts: CreateOptions = {}) => randomFill("randn", 3, shape, opts);
+
+/** The flat data of a tensor as nested arrays of its shape. */
+export function nest(data: TypedArray, shape: readonly number[]): number | unknown[] {
+  if (shape.length === 0) return data[0];
+  const build = (dim: number, off: number): unknown[] => {
+    const n = shape[dim];
+    const stride = numel(shape.slice(dim + 1));
+    return Array.from({ length: n }, (_, i) => (dim === shape.length - 1 ? data[off + i] : build(dim + 1, off + i * stride)));
+  };
+  return build(0, 0);
+}
+
+/** A copy on another device (a leaf; requiresGrad carries over from a leaf source). */
+export async function toDevice(x: Tensor, device: Device): Promise<Tensor> {
+  if (x.device === device) return x;
+  const data = await x.data();
+  return tensor(data, { shape: x.shape, dtype: x.dtype, device, requiresGrad: x.isLeaf && x.requiresGrad });
+}

@@ -1,0 +1,278 @@
+/**
+ * Elementwise ops: one table row each (WGSL expression, CPU arrow written
+ * separately, gradient rules in tensor ops with the math beside them). All
+ * share one strided kernel template, shaders/elementwise.wgsl.
+ */
+import template from "../../shaders/elementwise.wgsl";
+import type { CpuView, GpuLaunch, Kernel, View } from "../backend/backend.js";
+import { isFloat, promote, type DType } from "../dtype.js";
+import { broadcastShapes, broadcastStrides, fmt, isContiguous, numel, sameShape } from "../shape.js";
+import type { Rule } from "../autograd/node.js";
+import { apply, type Primitive } from "./primitive.js";
+import { constant } from "./constants.js";
+import { erf, toInt32 } from "./cpu-math.js";
+import { stridedOffsets } from "../backend/cpu/loops.js";
+import { Tensor } from "../tensor.js";
+
+type Saved = "x" | "y" | "none";
+interface UnaryDef {
+  wgsl: string; // in terms of `a`, typed A, returning O
+  cpu: (x: number) => number;
+  ints?: boolean; // defined on int32
+  save: Saved;
+  grad: Rule; // saved[0] is x or y per `save`
+}
+
+const SQRT_PI = Math.sqrt(Math.PI);
+
+export const unaryOps = {
+  neg: { wgsl: "-a", cpu: (x) => -x, ints: true, save: "none", grad: (g) => g.neg() },
+  abs: { wgsl: "abs(a)", cpu: Math.abs, ints: true, save: "x", grad: (g, [x]) => g.mul(x.sign()) }, // d|x| = sign(x)
+  sign: { wgsl: "sign(a)", cpu: Math.sign, ints: true, save: "none", grad: (g) => g.mul(0) },
+  relu: { wgsl: "max(a, A(0))", cpu: (x) => (x > 0 ? x : 0), ints: true, save: "y", grad: (g, [y]) => g.mul(y.gt(0)) },
+  exp: { wgsl: "exp(a)", cpu: Math.exp, save: "y", grad: (g, [y]) => g.mul(y) }, // d e^x = e^x
+  log: { wgsl: "log(a)", cpu: Math.log, save: "x", grad: (g, [x]) => g.div(x) }, // d ln x = 1/x
+  sqrt: { wgsl: "sqrt(a)", cpu: Math.sqrt, save: "y", grad: (g, [y]) => g.div(y.mul(2)) }, // d √x = 1/(2√x)
+  tanh: { wgsl: "tanh(clamp(a, -20.0, 20.0))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)) }, // 1 - tanh²
+  sigmoid: { wgsl: "1.0 / (1.0 + exp(-a))", cpu: (x) => 1 / (1 + Math.exp(-x)), save: "y", grad: (g, [y]) => g.mul(y.mul(y.neg().add(1))) }, // σ(1-σ)
+  erf: { wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)) }, // 2/√π e^{-x²}
+  sin: { wgsl: "sin(a)", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()) },
+  cos: { wgsl: "cos(a)", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg() },
+} satisfies Record<string, UnaryDef>;
+
+interface BinaryDef {
+  wgsl: string; // in terms of `a`, `b`
+  cpu: (a: number, b: number) => number;
+  ints?: boolean;
+  compare?: boolean; // output is a float32 0/1 mask
+  save: "ab" | "aby" | "none"; // what the rules read: saved = [a, b] or [a, b, y]
+  grads: [Rule | null, Rule | null];
+}
+
+const halfTies = (a: Tensor, b: Tensor) => a.eq(b).mul(0.5);
+const cmp = (wgslOp: string, f: (a: number, b: number) => boolean): BinaryDef => ({
+  wgsl: `select(O(0), O(1), a ${wgslOp} b)`,
+  cpu: (a, b) => (f(a, b) ? 1 : 0),
+  ints: true,
+  compare: true,
+  save: "none",
+  grads: [null, null],
+});
+
+export const binaryOps = {
+  add: { wgsl: "a + b", cpu: (a, b) => a + b, ints: true, save: "none", grads: [(g) => g, (g) => g] },
+  sub: { wgsl: "a - b", cpu: (a, b) => a - b, ints: true, save: "none", grads: [(g) => g, (g) => g.neg()] },
+  mul: { wgsl: "a * b", cpu: (a, b) => a * b, ints: true, save: "ab", grads: [(g, [, b]) => g.mul(b), (g, [a]) => g.mul(a)] },
+  div: { wgsl: "a / b", cpu: (a, b) => a / b, save: "ab", grads: [(g, [, b]) => g.div(b), (g, [a, b]) => g.mul(a).div(b.mul(b)).neg()] }, // d(a/b)/db = -a/b²
+  pow: {
+    wgsl: "pow_real(a, b)",
+    cpu: Math.pow,
+    save: "aby",
+    grads: [
+      (g, [a, b]) => where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))), // d a^b/da = b a^(b-1)
+      (g, [a, b, y]) => where(a.eq(0).mul(b.ge(0)), 0, g.mul(y).mul(a.log())), // d a^b/db = a^b ln a
+    ],
+  },
+  maximum: {
+    wgsl: "max(a, b)", cpu: Math.max, ints: true, save: "ab",
+    grads: [(g, [a, b]) => g.mul(a.gt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.gt(a).add(halfTies(a, b)))],
+  },
+  minimum: {
+    wgsl: "min(a, b)", cpu: Math.min, ints: true, save: "ab",
+    grads: [(g, [a, b]) => g.mul(a.lt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.lt(a).add(halfTies(a, b)))],
+  },
+  eq: cmp("==", (a, b) => a === b),
+  ne: cmp("!=", (a, b) => a !== b),
+  gt: cmp(">", (a, b) => a > b),
+  ge: cmp(">=", (a, b) => a >= b),
+  lt: cmp("<", (a, b) => a < b),
+  le: cmp("<=", (a, b) => a <= b),
+} satisfies Record<string, BinaryDef>;
+
+export type UnaryName = keyof typeof unaryOps;
+export type BinaryName = keyof typeof binaryOps;
+
+const WGSL_TYPE: Record<DType, string> = { float32: "f32", int32: "i32", float64: "f64" };
+
+/** Strides of each operand (inputs, then the output) as read over the output's shape, with contiguous runs merged. */
+export function collapse(shape: readonly number[], strides: number[][]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, k) => outStrides[k].push(s[d]));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * A kernel computing out = f(ins...) elementwise with broadcasting. The
+ * output view may be strided (copies into slices) and may be the first
+ * input's own storage (in-place ops).
+ */
+export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a: number, b: number, c: number) => number): Kernel<A> {
+  return {
+    name,
+    cpu(outs: readonly CpuView[], ins: readonly CpuView[]) {
+      const out = outs[0];
+      const n = numel(out.shape);
+      const flat = (v: View) => v === out || (sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides));
+      const od = out.data;
+      const [a, b, c] = ins.map((v) => v.data);
+      const [oa, ob, oc] = ins.map((v) => v.offset);
+      if (flat(out) && ins.every(flat)) {
+        const oo = out.offset;
+        if (ins.length === 1) for (let i = 0; i < n; i++) od[oo + i] = cpu(a[oa + i], 0, 0);
+        else if (ins.length === 2) for (let i = 0; i < n; i++) od[oo + i] = cpu(a[oa + i], b[ob + i], 0);
+        else for (let i = 0; i < n; i++) od[oo + i] = cpu(a[oa + i], b[ob + i], c[oc + i]);
+        return;
+      }
+      const oo = stridedOffsets(out.shape, out.strides, out.offset);
+      const io = ins.map((v) => stridedOffsets(out.shape, broadcastStrides(v.shape, v.strides, out.shape), v.offset));
+      const [ia, ib, ic] = io;
+      for (let i = 0; i < n; i++) od[oo[i]] = cpu(a[ia[i]], b ? b[ib[i]] : 0, c ? c[ic[i]] : 0);
+    },
+    webgpu(outs, ins): GpuLaunch {
+      const out = outs[0];
+      const n = numel(out.shape);
+      const aIsOut = ins[0].storage === out.storage;
+      const flat = (v: View) => sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides);
+      const modes = [...ins, out].map((v) => (v !== out && numel(v.shape) === 1 ? 1 : flat(v) ? 0 : 2));
+      const all = [...ins, out].map((v) => broadcastStrides(v.shape, v.strides, out.shape));
+      const merged = collapse(out.shape, all);
+      if (merged.shape.length > 8)
+        throw new Error(`${name}: webgpu kernels address at most 8 non-contiguous dimensions; this output has shape ${fmt(out.shape)}. Fix: reshape or contiguous() first.`);
+      const P = new Uint32Array(48);
+      P[0] = n;
+      P[1] = merged.shape.length;
+      ins.forEach((v, k) => (P[2 + k] = v.offset));
+      P[5] = out.offset;
+      merged.shape.forEach((s, d) => (P[8 + d] = s));
+      const slot = [16, 24, 32].slice(0, ins.length).concat(40);
+      merged.strides.forEach((st, k) => st.forEach((s, d) => (P[slot[k] + d] = s)));
+      const types = [...ins.map((v) => WGSL_TYPE[v.dtype]), WGSL_TYPE[out.dtype]];
+      while (types.length < 4) types.splice(types.length - 1, 0, types[0]);
+      const [ma, mb = 0, mc = 0] = modes;
+      const mo = modes[modes.length - 1];
+      return {
+        key: `ew:${name}:${types.join(",")}`,
+        code: () => specialize(types, wgsl),
+        constants: { WG: 256, ARITY: ins.length, MODE_A: ma, MODE_B: mb, MODE_C: mc, MODE_O: mo, A_IS_OUT: aIsOut ? 1 : 0 },
+        params: P.buffer,
+        workgroups: Math.ceil(n / 256),
+        inputs: 3,
+      };
+    },
+  };
+}
+
+function specialize(types: string[], expr: string): string {
+  const [ta, tb, tc, to] = types;
+  return template
+    .replace("alias A = f32;", `alias A = ${ta};`)
+    .replace("alias B = f32;", `alias B = ${tb};`)
+    .replace("alias C = f32;", `alias C = ${tc};`)
+    .replace("alias O = f32;", `alias O = ${to};`)
+    .replace("return O(a + b);", `return O(${expr});`);
+}
+
+/** A table of op rows turned into a table of primitives, keyed by the same names. */
+function primitives<K extends string, D>(table: Record<K, D>, make: (name: K, d: D) => Primitive<void>): Record<K, Primitive<void>> {
+  return Object.fromEntries(Object.entries(table).map(([k, d]) => [k, make(k as K, d as D)])) as Record<K, Primitive<void>>;
+}
+
+const unaryPrims = primitives<UnaryName, UnaryDef>(unaryOps, (name, d) => ({
+      name,
+      infer([x]) {
+        if (!d.ints && !isFloat(x.dtype))
+          throw new Error(`${name}: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().${name}().`);
+        return { shape: x.shape, dtype: x.dtype };
+      },
+      kernel: elementwiseKernel(name, d.wgsl, d.cpu),
+      save: d.save === "x" ? ([x]) => [x] : d.save === "y" ? (_ins, y) => [y] : undefined,
+      grads: [d.grad],
+}));
+
+const binaryPrims = primitives<BinaryName, BinaryDef>(binaryOps, (name, d) => ({
+      name,
+      infer([a, b]) {
+        const shapes = `${fmt(a.shape)} and ${fmt(b.shape)}`;
+        const dtype = promote(name, a.dtype, b.dtype, shapes);
+        if (!d.ints && !isFloat(dtype))
+          throw new Error(`${name}: needs float tensors, got int32 (${shapes}). Fix: cast with .float() first.`);
+        return { shape: broadcastShapes(name, a.shape, b.shape), dtype: d.compare ? "float32" : dtype };
+      },
+      kernel: elementwiseKernel(name, d.wgsl, d.cpu),
+      save: d.save === "aby" ? ([a, b], y) => [a, b, y] : d.save === "ab" ? ([a, b]) => [a, b] : undefined,
+      grads: d.grads,
+}));
+
+/** A number operand becomes a cached constant of the tensor's dtype and device. */
+function operands(op: string, a: Tensor | number, b: Tensor | number): [Tensor, Tensor] {
+  if (a instanceof Tensor && b instanceof Tensor) {
+    if (a.dtype !== b.dtype && a.dtype !== "int32" && b.dtype !== "int32") {
+      // float32 with float64: widen the narrower side.
+      return a.dtype === "float64" ? [a, cast(b, "float64")] : [cast(a, "float64"), b];
+    }
+    return [a, b];
+  }
+  if (a instanceof Tensor) return [a, constant(op, b as number, a)];
+  if (b instanceof Tensor) return [constant(op, a, b), b];
+  throw new Error(`${op}: at least one operand must be a tensor, got two numbers (${a}, ${b}).`);
+}
+
+export function unary(name: UnaryName, x: Tensor): Tensor {
+  return apply(unaryPrims[name], [x], undefined);
+}
+
+export function binary(name: BinaryName, a: Tensor | number, b: Tensor | number): Tensor {
+  return apply(binaryPrims[name], operands(name, a, b), undefined);
+}
+
+const wherePrim: Primitive<void> = {
+  name: "where",
+  infer([c, a, b]) {
+    const shapes = `${fmt(c.shape)}, ${fmt(a.shape)} and ${fmt(b.shape)}`;
+    return { shape: broadcastShapes("where", c.shape, a.shape, b.shape), dtype: promote("where", a.dtype, b.dtype, shapes) };
+  },
+  kernel: elementwiseKernel("where", "select(c, b, a != A(0))", (c, a, b) => (c !== 0 ? a : b)),
+  save: ([c]) => [c],
+  grads: [null, (g, [c]) => where(c, g, 0), (g, [c]) => where(c, 0, g)],
+};
+
+/** Elementwise choice: a where cond is non-zero, else b. */
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  if (!(cond instanceof Tensor)) throw new Error("where: cond must be a tensor (a mask, e.g. x.gt(0)).");
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : null;
+  const [ta, tb] = like ? operands("where", a, b) : [constant("where", a as number, cond, "float32"), constant("where", b as number, cond, "float32")];
+  return apply(wherePrim, [cond, ta, tb], undefined);
+}
+
+const castPrims = new Map<DType, Primitive<{ from: DType }>>();
+function castPrim(to: DType): Primitive<{ from: DType }> {
+  let p = castPrims.get(to);
+  if (!p) {
+    p = {
+      name: "cast",
+      infer: ([x]) => ({ shape: x.shape, dtype: to }),
+      kernel: elementwiseKernel<{ from: DType }>(`cast_${to}`, "O(a)", to === "int32" ? toInt32 : (x) => x),
+      grads: [to === "int32" ? null : (g, _s, { from }) => g.cast(from)], // a float gradient flows back in the input's dtype
+    };
+    castPrims.set(to, p);
+  }
+  return p;
+}
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  if (dtype !== "float32" && dtype !== "int32" && dtype !== "float64")
+    throw new Error(`cast: unknown dtype "${String(dtype)}"; expected "float32", "int32" or "float64".`);
+  return apply(castPrim(dtype), [x], { from: x.dtype });
+}

@@ -1,0 +1,17 @@
+/** Every op, for tensor.ts and the public API. */
+export { unary, binary, where, cast, unaryOps, binaryOps, type UnaryName, type BinaryName } from "./elementwise.js";
+export { reduce, mean, argReduce } from "./reduce.js";
+export { matmul } from "./matmul.js";
+export { softmax, logSoftmax, crossEntropyRows, oneHot } from "./softmax.js";
+export { gather } from "./gather.js";
+export {
+  clone, contiguous, dense, detach, reshape, flatten, permute, transpose, matrixT, expand, unsqueeze, squeeze, slice, cat, stack,
+  sumToShape, restoreDims,
+} from "./layout.js";
+export {
+  tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, eye, rand, randn, manualSeed, nest, toDevice,
+  type CreateOptions,
+} from "./creation.js";
+export { clamp, gelu, einsum } from "./composite.js";
+export { inplace } from "./inplace.js";
+export { scalarTensor, clearConstants } from "./constants.js";

@@ -1,0 +1,193 @@
+/**
+ * Layout ops. reshape/permute/expand/slice/squeeze are views that share
+ * storage; contiguous/clone/cat copy with the strided elementwise kernel.
+ */
+import type { View } from "../backend/backend.js";
+import { backendFor } from "../engine/device.js";
+import { noGrad } from "../autograd/mode.js";
+import { broadcastShapes, contiguousStrides, fmt, inferShape, normalizeDim, numel, sameShape } from "../shape.js";
+import { apply, commonDevice, record, view, type Primitive } from "./primitive.js";
+import { elementwiseKernel } from "./elementwise.js";
+import { full } from "./creation.js";
+import { Tensor } from "../tensor.js";
+
+export const copyKernel = elementwiseKernel("copy", "O(a)", (x) => x);
+
+const copyPrim: Primitive<void> = {
+  name: "clone",
+  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  kernel: copyKernel,
+  grads: [(g) => g],
+};
+
+/** A contiguous copy with its own storage (differentiable). */
+export const clone = (x: Tensor): Tensor => apply(copyPrim, [x], undefined);
+export const contiguous = (x: Tensor): Tensor => (x.isContiguous() ? x : clone(x));
+/** Contiguous and starting at element 0, as the row, gather and optimizer kernels address their inputs. */
+export const dense = (x: Tensor): Tensor => (x.isContiguous() && x.offset === 0 ? x : clone(x));
+
+/** Same storage, no history. */
+export function detach(x: Tensor): Tensor {
+  commonDevice("detach", [x]);
+  return new Tensor(x.storage, x.shape, x.dtype, x.strides, x.offset, true);
+}
+
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const to = inferShape("reshape", x.shape, shape);
+  if (sameShape(to, x.shape)) return x;
+  const src = contiguous(x);
+  const from = x.shape;
+  return view("reshape", src, to, contiguousStrides(to), src.offset, (g) => reshape(g, from));
+}
+
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.ndim === 0) return reshape(x, [1]);
+  const s = normalizeDim("flatten", startDim, x.ndim, x.shape);
+  const e = normalizeDim("flatten", endDim, x.ndim, x.shape);
+  if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${fmt(x.shape)}.`);
+  return reshape(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+}
+
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  const p = dims.map((d) => normalizeDim("permute", d, x.ndim, x.shape));
+  if (p.length !== x.ndim || new Set(p).size !== p.length)
+    throw new Error(`permute: ${fmt(dims)} is not a permutation of the ${x.ndim} dims of a tensor of shape ${fmt(x.shape)}.`);
+  if (p.every((d, i) => d === i)) return x;
+  const inverse = p.map((_, i) => p.indexOf(i));
+  return view("permute", x, p.map((d) => x.shape[d]), p.map((d) => x.strides[d]), x.offset, (g) => permute(g, inverse));
+}
+
+export function transpose(x: Tensor, d0: number, d1: number): Tensor {
+  const a = normalizeDim("transpose", d0, x.ndim, x.shape);
+  const b = normalizeDim("transpose", d1, x.ndim, x.shape);
+  const p = x.shape.map((_, i) => i);
+  [p[a], p[b]] = [p[b], p[a]];
+  return permute(x, p);
+}
+
+export function matrixT(x: Tensor): Tensor {
+  if (x.ndim !== 2)
+    throw new Error(`T: expects a 2-D tensor, got shape ${fmt(x.shape)}. Fix: use transpose(-2, -1) or permute() for other ranks.`);
+  return transpose(x, 0, 1);
+}
+
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const lead = shape.length - x.ndim;
+  const bad = () =>
+    new Error(
+      `expand: cannot expand shape ${fmt(x.shape)} to ${fmt(shape)}: each dim must equal the target or be 1 ` +
+        `(use -1 to keep a dim). Fix: reshape/unsqueeze first, or use repeat via cat.`,
+    );
+  if (lead < 0) throw bad();
+  const to = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d));
+  const strides = to.map((d, i) => {
+    if (i < lead) return 0;
+    const s = x.shape[i - lead];
+    if (s === d) return x.strides[i - lead];
+    if (s === 1 && d >= 0) return 0;
+    throw bad();
+  });
+  if (to.some((d) => !Number.isInteger(d) || d < 0)) throw bad();
+  if (sameShape(to, x.shape)) return x;
+  const from = x.shape;
+  return view("expand", x, to, strides, x.offset, (g) => sumToShape(g, from));
+}
+
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim("unsqueeze", dim, x.ndim + 1);
+  const shape = [...x.shape];
+  const strides = [...x.strides];
+  shape.splice(d, 0, 1);
+  strides.splice(d, 0, d < x.ndim ? x.strides[d] * x.shape[d] : 1);
+  return view("unsqueeze", x, shape, strides, x.offset, (g) => squeeze(g, d));
+}
+
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  const drop = dim === undefined ? x.shape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : [normalizeDim("squeeze", dim, x.ndim, x.shape)].filter((i) => x.shape[i] === 1);
+  if (drop.length === 0) return x;
+  const from = x.shape;
+  const keepDim = (_: number, i: number) => !drop.includes(i);
+  return view("squeeze", x, x.shape.filter(keepDim), x.strides.filter(keepDim), x.offset, (g) => reshape(g, from));
+}
+
+/** Python slice semantics on one dim: negative indices count from the end, out-of-range ends clamp. */
+export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
+  const d = normalizeDim("slice", dim, x.ndim, x.shape);
+  const n = x.shape[d];
+  const clampIdx = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
+  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end)))
+    throw new Error(`slice: start and end must be integers, got ${start} and ${end}.`);
+  const s = clampIdx(start);
+  const e = Math.max(s, clampIdx(end ?? n));
+  if (s === 0 && e === n) return x;
+  const shape = [...x.shape];
+  shape[d] = e - s;
+  const from = x.shape;
+  return view("slice", x, shape, x.strides, x.offset + s * x.strides[d], (g) => place(from, [{ t: g, dim: d, start: s }], "padSlice"));
+}
+
+/**
+ * A new tensor of `shape` built by copying each piece into its region along
+ * `dim` (cat, and slice's gradient); regions no piece covers are zero.
+ */
+function place(shape: readonly number[], pieces: { t: Tensor; dim: number; start: number }[], name: string): Tensor {
+  const first = pieces[0].t;
+  const covered = pieces.reduce((n, p) => n + p.t.size, 0) === numel(shape);
+  const out = noGrad(() => (covered ? Tensor.empty(shape, first.dtype, first.device) : full(shape, 0, { dtype: first.dtype, device: first.device })));
+  const backend = backendFor(out.device);
+  for (const { t, dim, start } of pieces) {
+    const region: View = { storage: out.storage, shape: t.shape, strides: out.strides, offset: start * out.strides[dim], dtype: out.dtype };
+    backend.run(copyKernel, [region], [t], undefined);
+  }
+  const rules = pieces.map(({ t, dim, start }) => (g: Tensor) => slice(g, dim, start, start + t.shape[dim]));
+  record(name, pieces.map((p) => p.t), out, rules, () => [], undefined);
+  return out;
+}
+
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new Error("cat: expected a non-empty array of tensors.");
+  commonDevice("cat", tensors);
+  const ref = tensors[0];
+  const d = normalizeDim("cat", dim, ref.ndim, ref.shape);
+  for (const t of tensors) {
+    if (t.dtype !== ref.dtype) throw new Error(`cat: all tensors must share a dtype; got ${ref.dtype} and ${t.dtype}. Fix: cast with .float() or .int().`);
+    if (t.ndim !== ref.ndim || t.shape.some((s, i) => i !== d && s !== ref.shape[i]))
+      throw new Error(
+        `cat: shapes ${tensors.map((x) => fmt(x.shape)).join(", ")} must match in every dim except dim ${dim}.`,
+      );
+  }
+  if (tensors.length === 1) return ref;
+  const shape = [...ref.shape];
+  shape[d] = tensors.reduce((n, t) => n + t.shape[d], 0);
+  let at = 0;
+  const pieces = tensors.map((t) => ({ t, dim: d, start: (at += t.shape[d]) - t.shape[d] }));
+  return place(shape, pieces, "cat");
+}
+
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new Error("stack: expected a non-empty array of tensors.");
+  const ref = tensors[0];
+  for (const t of tensors)
+    if (!sameShape(t.shape, ref.shape))
+      throw new Error(`stack: all tensors must have the same shape; got ${tensors.map((x) => fmt(x.shape)).join(", ")}.`);
+  const d = normalizeDim("stack", dim, ref.ndim + 1);
+  return cat(tensors.map((t) => unsqueeze(t, d)), d);
+}
+
+/** Sum a broadcast gradient back to an input's shape: the one place broadcasting is undone. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  broadcastShapes("sumToShape", shape, g.shape);
+  const lead = g.ndim - shape.length;
+  const dims = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
+  const summed = dims.length ? g.sum(dims, true) : g;
+  return reshape(summed, shape);
+}
+
+/** The reduced dims of a reduction, for rules that expand a gradient back. */
+export function restoreDims(g: Tensor, inShape: readonly number[], dims: number[], keepdim: boolean): Tensor {
+  let r = g;
+  if (!keepdim) for (const d of dims) r = unsqueeze(r, d);
+  return expand(r, inShape);
+}
+

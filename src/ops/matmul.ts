@@ -1,0 +1,103 @@
+/**
+ * matmul like torch.matmul: 1-D operands are promoted and the added dim
+ * removed again; batch dims broadcast. The primitive reads both operands
+ * through their strides, so transposes in the backward rules cost no copy.
+ */
+import template from "../../shaders/matmul.wgsl";
+import type { Kernel, View } from "../backend/backend.js";
+import { broadcastShapes, broadcastStrides, fmt, numel } from "../shape.js";
+import { stridedOffsets } from "../backend/cpu/loops.js";
+import { apply, type Primitive } from "./primitive.js";
+import { collapse } from "./elementwise.js";
+import type { Tensor } from "../tensor.js";
+
+/** Batch dims of both operands broadcast to the output's, merged where contiguous. */
+function layout(a: View, b: View) {
+  const M = a.shape[a.shape.length - 2];
+  const K = a.shape[a.shape.length - 1];
+  const N = b.shape[b.shape.length - 1];
+  const batchShape = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const sa = broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batchShape);
+  const sb = broadcastStrides(b.shape.slice(0, -2), b.strides.slice(0, -2), batchShape);
+  const batch = collapse(batchShape, [sa, sb]);
+  const s = (v: View, i: number) => v.strides[v.strides.length + i];
+  return { M, K, N, batches: numel(batchShape), batch, am: s(a, -2), ak: s(a, -1), bk: s(b, -2), bn: s(b, -1) };
+}
+
+const matmulKernel: Kernel<void> = {
+  name: "matmul",
+  cpu([c], [a, b]) {
+    const { M, K, N, batch, am, ak, bk, bn } = layout(a, b);
+    const baseA = stridedOffsets(batch.shape, batch.strides[0], a.offset);
+    const baseB = stridedOffsets(batch.shape, batch.strides[1], b.offset);
+    const row = new Float64Array(N);
+    for (let t = 0; t < baseA.length; t++) {
+      for (let i = 0; i < M; i++) {
+        row.fill(0);
+        for (let k = 0; k < K; k++) {
+          const aik = a.data[baseA[t] + i * am + k * ak];
+          if (aik === 0) continue;
+          const bRow = baseB[t] + k * bk;
+          for (let j = 0; j < N; j++) row[j] += aik * b.data[bRow + j * bn];
+        }
+        c.data.set(row, (t * M + i) * N);
+      }
+    }
+  },
+  webgpu(_outs, [a, b], _attrs, caps) {
+    const { M, K, N, batches, batch, am, ak, bk, bn } = layout(a, b);
+    if (batch.shape.length > 4)
+      throw new Error(`matmul: webgpu supports at most 4 non-contiguous batch dims; got ${fmt(a.shape)} @ ${fmt(b.shape)}. Fix: reshape the batch dims together.`);
+    const variant = caps.force?.matmul ?? (caps.emulated ? "blocked" : "tiled");
+    const tile = variant === "tiled" ? 64 : 32;
+    const tilesN = Math.ceil(N / tile);
+    const tilesM = Math.ceil(M / tile);
+    const P = new Uint32Array(32);
+    P.set([M, N, K, batch.shape.length, a.offset, b.offset, tilesN, tilesM, am, ak, bk, bn, batches]);
+    P.set(batch.shape, 16);
+    P.set(batch.strides[0], 20);
+    P.set(batch.strides[1], 24);
+    return {
+      key: "matmul",
+      code: () => template,
+      entryPoint: variant,
+      params: P.buffer,
+      workgroups: tilesN * tilesM * batches,
+    };
+  },
+};
+
+const matmulPrim: Primitive<void> = {
+  name: "matmul",
+  infer([a, b]) {
+    if (a.dtype === "int32" || b.dtype === "int32")
+      throw new Error(`matmul: needs float tensors, got ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}. Fix: cast with .float().`);
+    if (a.dtype !== b.dtype)
+      throw new Error(`matmul: cannot mix ${a.dtype} and ${b.dtype} (${fmt(a.shape)} @ ${fmt(b.shape)}). Fix: cast one side, e.g. b.cast("${a.dtype}").`);
+    const K = a.shape[a.ndim - 1];
+    if (K !== b.shape[b.ndim - 2])
+      throw new Error(
+        `matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${K} != ${b.shape[b.ndim - 2]}): ` +
+          `the last dim of the first must equal the second-to-last dim of the second. Fix: transpose one operand (e.g. b.T) or reshape.`,
+      );
+    const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return { shape: [...batch, a.shape[a.ndim - 2], b.shape[b.ndim - 1]], dtype: a.dtype };
+  },
+  kernel: matmulKernel,
+  save: ([a, b]) => [a, b],
+  grads: [
+    (g, [, b]) => g.matmul(b.transpose(-1, -2)), // dA = G Bᵀ
+    (g, [a]) => a.transpose(-1, -2).matmul(g), // dB = Aᵀ G
+  ],
+};
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new Error(`matmul: both operands need at least one dim, got ${fmt(a.shape)} and ${fmt(b.shape)}. Fix: use mul for scalars.`);
+  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.ndim === 1 ? b.unsqueeze(-1) : b;
+  let c = apply(matmulPrim, [a2, b2], undefined);
+  if (b.ndim === 1) c = c.squeeze(-1);
+  if (a.ndim === 1) c = c.squeeze(b.ndim === 1 ? -1 : -2);
+  return c;
+}

@@ -1,0 +1,78 @@
+/**
+ * How an op runs: check inputs, allocate the output, hand the kernel to the
+ * device's backend, and (when grad is on) record a Node with the rules and
+ * the tensors they need.
+ */
+import type { Device, Kernel } from "../backend/backend.js";
+import type { DType } from "../dtype.js";
+import { fmt } from "../shape.js";
+import { backendFor } from "../engine/device.js";
+import { isGradEnabled } from "../autograd/mode.js";
+import { Node, type Rule } from "../autograd/node.js";
+import { Tensor } from "../tensor.js";
+
+export interface Primitive<A> {
+  readonly name: string;
+  /** Output shape and dtype. Throws the op's shape and dtype errors, before any device work. */
+  infer(ins: readonly Tensor[], attrs: A): { shape: number[]; dtype: DType };
+  readonly kernel: Kernel<A>;
+  /** The tensors the rules need (inputs and/or the output). */
+  save?(ins: readonly Tensor[], out: Tensor, attrs: A): Tensor[];
+  /** One rule per input; null where the input gets no gradient. */
+  readonly grads: readonly (Rule<A> | null)[];
+}
+
+const backwardName = (op: string) => op[0].toUpperCase() + op.slice(1) + "Backward";
+
+export function commonDevice(op: string, ins: readonly Tensor[]): Device {
+  const device = ins[0].device;
+  for (const t of ins) {
+    if (t.isDisposed) throw new Error(`${op}: an input of shape ${fmt(t.shape)} was disposed; it cannot be used any more.`);
+    if (t.device !== device)
+      throw new Error(
+        `${op}: inputs are on different devices (${ins.map((x) => `${fmt(x.shape)} on ${x.device}`).join(", ")}). ` +
+          `webgrad never copies silently. Fix: move one with await t.to("${device}").`,
+      );
+  }
+  return device;
+}
+
+/** Run a kernel primitive on its inputs and record its history. */
+export function apply<A>(p: Primitive<A>, ins: readonly Tensor[], attrs: A): Tensor {
+  const device = commonDevice(p.name, ins);
+  const { shape, dtype } = p.infer(ins, attrs);
+  const out = Tensor.empty(shape, dtype, device);
+  backendFor(device).run(p.kernel, [out], ins, attrs);
+  record(p.name, ins, out, p.grads, () => p.save?.(ins, out, attrs) ?? [], attrs);
+  return out;
+}
+
+/** Attach a Node to `out` when grad mode is on and an input with a rule requires grad. */
+export function record<A>(
+  name: string,
+  ins: readonly Tensor[],
+  out: Tensor,
+  rules: readonly (Rule<A> | null)[],
+  save: () => Tensor[],
+  attrs: A,
+): void {
+  if (!isGradEnabled()) return;
+  const next = ins.map((t, i) => (rules[i] && t.requiresGrad ? (t.gradFn ?? t.accumulator()) : null));
+  if (next.every((n) => n === null)) return;
+  out.gradFn = new Node(backwardName(name), next, ins.map((t) => t.shape), rules as readonly (Rule | null)[], save(), attrs);
+}
+
+/** A tensor that shares `x`'s storage under a new shape and strides (reshape, permute, expand, slice). */
+export function view(
+  name: string,
+  x: Tensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  rule: Rule<void>,
+): Tensor {
+  commonDevice(name, [x]);
+  const out = new Tensor(x.storage, shape, x.dtype, strides, offset, true);
+  record(name, [x], out, [rule], () => [], undefined);
+  return out;
+}

@@ -1,0 +1,158 @@
+/** Reductions over any set of dims: sum, max, min (values), argmax, argmin (int32 indices); mean is sum · 1/n. */
+import template from "../../shaders/reduce.wgsl";
+import type { Kernel, View } from "../backend/backend.js";
+import type { DType } from "../dtype.js";
+import { fmt, normalizeDims, numel } from "../shape.js";
+import { stridedOffsets } from "../backend/cpu/loops.js";
+import { apply, type Primitive } from "./primitive.js";
+import { collapse } from "./elementwise.js";
+import { restoreDims } from "./layout.js";
+import type { Tensor } from "../tensor.js";
+
+const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
+type ReduceName = keyof typeof OPS;
+interface Attrs {
+  op: ReduceName;
+  dims: number[]; // sorted, non-negative
+  keepdim: boolean;
+  inShape: readonly number[];
+}
+
+/** The input seen as [outer kept elements] × [inner reduced elements], each group with merged strides. */
+function split(x: View, dims: number[]) {
+  const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const o = collapse(kept.map((i) => x.shape[i]), [kept.map((i) => x.strides[i])]);
+  const r = collapse(dims.map((i) => x.shape[i]), [dims.map((i) => x.strides[i])]);
+  return { outer: numel(o.shape), inner: numel(r.shape), o: { shape: o.shape, strides: o.strides[0] }, r: { shape: r.shape, strides: r.strides[0] } };
+}
+
+function identity(op: ReduceName, dtype: DType): number {
+  if (op === "sum") return 0;
+  const low = op === "max" || op === "argmax";
+  if (dtype === "int32") return low ? -2147483648 : 2147483647;
+  return low ? -Infinity : Infinity;
+}
+
+const reduceKernel: Kernel<Attrs> = {
+  name: "reduce",
+  cpu([out], [x], { op, dims }) {
+    const { o, r } = split(x, dims);
+    const outerOffs = stridedOffsets(o.shape, o.strides, x.offset);
+    const innerOffs = stridedOffsets(r.shape, r.strides, 0);
+    const xd = x.data;
+    for (let i = 0; i < outerOffs.length; i++) {
+      const base = outerOffs[i];
+      let acc = identity(op, x.dtype);
+      let at = -1;
+      for (let j = 0; j < innerOffs.length; j++) {
+        const v = xd[base + innerOffs[j]];
+        if (op === "sum") acc += v;
+        else if (op === "max") acc = v > acc || Number.isNaN(v) ? v : acc;
+        else if (op === "min") acc = v < acc || Number.isNaN(v) ? v : acc;
+        else if (at < 0 || (op === "argmax" ? v > acc : v < acc)) {
+          acc = v;
+          at = j;
+        }
+      }
+      out.data[i] = op === "argmax" || op === "argmin" ? at : acc;
+    }
+  },
+  webgpu([out], [x], { op, dims }, caps) {
+    const { outer, inner, o, r } = split(x, dims);
+    if (o.shape.length > 8 || r.shape.length > 8)
+      throw new Error(`${op}: webgpu reductions address at most 8 non-contiguous dims; got shape ${fmt(x.shape)}.`);
+    const P = new Uint32Array(48);
+    P.set([outer, inner, x.offset, o.shape.length, r.shape.length]);
+    const ident = new DataView(new ArrayBuffer(4));
+    if (x.dtype === "int32") ident.setInt32(0, identity(op, x.dtype), true);
+    else ident.setFloat32(0, identity(op, x.dtype), true);
+    P[5] = ident.getUint32(0, true);
+    P.set(o.shape, 8);
+    P.set(o.strides, 16);
+    P.set(r.shape, 24);
+    P.set(r.strides, 32);
+    // One workgroup per output pays off when each output folds many elements; emulators prefer no barriers.
+    const perRow = caps.force?.reduce ? caps.force.reduce === "rows" : inner >= (caps.emulated ? 4096 : 256) || outer < 64;
+    const t = x.dtype === "int32" ? "i32" : "f32";
+    const ot = out.dtype === "int32" ? "i32" : "f32";
+    const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
+    return {
+      key: `reduce:${t}:${ot}`,
+      code: () => template.replace("alias T = f32;", `alias T = ${t};`).replace("alias O = f32;", `alias O = ${ot};`),
+      entryPoint: perRow ? "rows" : "threads",
+      constants: { WG: wg, OP: OPS[op] },
+      params: P.buffer,
+      workgroups: perRow ? outer : Math.ceil(outer / wg),
+    };
+  },
+};
+
+function outShape(x: Tensor, dims: number[], keepdim: boolean): number[] {
+  return keepdim ? x.shape.map((s, i) => (dims.includes(i) ? 1 : s)) : x.shape.filter((_, i) => !dims.includes(i));
+}
+
+const prims: Record<ReduceName, Primitive<Attrs>> = {
+  sum: {
+    name: "sum",
+    infer: ([x], a) => ({ shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype }),
+    kernel: reduceKernel,
+    grads: [(g, _s, a) => restoreDims(g, a.inShape, a.dims, a.keepdim)],
+  },
+  max: minMax("max"),
+  min: minMax("min"),
+  argmax: argPrim("argmax"),
+  argmin: argPrim("argmin"),
+};
+
+// max/min route the gradient evenly to every element that attains the extreme.
+function minMax(op: "max" | "min"): Primitive<Attrs> {
+  return {
+    name: op,
+    infer([x], a) {
+      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      return { shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype };
+    },
+    kernel: reduceKernel,
+    save: ([x], y) => [x, y],
+    grads: [
+      (g, [x, y], a) => {
+        const hit = x.eq(restoreDims(y, x.shape, a.dims, a.keepdim));
+        const count = hit.sum(a.dims, true);
+        return hit.div(count).mul(restoreDims(g, x.shape, a.dims, a.keepdim));
+      },
+    ],
+  };
+}
+
+function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
+  return {
+    name: op,
+    infer([x], a) {
+      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      return { shape: outShape(x, a.dims, a.keepdim), dtype: "int32" };
+    },
+    kernel: reduceKernel,
+    grads: [null],
+  };
+}
+
+export function reduce(op: "sum" | "max" | "min", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const dims = normalizeDims(op, dim, x.shape);
+  if (dims.length === 0) return x;
+  return apply(prims[op], [x], { op, dims, keepdim, inShape: x.shape });
+}
+
+export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  if (x.dtype === "int32") throw new Error(`mean: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().mean().`);
+  const dims = normalizeDims("mean", dim, x.shape);
+  const n = dims.reduce((k, d) => k * x.shape[d], 1);
+  return reduce("sum", x, dims, keepdim).mul(1 / n);
+}
+
+/** Index of the max/min along one dim (or of the flattened tensor when dim is omitted), int32. */
+export function argReduce(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
+  if (Array.isArray(dim)) throw new Error(`${op}: takes one dim (or none for the flattened tensor), got ${fmt(dim)}.`);
+  const dims = normalizeDims(op, dim, x.shape);
+  const keep = dim === undefined ? false : keepdim;
+  return apply(prims[op], [x], { op, dims, keepdim: keep, inShape: x.shape });
+}

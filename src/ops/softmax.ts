@@ -1,0 +1,178 @@
+/**
+ * Row ops along the last dim of contiguous rows: softmax, logSoftmax, their
+ * gradients (kernels of their own, differentiable again for higher order),
+ * and cross-entropy with int32 class indices fused into one kernel each way.
+ */
+import template from "../../shaders/softmax.wgsl";
+import type { Kernel } from "../backend/backend.js";
+import { fmt, normalizeDim, numel } from "../shape.js";
+import { apply, type Primitive } from "./primitive.js";
+import { arange } from "./creation.js";
+import { dense } from "./layout.js";
+import type { Tensor } from "../tensor.js";
+
+const OPS = { softmax: 0, logSoftmax: 1, softmaxGrad: 2, logSoftmaxGrad: 3, crossEntropy: 4, crossEntropyGrad: 5 } as const;
+type RowOp = keyof typeof OPS;
+
+function rowKernel(op: RowOp): Kernel<void> {
+  return {
+    name: op,
+    cpu([out], [x, second, third]) {
+      const cols = x.shape[x.shape.length - 1] ?? 1;
+      const rows = cols === 0 ? 0 : numel(x.shape) / cols;
+      const X = x.data, o = out.data, xo = x.offset;
+      for (let r = 0; r < rows; r++) {
+        const base = xo + r * cols;
+        let m = -Infinity;
+        for (let c = 0; c < cols; c++) m = Math.max(m, X[base + c]);
+        let s = 0;
+        const target = (k: number) => {
+          if (!Number.isInteger(k) || k < 0 || k >= cols)
+            throw new Error(`crossEntropy: target ${k} in row ${r} is not a class index in [0, ${cols - 1}].`);
+          return k;
+        };
+        if (op === "softmaxGrad") for (let c = 0; c < cols; c++) s += second.data[second.offset + r * cols + c] * X[base + c];
+        else if (op === "logSoftmaxGrad") for (let c = 0; c < cols; c++) s += second.data[second.offset + r * cols + c];
+        else for (let c = 0; c < cols; c++) s += Math.exp(X[base + c] - m);
+        const lse = m + Math.log(s);
+        if (op === "crossEntropy") {
+          const k = target(second.data[second.offset + r]);
+          o[r] = lse - X[base + k];
+          continue;
+        }
+        const k = op === "crossEntropyGrad" ? target(second.data[second.offset + r]) : -1;
+        for (let c = 0; c < cols; c++) {
+          const v = X[base + c];
+          const gi = op === "softmaxGrad" || op === "logSoftmaxGrad" ? second.data[second.offset + r * cols + c] : 0;
+          o[r * cols + c] =
+            op === "softmax" ? Math.exp(v - lse)
+            : op === "logSoftmax" ? v - lse
+            : op === "softmaxGrad" ? v * (gi - s)
+            : op === "logSoftmaxGrad" ? gi - Math.exp(v) * s
+            : (Math.exp(v - lse) - (c === k ? 1 : 0)) * third.data[third.offset + r];
+        }
+      }
+    },
+    webgpu([out], ins, _attrs, caps) {
+      const x = ins[0];
+      const cols = x.shape[x.shape.length - 1] ?? 1;
+      const rows = cols === 0 ? 0 : numel(x.shape) / cols;
+      if (ins.some((v) => v.offset !== 0))
+        // Row kernels address from element 0; views with an offset are copied first by the op wrappers.
+        throw new Error(`${op}: internal error: row kernels need offset-0 inputs.`);
+      const perRow = caps.force?.softmax ? caps.force.softmax === "rows" : cols > (caps.emulated ? 2048 : 64);
+      const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
+      return {
+        key: "softmax",
+        code: () => template,
+        entryPoint: perRow ? "rows" : "threads",
+        constants: { WG: wg, OP: OPS[op] },
+        params: new Uint32Array([rows, cols, 0, 0]).buffer,
+        workgroups: perRow ? rows : Math.ceil(rows / wg),
+        inputs: 3,
+      };
+    },
+  };
+}
+
+const floatOnly = (op: string, x: Tensor) => {
+  if (x.dtype === "int32") throw new Error(`${op}: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().${op}(-1).`);
+};
+
+const prims: { [K in RowOp]: Primitive<void> } = {
+  softmax: {
+    name: "softmax",
+    infer: ([x]) => (floatOnly("softmax", x), { shape: x.shape, dtype: x.dtype }),
+    kernel: rowKernel("softmax"),
+    save: (_ins, y) => [y],
+    grads: [(g, [y]) => rowGrad("softmaxGrad", y, g)],
+  },
+  logSoftmax: {
+    name: "logSoftmax",
+    infer: ([x]) => (floatOnly("logSoftmax", x), { shape: x.shape, dtype: x.dtype }),
+    kernel: rowKernel("logSoftmax"),
+    save: (_ins, y) => [y],
+    grads: [(g, [y]) => rowGrad("logSoftmaxGrad", y, g)],
+  },
+  // out = y ⊙ (g − s), s = Σ g⊙y. With cotangent v: ∂y = v⊙(g − s) − g·Σ(v⊙y); ∂g = y⊙(v − Σ v⊙y).
+  softmaxGrad: {
+    name: "softmaxGrad",
+    infer: ([y]) => ({ shape: y.shape, dtype: y.dtype }),
+    kernel: rowKernel("softmaxGrad"),
+    save: ([y, g]) => [y, g],
+    grads: [
+      (v, [y, g]) => v.mul(g.sub(g.mul(y).sum(-1, true))).sub(g.mul(v.mul(y).sum(-1, true))),
+      (v, [y]) => rowGrad("softmaxGrad", y, v),
+    ],
+  },
+  // out = g − e^y·Σg. With cotangent v: ∂y = −v⊙e^y·Σg; ∂g = v − Σ(v⊙e^y).
+  logSoftmaxGrad: {
+    name: "logSoftmaxGrad",
+    infer: ([y]) => ({ shape: y.shape, dtype: y.dtype }),
+    kernel: rowKernel("logSoftmaxGrad"),
+    save: ([y, g]) => [y, g],
+    grads: [
+      (v, [y, g]) => v.mul(y.exp()).mul(g.sum(-1, true)).neg(),
+      (v, [y]) => v.sub(v.mul(y.exp()).sum(-1, true)),
+    ],
+  },
+  crossEntropy: {
+    name: "crossEntropy",
+    infer: ([x]) => ({ shape: x.shape.slice(0, -1), dtype: x.dtype }),
+    kernel: rowKernel("crossEntropy"),
+    save: ([x, t]) => [x, t],
+    grads: [(gl, [x, t]) => crossEntropyGrad(x, t, gl), null],
+  },
+  // out = (softmax(x) − onehot(t)) ⊙ gl. With cotangent v: ∂x = softmax'(x)ᵀ(v⊙gl); ∂gl = Σ_c v⊙(softmax(x) − onehot).
+  crossEntropyGrad: {
+    name: "crossEntropyGrad",
+    infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+    kernel: rowKernel("crossEntropyGrad"),
+    save: ([x, t, gl]) => [x, t, gl],
+    grads: [
+      (v, [x, , gl]) => rowGrad("softmaxGrad", x.softmax(-1), v.mul(gl.unsqueeze(-1))),
+      null,
+      (v, [x, t]) => v.mul(x.softmax(-1).sub(oneHot(t, x.shape[x.ndim - 1]))).sum(-1),
+    ],
+  },
+};
+
+const rows = dense;
+
+function rowGrad(op: "softmaxGrad" | "logSoftmaxGrad", y: Tensor, g: Tensor): Tensor {
+  return apply(prims[op], [rows(y), rows(g)], undefined);
+}
+
+function crossEntropyGrad(x: Tensor, t: Tensor, gl: Tensor): Tensor {
+  return apply(prims.crossEntropyGrad, [rows(x), rows(t), rows(gl)], undefined);
+}
+
+/** A float32 [..., classes] mask with 1 at each index of the int32 tensor t. */
+export function oneHot(t: Tensor, classes: number): Tensor {
+  return arange(classes, { dtype: "int32", device: t.device }).eq(t.unsqueeze(-1));
+}
+
+/** Apply a last-dim row op along `dim` by moving that dim last (a view) and back. */
+function alongDim(op: RowOp, x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(op, dim, x.ndim, x.shape);
+  const last = Math.max(x.ndim - 1, 0);
+  if (x.ndim === 0) return apply(prims[op], [rows(x.reshape([1]))], undefined).reshape([]);
+  if (d === last) return apply(prims[op], [rows(x)], undefined);
+  return apply(prims[op], [rows(x.transpose(d, last))], undefined).transpose(d, last);
+}
+
+export const softmax = (x: Tensor, dim = -1) => alongDim("softmax", x, dim);
+export const logSoftmax = (x: Tensor, dim = -1) => alongDim("logSoftmax", x, dim);
+
+/** Per-row cross-entropy −log softmax(x)[t] of logits [N, C] (or [C]) and int32 targets [N] (or []). */
+export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
+  if (targets.dtype !== "int32")
+    throw new Error(`crossEntropy: class-index targets must be int32, got ${targets.dtype} ${fmt(targets.shape)}. Fix: wg.tensor(labels, { dtype: "int32" }), or pass probabilities of the logits' shape.`);
+  floatOnly("crossEntropy", logits);
+  const lead = logits.shape.slice(0, -1);
+  if (logits.ndim < 1 || logits.ndim > 2 || targets.shape.join() !== lead.join())
+    throw new Error(
+      `crossEntropy: logits ${fmt(logits.shape)} and targets ${fmt(targets.shape)} do not match: expected logits [N, C] with targets [N] (or [C] with []).`,
+    );
+  return apply(prims.crossEntropy, [rows(logits), rows(targets)], undefined);
+}
