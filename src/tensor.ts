@@ -9,7 +9,7 @@ import { contiguousStrides, fmt, isContiguous, numel } from "./shape.js";
 import { disposeTracked, track, type Handle } from "./engine/scope.js";
 import { backendFor } from "./engine/device.js";
 import { AccumulateGrad, type Node } from "./autograd/node.js";
-import { isInferenceMode } from "./autograd/mode.js";
+import { isInferenceMode, noGrad } from "./autograd/mode.js";
 import { backward, type BackwardOptions } from "./autograd/engine.js";
 import * as ops from "./ops/index.js";
 
@@ -93,14 +93,23 @@ export class Tensor implements View {
   }
 
   // Readback: the only way data leaves the device.
-  data(): Promise<TypedArray> { return backendFor(this.device).read(this.viewFor("data")); }
+  async data(): Promise<TypedArray> {
+    const v = this.viewFor("data");
+    if (v.isContiguous()) return backendFor(this.device).read(v);
+    const dense = noGrad(() => ops.contiguous(v));
+    try {
+      return await backendFor(this.device).read(dense);
+    } finally {
+      dense.dispose();
+    }
+  }
   async item(): Promise<number> {
     if (this.size !== 1) throw new Error(`item: only a one-element tensor can be converted to a number; this one has shape ${fmt(this.shape)}. Fix: reduce it first, e.g. x.sum().item().`);
     return (await this.data())[0];
   }
   async tolist(): Promise<number | unknown[]> { return ops.nest(await this.data(), this.shape); }
   to(device: Device): Promise<Tensor> { return ops.toDevice(this, device); }
-  private viewFor(op: string): View {
+  private viewFor(op: string): Tensor {
     if (this.handle.disposed) throw new Error(`${op}: tensor of shape ${fmt(this.shape)} was disposed.`);
     return this;
   }

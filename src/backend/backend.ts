@@ -57,8 +57,11 @@ export interface GpuLaunch {
   readonly params: ArrayBuffer;
   /** Workgroup count; a count over the adapter's per-dimension limit is split over x and y. */
   readonly workgroups: number;
-  /** Input bindings the shader declares, when more than the op passes (the first input fills the rest). */
-  readonly inputs?: number;
+  /**
+   * Which input fills each read-only binding the shader declares, in order (null: a binding
+   * this launch does not read). Default: the inputs in order.
+   */
+  readonly bindings?: readonly (number | null)[];
 }
 
 export interface Kernel<A> {

@@ -66,7 +66,7 @@ export const binaryOps = {
   div: { wgsl: "a / b", cpu: (a, b) => a / b, save: "ab", grads: [(g, [, b]) => g.div(b), (g, [a, b]) => g.mul(a).div(b.mul(b)).neg()] }, // d(a/b)/db = -a/b²
   pow: {
     wgsl: "pow_real(a, b)",
-    cpu: Math.pow,
+    cpu: (a, b) => Math.pow(a, b),
     save: "aby",
     grads: [
       (g, [a, b]) => where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))), // d a^b/da = b a^(b-1)
@@ -74,11 +74,11 @@ export const binaryOps = {
     ],
   },
   maximum: {
-    wgsl: "max(a, b)", cpu: Math.max, ints: true, save: "ab",
+    wgsl: "max(a, b)", cpu: (a, b) => Math.max(a, b), ints: true, save: "ab",
     grads: [(g, [a, b]) => g.mul(a.gt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.gt(a).add(halfTies(a, b)))],
   },
   minimum: {
-    wgsl: "min(a, b)", cpu: Math.min, ints: true, save: "ab",
+    wgsl: "min(a, b)", cpu: (a, b) => Math.min(a, b), ints: true, save: "ab",
     grads: [(g, [a, b]) => g.mul(a.lt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.lt(a).add(halfTies(a, b)))],
   },
   eq: cmp("==", (a, b) => a === b),
@@ -123,7 +123,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
     cpu(outs: readonly CpuView[], ins: readonly CpuView[]) {
       const out = outs[0];
       const n = numel(out.shape);
-      const flat = (v: View) => v === out || (sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides));
+      const flat = (v: View) => sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides);
       const od = out.data;
       const [a, b, c] = ins.map((v) => v.data);
       const [oa, ob, oc] = ins.map((v) => v.offset);
@@ -167,7 +167,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
         constants: { WG: 256, ARITY: ins.length, MODE_A: ma, MODE_B: mb, MODE_C: mc, MODE_O: mo, A_IS_OUT: aIsOut ? 1 : 0 },
         params: P.buffer,
         workgroups: Math.ceil(n / 256),
-        inputs: 3,
+        bindings: [0, ins.length > 1 ? 1 : null, ins.length > 2 ? 2 : null],
       };
     },
   };

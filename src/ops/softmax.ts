@@ -4,7 +4,7 @@
  * and cross-entropy with int32 class indices fused into one kernel each way.
  */
 import template from "../../shaders/softmax.wgsl";
-import type { Kernel } from "../backend/backend.js";
+import type { CpuView, Kernel } from "../backend/backend.js";
 import { fmt, normalizeDim, numel } from "../shape.js";
 import { apply, type Primitive } from "./primitive.js";
 import { arange } from "./creation.js";
@@ -14,10 +14,29 @@ import type { Tensor } from "../tensor.js";
 const OPS = { softmax: 0, logSoftmax: 1, softmaxGrad: 2, logSoftmaxGrad: 3, crossEntropy: 4, crossEntropyGrad: 5 } as const;
 type RowOp = keyof typeof OPS;
 
+/**
+ * The shader reads (x, g, t). The ops pass: softmax/logSoftmax [x]; their grads [y, g];
+ * crossEntropy [x, t]; crossEntropyGrad [x, t, gl] (gl, one per row, in the g slot).
+ */
+const BINDINGS: Record<RowOp, (number | null)[]> = {
+  softmax: [0, null, null],
+  logSoftmax: [0, null, null],
+  softmaxGrad: [0, 1, null],
+  logSoftmaxGrad: [0, 1, null],
+  crossEntropy: [0, null, 1],
+  crossEntropyGrad: [0, 2, 1],
+};
+
+/** The inputs in the shader's (x, g, t) roles, for the CPU loops. */
+function roles(op: RowOp, ins: readonly CpuView[]): (CpuView | undefined)[] {
+  return BINDINGS[op].map((k) => (k === null ? undefined : ins[k]));
+}
+
 function rowKernel(op: RowOp): Kernel<void> {
   return {
     name: op,
-    cpu([out], [x, second, third]) {
+    cpu([out], ins) {
+      const [x, g, t] = roles(op, ins) as [CpuView, CpuView | undefined, CpuView | undefined];
       const cols = x.shape[x.shape.length - 1] ?? 1;
       const rows = cols === 0 ? 0 : numel(x.shape) / cols;
       const X = x.data, o = out.data, xo = x.offset;
@@ -31,25 +50,25 @@ function rowKernel(op: RowOp): Kernel<void> {
             throw new Error(`crossEntropy: target ${k} in row ${r} is not a class index in [0, ${cols - 1}].`);
           return k;
         };
-        if (op === "softmaxGrad") for (let c = 0; c < cols; c++) s += second.data[second.offset + r * cols + c] * X[base + c];
-        else if (op === "logSoftmaxGrad") for (let c = 0; c < cols; c++) s += second.data[second.offset + r * cols + c];
+        if (op === "softmaxGrad") for (let c = 0; c < cols; c++) s += g!.data[r * cols + c] * X[base + c];
+        else if (op === "logSoftmaxGrad") for (let c = 0; c < cols; c++) s += g!.data[r * cols + c];
         else for (let c = 0; c < cols; c++) s += Math.exp(X[base + c] - m);
         const lse = m + Math.log(s);
         if (op === "crossEntropy") {
-          const k = target(second.data[second.offset + r]);
+          const k = target(t!.data[r]);
           o[r] = lse - X[base + k];
           continue;
         }
-        const k = op === "crossEntropyGrad" ? target(second.data[second.offset + r]) : -1;
+        const k = op === "crossEntropyGrad" ? target(t!.data[r]) : -1;
         for (let c = 0; c < cols; c++) {
           const v = X[base + c];
-          const gi = op === "softmaxGrad" || op === "logSoftmaxGrad" ? second.data[second.offset + r * cols + c] : 0;
+          const gi = op === "softmaxGrad" || op === "logSoftmaxGrad" ? g!.data[r * cols + c] : 0;
           o[r * cols + c] =
             op === "softmax" ? Math.exp(v - lse)
             : op === "logSoftmax" ? v - lse
             : op === "softmaxGrad" ? v * (gi - s)
             : op === "logSoftmaxGrad" ? gi - Math.exp(v) * s
-            : (Math.exp(v - lse) - (c === k ? 1 : 0)) * third.data[third.offset + r];
+            : (Math.exp(v - lse) - (c === k ? 1 : 0)) * g!.data[r];
         }
       }
     },
@@ -69,7 +88,7 @@ function rowKernel(op: RowOp): Kernel<void> {
         constants: { WG: wg, OP: OPS[op] },
         params: new Uint32Array([rows, cols, 0, 0]).buffer,
         workgroups: perRow ? rows : Math.ceil(rows / wg),
-        inputs: 3,
+        bindings: BINDINGS[op],
       };
     },
   };

@@ -88,7 +88,8 @@ export class WebGpuBackend implements Backend {
   private bindGroups = new Map<string, GPUBindGroup>();
   private uniforms: GPUBuffer;
   private uniformHost = new Uint8Array(SUBMIT_EVERY * UNIFORM_STRIDE);
-  private dummy: GPUBuffer;
+  /** Bound where a shader declares an input the launch does not read, and in place of an input that is also the output. */
+  private dummy: GpuBuf;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private launchesInBatch = 0;
@@ -101,7 +102,7 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor");
     this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
-    this.dummy = gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" });
+    this.dummy = { id: 0, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" }) };
     gpu.lost.then((e) => {
       this.lost = `${e.reason}${e.message ? `: ${e.message}` : ""}`;
     });
@@ -153,9 +154,10 @@ export class WebGpuBackend implements Backend {
   run<A>(kernel: Kernel<A>, outs: readonly View[], ins: readonly View[], attrs: A): void {
     const launch = kernel.webgpu(outs, ins, attrs, this.caps);
     if (launch.workgroups === 0) return;
-    const nIn = launch.inputs ?? ins.length;
+    const slots = launch.bindings ?? ins.map((_, k) => k);
+    const nIn = slots.length;
     const outBufs = outs.map((v) => this.own(v.storage, kernel.name).buf);
-    const inBufs = Array.from({ length: nIn }, (_, k) => this.own((ins[k] ?? ins[0]).storage, kernel.name).buf);
+    const inBufs = slots.map((k) => (k === null ? this.dummy : this.own(ins[k].storage, kernel.name).buf));
     const pipeline = this.pipeline(launch, kernel.name, nIn, outs.length);
     const maxDim = this.caps.maxWorkgroupsPerDim;
     const x = Math.min(launch.workgroups, maxDim);
@@ -230,11 +232,11 @@ export class WebGpuBackend implements Backend {
   /** Bind groups depend only on the storage buffers (uniforms use a dynamic offset), so training steps reuse them. */
   private bindGroup(ins: GpuBuf[], outs: GpuBuf[]): GPUBindGroup {
     // A buffer the kernel also writes is read through its output binding (in-place kernels).
-    const inIds = ins.map((b) => (outs.includes(b) ? 0 : b.id));
-    const key = `${ins.length}:${outs.length}|${inIds.join(",")}|${outs.map((b) => b.id).join(",")}`;
+    const read = ins.map((b) => (outs.includes(b) ? this.dummy : b));
+    const key = `${ins.length}:${outs.length}|${read.map((b) => b.id).join(",")}|${outs.map((b) => b.id).join(",")}`;
     let g = this.bindGroups.get(key);
     if (!g) {
-      const buffers = [...ins.map((b) => (outs.includes(b) ? this.dummy : b.buffer)), ...outs.map((b) => b.buffer)];
+      const buffers = [...read, ...outs].map((b) => b.buffer);
       const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
       entries.push({ binding: buffers.length, resource: { buffer: this.uniforms, size: UNIFORM_STRIDE } });
       g = this.gpu.createBindGroup({ layout: this.layout(ins.length, outs.length).group, entries });

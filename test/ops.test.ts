@@ -1,0 +1,198 @@
+/**
+ * Every op, table-driven: forward and the backward of sum(op(x) * r) with a
+ * random r, on every device, against a float64 CPU reference; then gradcheck
+ * (central differences, float64) of the same scalar.
+ */
+import { beforeAll, describe, expect, test } from "vitest";
+import * as wg from "../src/node.js";
+import type { Tensor } from "../src/node.js";
+import { crossEntropyRows } from "../src/ops/index.js";
+import { DEVICES, expectClose, randomData, startWebgpu } from "./helpers.js";
+
+interface Input {
+  shape: number[];
+  lo?: number;
+  hi?: number;
+  /** int32 values in [lo, hi) */
+  int?: boolean;
+  /** A constant operand: no gradient taken. */
+  fixed?: boolean;
+}
+interface Row {
+  name: string;
+  inputs: Input[];
+  f: (...xs: Tensor[]) => Tensor;
+  /** Parity tolerance against the float64 reference (absolute; relative is 10x). */
+  atol?: number;
+  /** false: forward only (comparisons, argmax, casts). */
+  grad?: boolean;
+  /** false: too large for finite differences. */
+  gradcheck?: boolean;
+}
+
+const x = (...shape: number[]): Input => ({ shape });
+const pos = (...shape: number[]): Input => ({ shape, lo: 0.5, hi: 2 });
+const away = (...shape: number[]): Input => ({ shape, lo: 0.5, hi: 2, fixed: false });
+
+const rows: Row[] = [
+  // unary
+  { name: "neg", inputs: [x(3, 4)], f: (a) => a.neg() },
+  { name: "abs", inputs: [{ shape: [3, 4], lo: 0.1, hi: 1 }], f: (a) => a.sub(0.55).abs() },
+  { name: "sign", inputs: [{ shape: [5], lo: 0.1, hi: 1 }], f: (a) => a.sub(0.55).sign().add(a) },
+  { name: "relu", inputs: [x(4, 5)], f: (a) => a.relu() },
+  { name: "exp", inputs: [x(3, 4)], f: (a) => a.exp() },
+  { name: "log", inputs: [pos(3, 4)], f: (a) => a.log() },
+  { name: "sqrt", inputs: [pos(3, 4)], f: (a) => a.sqrt() },
+  { name: "tanh", inputs: [{ shape: [3, 4], lo: -3, hi: 3 }], f: (a) => a.tanh() },
+  { name: "sigmoid", inputs: [{ shape: [3, 4], lo: -4, hi: 4 }], f: (a) => a.sigmoid() },
+  { name: "erf", inputs: [{ shape: [12], lo: -3, hi: 3 }], f: (a) => a.erf() },
+  { name: "sin", inputs: [x(6)], f: (a) => a.sin() },
+  { name: "cos", inputs: [x(6)], f: (a) => a.cos() },
+  { name: "gelu", inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], f: (a) => a.gelu() },
+  { name: "gelu tanh", inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], f: (a) => a.gelu({ approximate: "tanh" }) },
+  { name: "clamp", inputs: [{ shape: [4, 5], lo: -2, hi: 2 }], f: (a) => a.clamp(-0.7, 0.9) },
+  { name: "square", inputs: [x(7)], f: (a) => a.square() },
+  // binary, with broadcasting
+  { name: "add", inputs: [x(3, 4), x(4)], f: (a, b) => a.add(b) },
+  { name: "add scalar", inputs: [x(2, 3)], f: (a) => a.add(2.5) },
+  { name: "sub", inputs: [x(2, 1, 3), x(4, 1)], f: (a, b) => a.sub(b) },
+  { name: "mul", inputs: [x(3, 4), x(3, 1)], f: (a, b) => a.mul(b) },
+  { name: "div", inputs: [x(3, 4), away(4)], f: (a, b) => a.div(b) },
+  { name: "pow", inputs: [pos(3, 4), x(3, 4)], f: (a, b) => a.pow(b) },
+  { name: "pow int exponent, negative base", inputs: [{ shape: [6], lo: -2, hi: -0.5 }], f: (a) => a.pow(3) },
+  { name: "pow scalar base", inputs: [x(5)], f: (a) => wg.pow(2, a) },
+  { name: "maximum", inputs: [x(3, 4), x(4)], f: (a, b) => a.maximum(b) },
+  { name: "minimum", inputs: [x(3, 4), x(3, 1)], f: (a, b) => a.minimum(b) },
+  { name: "eq", inputs: [{ shape: [3, 4], int: true, lo: 0, hi: 3 }, { shape: [4], int: true, lo: 0, hi: 3 }], f: (a, b) => a.eq(b), grad: false },
+  { name: "ne", inputs: [{ shape: [6], int: true, lo: 0, hi: 2 }, { shape: [6], int: true, lo: 0, hi: 2 }], f: (a, b) => a.ne(b), grad: false },
+  { name: "gt", inputs: [x(3, 4), x(4)], f: (a, b) => a.gt(b), grad: false },
+  { name: "ge", inputs: [x(3, 4), x(4)], f: (a, b) => a.ge(b), grad: false },
+  { name: "lt", inputs: [x(3, 4), x(4)], f: (a, b) => a.lt(b), grad: false },
+  { name: "le", inputs: [x(3, 4), x(4)], f: (a, b) => a.le(b), grad: false },
+  { name: "where", inputs: [x(3, 4), x(3, 4), x(4)], f: (c, a, b) => wg.where(c.gt(0), a, b) },
+  { name: "cast float→int→float", inputs: [{ shape: [8], lo: -5, hi: 5 }], f: (a) => a.int().float(), grad: false },
+  // reductions
+  { name: "sum all", inputs: [x(3, 4)], f: (a) => a.sum() },
+  { name: "sum dim", inputs: [x(3, 4, 5)], f: (a) => a.sum(1) },
+  { name: "sum dims keepdim", inputs: [x(3, 4, 5)], f: (a) => a.sum([0, -1], true) },
+  { name: "sum int32", inputs: [{ shape: [4, 6], int: true, lo: -5, hi: 5 }], f: (a) => a.sum(1), grad: false },
+  { name: "sum over a transposed view", inputs: [x(4, 6)], f: (a) => a.T.sum(1) },
+  { name: "sum large row", inputs: [x(2, 5000)], f: (a) => a.sum(1), gradcheck: false, atol: 1e-3 },
+  { name: "mean", inputs: [x(3, 4, 5)], f: (a) => a.mean([1, 2]) },
+  { name: "max dim", inputs: [x(3, 5)], f: (a) => a.max(1) },
+  { name: "max all", inputs: [x(4, 5)], f: (a) => a.max() },
+  { name: "min dim keepdim", inputs: [x(3, 5)], f: (a) => a.min(0, true) },
+  { name: "argmax", inputs: [x(4, 7)], f: (a) => a.argmax(1), grad: false },
+  { name: "argmin", inputs: [x(4, 7)], f: (a) => a.argmin(0), grad: false },
+  { name: "argmax flat", inputs: [x(3, 5)], f: (a) => a.argmax(), grad: false },
+  // linear algebra
+  { name: "matmul 1x1", inputs: [x(1, 1), x(1, 1)], f: (a, b) => a.matmul(b) },
+  { name: "matmul 3x5·5x2", inputs: [x(3, 5), x(5, 2)], f: (a, b) => a.matmul(b) },
+  { name: "matmul 17", inputs: [x(17, 17), x(17, 17)], f: (a, b) => a.matmul(b), atol: 1e-4 },
+  { name: "matmul 65x33·33x65", inputs: [x(65, 33), x(33, 65)], f: (a, b) => a.matmul(b), atol: 1e-4, gradcheck: false },
+  { name: "matmul 257", inputs: [x(257, 257), x(257, 257)], f: (a, b) => a.matmul(b), atol: 1e-3, gradcheck: false },
+  { name: "matmul vec·vec", inputs: [x(5), x(5)], f: (a, b) => a.matmul(b) },
+  { name: "matmul vec·mat", inputs: [x(4), x(4, 3)], f: (a, b) => a.matmul(b) },
+  { name: "matmul mat·vec", inputs: [x(3, 4), x(4)], f: (a, b) => a.matmul(b) },
+  { name: "matmul batched broadcast", inputs: [x(2, 1, 3, 4), x(3, 4, 5)], f: (a, b) => a.matmul(b) },
+  { name: "matmul transposed operands", inputs: [x(4, 3), x(5, 4)], f: (a, b) => a.T.matmul(b.T) },
+  { name: "einsum ij,jk->ik", inputs: [x(3, 4), x(4, 2)], f: (a, b) => wg.einsum("ij,jk->ik", a, b) },
+  { name: "einsum bij,bjk->bik", inputs: [x(2, 3, 4), x(2, 4, 2)], f: (a, b) => wg.einsum("bij,bjk->bik", a, b) },
+  { name: "einsum i,i->", inputs: [x(5), x(5)], f: (a, b) => wg.einsum("i,i->", a, b) },
+  { name: "einsum ijk->kj", inputs: [x(2, 3, 4)], f: (a) => wg.einsum("ijk->kj", a) },
+  { name: "einsum ij,jk,kl->il", inputs: [x(2, 3), x(3, 4), x(4, 2)], f: (a, b, c) => wg.einsum("ij,jk,kl->il", a, b, c) },
+  // softmax family
+  { name: "softmax", inputs: [{ shape: [4, 6], lo: -3, hi: 3 }], f: (a) => a.softmax(-1) },
+  { name: "softmax dim 0", inputs: [x(4, 3)], f: (a) => a.softmax(0) },
+  { name: "softmax wide row", inputs: [x(2, 3000)], f: (a) => a.softmax(-1), gradcheck: false, atol: 1e-6 },
+  { name: "logSoftmax", inputs: [{ shape: [4, 6], lo: -3, hi: 3 }], f: (a) => a.logSoftmax(-1) },
+  { name: "logSoftmax dim 1 of 3-D", inputs: [x(2, 3, 4)], f: (a) => a.logSoftmax(1) },
+  { name: "crossEntropy fused", inputs: [{ shape: [5, 4], lo: -2, hi: 2 }, { shape: [5], int: true, lo: 0, hi: 4 }], f: (l, t) => crossEntropyRows(l, t) },
+  // shape
+  { name: "reshape", inputs: [x(3, 4)], f: (a) => a.reshape(2, -1).mul(a.reshape([2, 6])) },
+  { name: "view of transposed (copies)", inputs: [x(3, 4)], f: (a) => a.T.view(12) },
+  { name: "flatten", inputs: [x(2, 3, 4)], f: (a) => a.flatten(1) },
+  { name: "transpose", inputs: [x(2, 3, 4)], f: (a) => a.transpose(0, 2).mul(a.transpose(0, 2)) },
+  { name: "permute", inputs: [x(2, 3, 4)], f: (a) => a.permute(2, 0, 1).exp() },
+  { name: "T", inputs: [x(3, 5)], f: (a) => a.T.mul(2) },
+  { name: "expand", inputs: [x(3, 1)], f: (a) => a.expand(2, 3, 4).exp() },
+  { name: "unsqueeze", inputs: [x(3, 4)], f: (a) => a.unsqueeze(1).mul(a.unsqueeze(0)) },
+  { name: "squeeze", inputs: [x(3, 1, 4)], f: (a) => a.squeeze(1).exp() },
+  { name: "slice", inputs: [x(5, 4)], f: (a) => a.slice(0, 1, 4).mul(a.slice(0, 0, 3)) },
+  { name: "slice dim 1, negative start", inputs: [x(3, 5)], f: (a) => a.slice(1, -2).exp() },
+  { name: "cat", inputs: [x(2, 3), x(4, 3)], f: (a, b) => wg.cat([a, b, a], 0) },
+  { name: "cat dim 1", inputs: [x(2, 3), x(2, 1)], f: (a, b) => wg.cat([a, b], 1).exp() },
+  { name: "stack", inputs: [x(2, 3), x(2, 3)], f: (a, b) => wg.stack([a, b], 1) },
+  { name: "clone", inputs: [x(3, 4)], f: (a) => a.T.clone() },
+  { name: "gather", inputs: [x(3, 5), { shape: [3, 2], int: true, lo: 0, hi: 5 }], f: (a, i) => a.gather(1, i) },
+  { name: "gather dim 0 repeats", inputs: [x(4, 3), { shape: [6, 3], int: true, lo: 0, hi: 4 }], f: (a, i) => a.gather(0, i) },
+];
+
+function hostInputs(row: Row, seed: number) {
+  return row.inputs.map((inp, k) => {
+    const n = inp.shape.reduce((a, b) => a * b, 1);
+    const raw = randomData(n, inp.lo ?? -1, inp.hi ?? 1, seed * 31 + k);
+    return inp.int ? Int32Array.from(raw, Math.floor) : Float32Array.from(raw);
+  });
+}
+
+function make(row: Row, data: (Float32Array | Int32Array)[], device: "cpu" | "webgpu", dtype: "float32" | "float64") {
+  return row.inputs.map((inp, k) =>
+    inp.int
+      ? wg.tensor(data[k], { shape: inp.shape, dtype: "int32", device })
+      : wg.tensor(data[k], { shape: inp.shape, dtype, device, requiresGrad: row.grad !== false && !inp.fixed }),
+  );
+}
+
+interface Result {
+  y: number[];
+  grads: (number[] | null)[];
+}
+
+async function run(row: Row, data: (Float32Array | Int32Array)[], r: Float64Array | null, device: "cpu" | "webgpu", dtype: "float32" | "float64"): Promise<Result> {
+  const xs = make(row, data, device, dtype);
+  const y = row.f(...xs);
+  const out: Result = { y: Array.from(await y.data()), grads: [] };
+  if (row.grad !== false && r) {
+    const rt = wg.tensor(r, { shape: y.shape, dtype: y.dtype === "float64" ? "float64" : "float32", device });
+    y.mul(rt).sum().backward();
+    out.grads = await Promise.all(xs.map(async (t) => (t.grad ? Array.from(await t.grad.data()) : null)));
+  }
+  return out;
+}
+
+beforeAll(startWebgpu);
+
+describe.each(DEVICES)("ops on %s", (device) => {
+  test.each(rows)("$name", async (row) => {
+    const seed = row.name.length * 7 + 3;
+    const data = hostInputs(row, seed);
+    const probe = make(row, data, "cpu", "float64");
+    const shape = row.f(...probe).shape;
+    const r = randomData(shape.reduce((a, b) => a * b, 1), -1, 1, seed + 1000);
+    const ref = await run(row, data, r, "cpu", "float64");
+    const got = await run(row, data, r, device, "float32");
+    const atol = row.atol ?? 2e-5;
+    expectClose(got.y, ref.y, atol, atol * 10, `${row.name} forward on ${device}`);
+    if (row.grad !== false)
+      ref.grads.forEach((g, k) => {
+        if (g === null) return expect(got.grads[k]).toBeNull();
+        expect(got.grads[k], `${row.name}: input ${k} got no gradient on ${device}`).not.toBeNull();
+        expectClose(got.grads[k]!, g, atol * 2, atol * 20, `${row.name} grad ${k} on ${device}`);
+      });
+  });
+});
+
+describe("gradcheck (float64, CPU) of sum(op(x) * r)", () => {
+  test.each(rows.filter((r) => r.grad !== false && r.gradcheck !== false))("$name", async (row) => {
+    const seed = row.name.length * 7 + 3;
+    const data = hostInputs(row, seed);
+    const probe = make(row, data, "cpu", "float64");
+    const y = row.f(...probe);
+    const r = wg.tensor(randomData(y.size, -1, 1, seed + 1000), { shape: y.shape, dtype: "float64", device: "cpu" });
+    const inputs = make(row, data, "cpu", "float64");
+    const res = await wg.gradcheck((...xs) => row.f(...xs).mul(r).sum(), inputs, { atol: 1e-6, rtol: 1e-4 });
+    expect(res.ok, `${row.name}: ${JSON.stringify(res.details)}`).toBe(true);
+    expect(res.maxAbsError).toBeLessThan(1e-5);
+  });
+});
