@@ -111,7 +111,7 @@ const fillKernel: Kernel<FillAttrs> = {
       else {
         const u1 = ((bits(2 * i, a.key) >>> 8) + 1) * TWO_NEG24;
         const u2 = (bits(2 * i + 1, a.key) >>> 8) * TWO_NEG24;
-        o[i] = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+        o[i] = -Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * (u2 - 0.5));
       }
     }
   },

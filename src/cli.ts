@@ -1,0 +1,26 @@
+/** The `webgrad` command: `webgrad train ...`, `webgrad bench ...`. */
+const commands: Record<string, { about: string; run: (argv: string[]) => Promise<number> }> = {};
+
+/** Subcommands register themselves here (see the imports at the bottom). */
+export function command(name: string, about: string, run: (argv: string[]) => Promise<number>): void {
+  commands[name] = { about, run };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const cmd = name ? commands[name] : undefined;
+  if (!cmd) {
+    const list = Object.entries(commands).map(([n, c]) => `  webgrad ${n.padEnd(8)} ${c.about}`).join("\n");
+    console.log(`usage: webgrad <command> [options]\n\n${list}\n\nRun "webgrad <command> --help" for its options.`);
+    return name && name !== "--help" && name !== "help" ? 2 : 0;
+  }
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`webgrad: ${e.message}`);
+    process.exit(1);
+  },
+);
