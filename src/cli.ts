@@ -1,10 +1,5 @@
-/** The `webgrad` command: `webgrad train ...`, `webgrad bench ...`. */
-const commands: Record<string, { about: string; run: (argv: string[]) => Promise<number> }> = {};
-
-/** Subcommands register themselves here (see the imports at the bottom). */
-export function command(name: string, about: string, run: (argv: string[]) => Promise<number>): void {
-  commands[name] = { about, run };
-}
+/** The `webgrad` command: `webgrad train ...`, `webgrad bench ...`. Each subcommand module registers itself. */
+import { commands } from "./cli/registry.js";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
