@@ -3,7 +3,7 @@
  * finite differences, in float64 on the CPU whatever device the inputs are on.
  */
 import { grad as autogradGrad } from "./engine.js";
-import { noGrad } from "./mode.js";
+import { tidy } from "../engine/scope.js";
 import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
@@ -58,8 +58,13 @@ export async function gradcheck(
   let maxAbs = 0, maxRel = 0, worst = -Infinity;
   let details: GradcheckResult["details"] = null;
   let ok = true;
-  const evaluate = async (i: number, data: Float64Array) =>
-    noGrad(() => f(...values.map((v, k) => make(k, k === i ? data : v, false)))).data();
+  // Inputs keep requiresGrad, so f may itself take gradients (second-order checks).
+  const evaluate = async (i: number, data: Float64Array) => {
+    const y = tidy(() => f(...values.map((v, k) => make(k, k === i ? data : v, true))).detach());
+    const d = await y.data();
+    y.dispose();
+    return d;
+  };
   for (let k = 0; k < diffIndex.length; k++) {
     const i = diffIndex[k];
     const base = values[i];

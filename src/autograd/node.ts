@@ -26,7 +26,6 @@ class SavedTensor {
 
 export class Node {
   private saved: SavedTensor[] | null;
-  released = false;
   /** A non-leaf tensor whose retainGrad() asks for this node's incoming gradient. */
   retained: Tensor | null = null;
 
@@ -61,10 +60,11 @@ export class Node {
     });
   }
 
+  /** Free the saved tensors. A node that saved nothing stays usable, as in PyTorch. */
   release(): void {
-    if (this.saved) for (const s of this.saved) releaseStorage(s.storage);
+    if (!this.saved?.length) return;
+    for (const s of this.saved) releaseStorage(s.storage);
     this.saved = null;
-    this.released = true;
   }
 
   get savedCount(): number {
