@@ -14,6 +14,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     pool: "forks",
+    // Memory tests call gc() so tensors from earlier tests are finalized before they measure.
+    execArgv: ["--expose-gc"],
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,

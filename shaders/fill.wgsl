@@ -12,6 +12,8 @@ struct Params {
   _pad: u32,
   start: f32,
   step: f32,
+  start_i: i32,  // arange into int32: exact integer arithmetic (f32 is exact only below 2^24)
+  step_i: i32,
 }
 
 @group(0) @binding(0) var<storage, read_write> out: array<O>;
@@ -19,6 +21,7 @@ struct Params {
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
+override INT_OUT: bool = false;
 
 // "lowbias32" integer hash (Wellons): good avalanche for two multiplies.
 fn mix(v: u32) -> u32 {
@@ -56,6 +59,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
+  if (OP == 0u && INT_OUT) {
+    out[i] = O(p.start_i + i32(i) * p.step_i);
+    return;
+  }
   var v: f32;
   if (OP == 0u) {
     v = p.start + f32(i) * p.step;

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { crossEntropyRows } from "../src/ops/index.js";
-import { DEVICES, expectClose, randomData, startWebgpu, values } from "./helpers.js";
+import { DEVICES, expectClose, randomData, settle, startWebgpu, values } from "./helpers.js";
 
 beforeAll(startWebgpu);
 
@@ -177,6 +177,7 @@ describe.each(DEVICES)("autograd on %s", (device) => {
   });
 
   test("tidy disposes what it does not return; memory returns to where it was", async () => {
+    await settle();
     const before = wg.memory(device);
     const kept = wg.tidy(() => {
       const a = wg.randn([64, 64], { device });
@@ -206,9 +207,11 @@ describe.each(DEVICES)("autograd on %s", (device) => {
       });
     for (let i = 0; i < 3; i++) step();
     await wg.flush(device);
+    await settle();
     const m1 = wg.memory(device);
     for (let i = 0; i < 20; i++) step();
     await wg.flush(device);
+    await settle();
     const m2 = wg.memory(device);
     expect(m2.tensors).toBe(m1.tensors);
     expect(m2.bytesInUse).toBe(m1.bytesInUse);

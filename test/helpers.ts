@@ -50,3 +50,16 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export async function values(t: Tensor): Promise<number[]> {
   return Array.from(await t.data());
 }
+
+/**
+ * Collect garbage and let FinalizationRegistry callbacks run, so tensors that earlier
+ * code dropped without dispose() are released before a memory measurement.
+ */
+export async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("settle: run node with --expose-gc (vitest.config.ts passes it)");
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}

@@ -27,13 +27,14 @@ export function constant(op: string, value: number, like: Tensor, dtype: DType =
 
 export function scalarTensor(value: number, dtype: DType, device: Device): Tensor {
   const key = `${device}:${dtype}:${Object.is(value, -0) ? "-0" : value}`;
+  const backend = backendFor(device);
   let t = cache.get(key);
-  if (t && !t.isDisposed) {
+  // A constant made on a device that has since been replaced (lost, then init again) is not reused.
+  if (t && !t.isDisposed && t.handle.storage.backend === backend) {
     cache.delete(key); // most recently used goes last
     cache.set(key, t);
     return t;
   }
-  const backend = backendFor(device);
   const storage = backend.alloc(dtype, 1);
   const data = typedArrayFor(dtype, 1);
   data[0] = value;
@@ -46,12 +47,4 @@ export function scalarTensor(value: number, dtype: DType, device: Device): Tenso
     old.dispose();
   }
   return t;
-}
-
-/** Drop the cached constants of a device (its backend was replaced). */
-export function clearConstants(device: Device): void {
-  for (const [k, t] of cache) if (k.startsWith(device + ":")) {
-    cache.delete(k);
-    if (!t.isDisposed) t.dispose();
-  }
 }

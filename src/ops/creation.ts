@@ -105,7 +105,7 @@ const fillKernel: Kernel<FillAttrs> = {
   cpu([out], _ins, a) {
     const o = out.data;
     for (let i = 0; i < o.length; i++) {
-      if (a.op === 0) o[i] = Math.fround(a.start + Math.fround(i * a.step));
+      if (a.op === 0) o[i] = out.dtype === "int32" ? a.start + i * a.step : Math.fround(a.start + Math.fround(i * a.step));
       else if (a.op === 1) o[i] = Math.floor(i / a.cols) === i % a.cols ? 1 : 0;
       else if (a.op === 2) o[i] = (bits(i, a.key) >>> 8) * TWO_NEG24;
       else {
@@ -120,11 +120,12 @@ const fillKernel: Kernel<FillAttrs> = {
     const buf = new ArrayBuffer(32);
     new Uint32Array(buf, 0, 4).set([n, a.cols, a.key, 0]);
     new Float32Array(buf, 16, 2).set([a.start, a.step]);
+    new Int32Array(buf, 24, 2).set([a.start, a.step]);
     const type = out.dtype === "int32" ? "i32" : "f32";
     return {
       key: `fill:${type}`,
       code: () => template.replace("alias O = f32;", `alias O = ${type};`),
-      constants: { WG: 256, OP: a.op },
+      constants: { WG: 256, OP: a.op, INT_OUT: type === "i32" ? 1 : 0 },
       params: buf,
       workgroups: Math.ceil(n / 256),
     };

@@ -14,4 +14,4 @@ export {
 } from "./creation.js";
 export { clamp, gelu, einsum } from "./composite.js";
 export { inplace } from "./inplace.js";
-export { scalarTensor, clearConstants } from "./constants.js";
+export { scalarTensor } from "./constants.js";

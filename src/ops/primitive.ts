@@ -26,8 +26,11 @@ const backwardName = (op: string) => op[0].toUpperCase() + op.slice(1) + "Backwa
 
 export function commonDevice(op: string, ins: readonly Tensor[]): Device {
   const device = ins[0].device;
+  const backend = backendFor(device);
   for (const t of ins) {
     if (t.isDisposed) throw new Error(`${op}: an input of shape ${fmt(t.shape)} was disposed; it cannot be used any more.`);
+    if (t.handle.storage.backend !== backend && t.device === device)
+      throw new Error(`${op}: an input of shape ${fmt(t.shape)} belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
     if (t.device !== device)
       throw new Error(
         `${op}: inputs are on different devices (${ins.map((x) => `${fmt(x.shape)} on ${x.device}`).join(", ")}). ` +

@@ -1,6 +1,10 @@
 /**
  * Size-bucketed GPUBuffer pool. Buckets are powers of two split in quarters
  * (256, 320, 384, 448, 512, 640, ...), so a reused buffer wastes under 25%.
+ * A bucket hands out its lowest-id free buffer: allocation then depends on
+ * which buffers are free, not on the order they were freed in, so a training
+ * step that repeats gets the same buffers each time and its bind groups come
+ * from the cache.
  */
 
 export interface GpuBuf {
@@ -43,7 +47,14 @@ export class BufferPool {
 
   give(b: GpuBuf): void {
     const list = this.free.get(b.bytes) ?? [];
-    list.push(b);
+    // Kept in descending id order, so pop() takes the lowest id.
+    let lo = 0, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].id > b.id) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, b);
     this.free.set(b.bytes, list);
     this.pooledBytes += b.bytes;
   }

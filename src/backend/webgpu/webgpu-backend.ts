@@ -98,7 +98,7 @@ export class WebGpuBackend implements Backend {
   private errors: Promise<string | null>[] = [];
   private deferredError: string | null = null;
 
-  constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, readonly caps: GpuCaps) {
+  constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, public caps: GpuCaps) {
     this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor");
     this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
@@ -109,6 +109,11 @@ export class WebGpuBackend implements Backend {
     gpu.onuncapturederror = (ev) => {
       this.deferredError ??= (ev as GPUUncapturedErrorEvent).error.message;
     };
+  }
+
+  /** Force kernel variants ({ matmul: "tiled" | "blocked", reduce / softmax: "rows" | "threads" }); {} restores the adapter's choice. */
+  setForce(force: Record<string, string>): void {
+    this.caps = { ...this.caps, force };
   }
 
   // ---- memory ----
