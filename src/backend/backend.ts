@@ -83,6 +83,10 @@ export interface Backend {
   /** Submit pending work and wait until the device has finished it. */
   flush(): Promise<void>;
   bytesPooled(): number;
+  /** Start timing every kernel launch (wg.profile). */
+  beginProfile(): void;
+  /** Stop timing; one record per launch since beginProfile, in order. */
+  endProfile(): Promise<ProfileRecords>;
   /** Adapter description for logs and benchmarks. */
   readonly info: AdapterInfo;
 }
@@ -94,4 +98,10 @@ export interface AdapterInfo {
   readonly description: string;
   /** True when the adapter is a CPU emulation (SwiftShader) or the CPU backend itself. */
   readonly emulated: boolean;
+}
+
+export interface ProfileRecords {
+  /** "timestamp-query": GPU time per kernel; "host": time on the CPU (the CPU backend runs kernels there). */
+  readonly source: "timestamp-query" | "host";
+  readonly records: readonly { readonly name: string; readonly ms: number }[];
 }

@@ -33,8 +33,9 @@ function identity(op: ReduceName, dtype: DType): number {
   return low ? -Infinity : Infinity;
 }
 
-const reduceKernel: Kernel<Attrs> = {
-  name: "reduce",
+/** One kernel object per reduction, so profiles and errors name the op. */
+const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
+  name,
   cpu([out], [x], { op, dims }) {
     const { o, r } = split(x, dims);
     const outerOffs = stridedOffsets(o.shape, o.strides, x.offset);
@@ -85,7 +86,7 @@ const reduceKernel: Kernel<Attrs> = {
       workgroups: perRow ? outer : Math.ceil(outer / wg),
     };
   },
-};
+});
 
 function outShape(x: Tensor, dims: number[], keepdim: boolean): number[] {
   return keepdim ? x.shape.map((s, i) => (dims.includes(i) ? 1 : s)) : x.shape.filter((_, i) => !dims.includes(i));
@@ -95,7 +96,7 @@ const prims: Record<ReduceName, Primitive<Attrs>> = {
   sum: {
     name: "sum",
     infer: ([x], a) => ({ shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype }),
-    kernel: reduceKernel,
+    kernel: reduceKernel("sum"),
     grads: [(g, _s, a) => restoreDims(g, a.inShape, a.dims, a.keepdim)],
   },
   max: minMax("max"),
@@ -112,7 +113,7 @@ function minMax(op: "max" | "min"): Primitive<Attrs> {
       if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype };
     },
-    kernel: reduceKernel,
+    kernel: reduceKernel(op),
     save: ([x], y) => [x, y],
     grads: [
       (g, [x, y], a) => {
@@ -131,7 +132,7 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
       if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: "int32" };
     },
-    kernel: reduceKernel,
+    kernel: reduceKernel(op),
     grads: [null],
   };
 }

@@ -1,5 +1,5 @@
 /** The CPU backend: storages are typed arrays and kernels run their plain-TypeScript reference loops. */
-import type { Backend, CpuView, Kernel, Storage, View, AdapterInfo } from "../backend.js";
+import type { Backend, CpuView, Kernel, Storage, View, AdapterInfo, ProfileRecords } from "../backend.js";
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { stridedOffsets } from "./loops.js";
 
@@ -50,8 +50,22 @@ export class CpuBackend implements Backend {
     return out;
   }
 
+  private profile: { name: string; ms: number }[] | null = null;
+
   run<A>(kernel: Kernel<A>, outs: readonly View[], ins: readonly View[], attrs: A): void {
+    const t0 = this.profile ? performance.now() : 0;
     kernel.cpu(outs.map(asCpu), ins.map(asCpu), attrs);
+    this.profile?.push({ name: kernel.name, ms: performance.now() - t0 });
+  }
+
+  beginProfile(): void {
+    this.profile = [];
+  }
+
+  async endProfile(): Promise<ProfileRecords> {
+    const records = this.profile ?? [];
+    this.profile = null;
+    return { source: "host", records };
   }
 
   async flush(): Promise<void> {}

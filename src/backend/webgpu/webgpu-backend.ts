@@ -5,7 +5,7 @@
  * offset, so bind groups depend only on the storage buffers and are cached;
  * pipelines are cached by shader key. Data leaves the GPU only in read().
  */
-import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, Storage, View } from "../backend.js";
+import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, Storage, View } from "../backend.js";
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { isContiguous, numel } from "../../shape.js";
 import { BufferPool, type GpuBuf } from "./pool.js";
@@ -23,6 +23,7 @@ interface GpuStorage extends Storage {
 const UNIFORM_STRIDE = 256;
 const SUBMIT_EVERY = 512;
 const BIND_GROUP_CACHE = 8192;
+const QUERIES_PER_SET = 2048;
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
 const READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
@@ -65,7 +66,7 @@ export async function createWebGpuBackend(gpu: GPU, opts: WebGpuOptions = {}): P
     description: i.description || [i.vendor, i.architecture].filter(Boolean).join(" "),
     emulated,
   };
-  return new WebGpuBackend(device, info, {
+  return new WebGpuBackend(device, info, requiredFeatures.includes("timestamp-query"), {
     maxWorkgroupSize: L.maxComputeInvocationsPerWorkgroup,
     maxWorkgroupStorage: L.maxComputeWorkgroupStorageSize,
     maxWorkgroupsPerDim: L.maxComputeWorkgroupsPerDimension,
@@ -98,7 +99,7 @@ export class WebGpuBackend implements Backend {
   private errors: Promise<string | null>[] = [];
   private deferredError: string | null = null;
 
-  constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, public caps: GpuCaps) {
+  constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, private timestamps: boolean, public caps: GpuCaps) {
     this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor");
     this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
@@ -169,7 +170,7 @@ export class WebGpuBackend implements Backend {
     const y = Math.ceil(launch.workgroups / x);
     if (y > maxDim) throw new Error(`${kernel.name}: ${launch.workgroups} workgroups exceed this adapter's dispatch limit (${maxDim}²). Fix: split the tensor.`);
     if (this.launchesInBatch >= SUBMIT_EVERY) this.submit();
-    const pass = this.openPass();
+    const pass = this.profiling ? this.profiledPass(kernel.name) : this.openPass();
     for (const b of inBufs) b.lastBatch = this.batch;
     for (const b of outBufs) b.lastBatch = this.batch;
     const offset = this.launchesInBatch * UNIFORM_STRIDE;
@@ -177,6 +178,10 @@ export class WebGpuBackend implements Backend {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.bindGroup(inBufs, outBufs), [offset]);
     pass.dispatchWorkgroups(x, y);
+    if (this.profiling) {
+      pass.end();
+      this.pass = null;
+    }
     this.launchesInBatch++;
     this.stats.launches++;
     this.opsInBatch.add(kernel.name);
@@ -250,6 +255,63 @@ export class WebGpuBackend implements Backend {
       this.stats.bindGroupsCreated++;
     }
     return g;
+  }
+
+  // ---- profiling ----
+
+  /** Launches being timed: a query set per 2,048 launches (a begin and an end timestamp each). */
+  private profiling: { names: string[]; sets: GPUQuerySet[]; host: number[] } | null = null;
+
+  beginProfile(): void {
+    this.submit();
+    this.profiling = { names: [], sets: [], host: [] };
+  }
+
+  /** A compute pass of its own for one launch, with timestamps at its start and end when the adapter has them. */
+  private profiledPass(name: string): GPUComputePassEncoder {
+    const prof = this.profiling!;
+    this.pass?.end();
+    this.pass = null;
+    const k = prof.names.length;
+    prof.names.push(name);
+    prof.host.push(performance.now());
+    if (!this.timestamps) return (this.pass = this.openEncoder().beginComputePass());
+    if (k % QUERIES_PER_SET === 0) prof.sets.push(this.gpu.createQuerySet({ type: "timestamp", count: 2 * QUERIES_PER_SET }));
+    const querySet = prof.sets[prof.sets.length - 1];
+    const i = (k % QUERIES_PER_SET) * 2;
+    return (this.pass = this.openEncoder().beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 } }));
+  }
+
+  async endProfile(): Promise<ProfileRecords> {
+    const prof = this.profiling;
+    this.profiling = null;
+    if (!prof) return { source: "host", records: [] };
+    if (!this.timestamps) {
+      // No timestamp queries: the host time to encode each launch is all we can honestly report.
+      const end = performance.now();
+      this.submit();
+      return { source: "host", records: prof.names.map((name, k) => ({ name, ms: (prof.host[k + 1] ?? end) - prof.host[k] })) };
+    }
+    const n = prof.names.length;
+    const bytes = Math.max(prof.sets.length * QUERIES_PER_SET * 16, 16);
+    const resolved = this.gpu.createBuffer({ size: bytes, usage: 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */ });
+    const read = this.gpu.createBuffer({ size: bytes, usage: READ_USAGE });
+    const enc = this.openEncoder();
+    this.pass?.end();
+    this.pass = null;
+    prof.sets.forEach((set, s) => {
+      const count = 2 * Math.min(QUERIES_PER_SET, n - s * QUERIES_PER_SET);
+      enc.resolveQuerySet(set, 0, count, resolved, s * QUERIES_PER_SET * 16);
+    });
+    enc.copyBufferToBuffer(resolved, 0, read, 0, bytes);
+    this.submit();
+    await read.mapAsync(1);
+    const ticks = new BigInt64Array(read.getMappedRange().slice(0));
+    read.unmap();
+    for (const b of [resolved, read]) b.destroy();
+    for (const q of prof.sets) q.destroy();
+    await this.check();
+    return { source: "timestamp-query", records: prof.names.map((name, k) => ({ name, ms: Math.max(0, Number(ticks[2 * k + 1] - ticks[2 * k])) / 1e6 })) };
   }
 
   // ---- submission and readback ----

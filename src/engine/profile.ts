@@ -1,0 +1,45 @@
+/** wg.profile: per-kernel times of everything fn launches, grouped by op name. */
+import type { Device } from "../backend/backend.js";
+import { backendFor, defaultDevice } from "./device.js";
+
+export interface ProfileReport<T> {
+  /** "timestamp-query": GPU time per kernel; "host": CPU-side time (the CPU backend, or an adapter without timestamps). */
+  source: "timestamp-query" | "host";
+  /** One row per op name, slowest first. */
+  kernels: { name: string; count: number; totalMs: number; share: number }[];
+  totalMs: number;
+  launches: number;
+  result: T;
+}
+
+export async function profile<T>(fn: () => T | Promise<T>, device: Device = defaultDevice()): Promise<ProfileReport<T>> {
+  const backend = backendFor(device);
+  backend.beginProfile();
+  let result: T;
+  try {
+    result = await fn();
+    await backend.flush();
+  } catch (e) {
+    await backend.endProfile();
+    throw e;
+  }
+  const recorded = await backend.endProfile();
+  const byName = new Map<string, { count: number; totalMs: number }>();
+  for (const r of recorded.records) {
+    const row = byName.get(r.name) ?? { count: 0, totalMs: 0 };
+    row.count++;
+    row.totalMs += r.ms;
+    byName.set(r.name, row);
+  }
+  const totalMs = recorded.records.reduce((s, r) => s + r.ms, 0);
+  const kernels = [...byName].map(([name, r]) => ({ name, ...r, share: totalMs > 0 ? r.totalMs / totalMs : 0 })).sort((a, b) => b.totalMs - a.totalMs);
+  return { source: recorded.source, kernels, totalMs, launches: recorded.records.length, result };
+}
+
+/** The report as a text table (the bench runner's --profile prints it). */
+export function formatProfile(report: ProfileReport<unknown>): string {
+  const lines = [`${report.launches} launches, ${report.totalMs.toFixed(3)} ms total (${report.source})`, "op                     count   total ms   share"];
+  for (const k of report.kernels)
+    lines.push(`${k.name.padEnd(20)} ${String(k.count).padStart(7)} ${k.totalMs.toFixed(3).padStart(10)} ${(100 * k.share).toFixed(1).padStart(6)}%`);
+  return lines.join("\n");
+}
