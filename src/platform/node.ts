@@ -52,3 +52,8 @@ export const nodeGpuProvider: GpuProvider = async () => {
   const hint = existsSync(SWIFTSHADER_ICD) ? "SwiftShader is installed: is libvulkan1?" : "no GPU driver, and no SwiftShader";
   return { gpu: null, reason: `Dawn found no adapter (${hint})` };
 };
+
+/** The Dawn GPU object webgrad uses (after init), so a benchmark can give another library the same adapter. */
+export function dawnGpu(): GPU | null {
+  return found?.gpu ?? null;
+}
