@@ -13,6 +13,9 @@ export { noGrad, enableGrad, inferenceMode, isGradEnabled } from "./autograd/mod
 export { grad, valueAndGrad, vjp, jvp, jacobian, hessian } from "./autograd/functional.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./autograd/gradcheck.js";
 export type { BackwardOptions, GradOptions } from "./autograd/engine.js";
+export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
+export { save, load } from "./io/safetensors.js";
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, rand, randn, manualSeed,
   where, cat, stack, einsum, matmul, type CreateOptions,

@@ -62,6 +62,11 @@ export interface GpuLaunch {
    * this launch does not read). Default: the inputs in order.
    */
   readonly bindings?: readonly (number | null)[];
+  /**
+   * The kernel reads an input that is also one of its outputs through the output binding
+   * (WebGPU forbids binding one buffer as both); the backend binds a placeholder in its input slot.
+   */
+  readonly readsOutputs?: boolean;
 }
 
 export interface Kernel<A> {

@@ -168,6 +168,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
         params: P.buffer,
         workgroups: Math.ceil(n / 256),
         bindings: [0, ins.length > 1 ? 1 : null, ins.length > 2 ? 2 : null],
+        readsOutputs: aIsOut,
       };
     },
   };

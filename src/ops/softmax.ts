@@ -191,7 +191,8 @@ export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
   const lead = logits.shape.slice(0, -1);
   if (logits.ndim < 1 || logits.ndim > 2 || targets.shape.join() !== lead.join())
     throw new Error(
-      `crossEntropy: logits ${fmt(logits.shape)} and targets ${fmt(targets.shape)} do not match: expected logits [N, C] with targets [N] (or [C] with []).`,
+      `crossEntropy: logits ${fmt(logits.shape)} and targets ${fmt(targets.shape)} do not match: expected logits [N, C] with targets [N] (or [C] with []). ` +
+        `Fix: flatten extra dims, e.g. logits.reshape(-1, C) with targets.reshape(-1).`,
     );
   return apply(prims.crossEntropy, [rows(logits), rows(targets)], undefined);
 }

@@ -164,6 +164,8 @@ export class WebGpuBackend implements Backend {
     const nIn = slots.length;
     const outBufs = outs.map((v) => this.own(v.storage, kernel.name).buf);
     const inBufs = slots.map((k) => (k === null ? this.dummy : this.own(ins[k].storage, kernel.name).buf));
+    if (!launch.readsOutputs && inBufs.some((b) => b !== this.dummy && outBufs.includes(b)))
+      throw new Error(`${kernel.name}: an input shares its buffer with an output, and this kernel cannot run in place. Fix: clone() the input first.`);
     const pipeline = this.pipeline(launch, kernel.name, nIn, outs.length);
     const maxDim = this.caps.maxWorkgroupsPerDim;
     const x = Math.min(launch.workgroups, maxDim);

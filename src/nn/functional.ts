@@ -1,0 +1,148 @@
+/**
+ * nn.functional: losses and layer functions as plain compositions of tensor
+ * ops (no kernels or rules of their own, except cross-entropy's fused rows).
+ * Each checks its inputs first and names the function, the shapes and the fix.
+ */
+import { rand } from "../ops/creation.js";
+import { crossEntropyRows } from "../ops/softmax.js";
+import { where } from "../ops/elementwise.js";
+import { fmt, sameShape } from "../shape.js";
+import { Tensor } from "../tensor.js";
+
+export type Reduction = "mean" | "sum" | "none";
+export interface LossOptions {
+  reduction?: Reduction;
+}
+
+function tensorArg(op: string, what: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${x === null ? "null" : typeof x}. Fix: wrap the data, e.g. wg.tensor(${what}).`);
+  return x;
+}
+
+function floatArg(op: string, what: string, x: unknown): Tensor {
+  const t = tensorArg(op, what, x);
+  if (t.dtype === "int32") throw new Error(`${op}: ${what} must be a float tensor, got int32 of shape ${fmt(t.shape)}. Fix: ${what}.float().`);
+  return t;
+}
+
+function sameShapes(op: string, a: Tensor, b: Tensor, names: string): void {
+  if (!sameShape(a.shape, b.shape))
+    throw new Error(`${op}: ${names} must have the same shape, got ${fmt(a.shape)} and ${fmt(b.shape)}. Fix: reshape one to match (no broadcasting in losses).`);
+}
+
+function reductionOf(op: string, opts: LossOptions): Reduction {
+  const r = opts.reduction ?? "mean";
+  if (r !== "mean" && r !== "sum" && r !== "none")
+    throw new Error(`${op}: reduction must be "mean", "sum" or "none", got ${JSON.stringify(r)}. Fix: e.g. { reduction: "sum" }.`);
+  return r;
+}
+
+const reduce = (loss: Tensor, r: Reduction): Tensor => (r === "mean" ? loss.mean() : r === "sum" ? loss.sum() : loss);
+
+/** Mean (or summed) squared error (pred − target)². */
+export function mseLoss(pred: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
+  floatArg("mseLoss", "pred", pred);
+  floatArg("mseLoss", "target", target);
+  sameShapes("mseLoss", pred, target, "pred and target");
+  const r = reductionOf("mseLoss", opts);
+  const d = pred.sub(target);
+  return reduce(d.mul(d), r);
+}
+
+/**
+ * Cross-entropy of logits [N, C] (or [C]): with int32 class indices [N] (or [])
+ * through the fused row kernel; with float targets of the logits' shape as
+ * probabilities, −Σ_c t_c · log softmax(x)_c.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
+  floatArg("crossEntropy", "logits", logits);
+  tensorArg("crossEntropy", "targets", targets);
+  const r = reductionOf("crossEntropy", opts);
+  if (targets.dtype === "int32") {
+    if (!sameShape(targets.shape, logits.shape.slice(0, -1)) || logits.ndim < 1 || logits.ndim > 2)
+      throw new Error(
+        `crossEntropy: logits ${fmt(logits.shape)} and class-index targets ${fmt(targets.shape)} do not match. ` +
+          `Fix: pass logits [N, C] with int32 targets [N] (or [C] with a scalar target).`,
+      );
+    return reduce(crossEntropyRows(logits, targets), r);
+  }
+  if (!sameShape(targets.shape, logits.shape))
+    throw new Error(
+      `crossEntropy: float targets are class probabilities and must have the logits' shape ${fmt(logits.shape)}, got ${fmt(targets.shape)}. ` +
+        `Fix: pass int32 class indices of shape ${fmt(logits.shape.slice(0, -1))}, or probabilities of shape ${fmt(logits.shape)}.`,
+    );
+  return reduce(targets.mul(logits.logSoftmax(-1)).sum(-1).neg(), r);
+}
+
+/** Negative log-likelihood −logProbs[n, t_n] of log-probabilities [N, C] (or [C]) and int32 targets [N] (or []). */
+export function nllLoss(logProbs: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
+  floatArg("nllLoss", "logProbs", logProbs);
+  tensorArg("nllLoss", "targets", targets);
+  if (targets.dtype !== "int32")
+    throw new Error(`nllLoss: targets must be int32 class indices, got ${targets.dtype} ${fmt(targets.shape)}. Fix: targets.int(), or wg.tensor(labels, { dtype: "int32" }).`);
+  const rows = logProbs.ndim === 2 && targets.ndim === 1 && targets.shape[0] === logProbs.shape[0];
+  if (!rows && !(logProbs.ndim === 1 && targets.ndim === 0))
+    throw new Error(
+      `nllLoss: logProbs ${fmt(logProbs.shape)} and targets ${fmt(targets.shape)} do not match. ` +
+        `Fix: pass logProbs [N, C] with targets [N] (or [C] with a scalar target).`,
+    );
+  const r = reductionOf("nllLoss", opts);
+  const index = rows ? targets.unsqueeze(1) : targets.reshape([1]);
+  return reduce(logProbs.gather(logProbs.ndim - 1, index).reshape(targets.shape).neg(), r);
+}
+
+/** log x clamped below at −100 as PyTorch's BCE does; where x ≤ 0 the value is −100 and the gradient 0, never NaN. */
+function clampedLog(x: Tensor): Tensor {
+  const ok = x.gt(0);
+  return where(ok, where(ok, x, 1).log().clamp(-100), -100);
+}
+
+/** −(t · log p + (1 − t) · log(1 − p)) of probabilities p in [0, 1] (not checked: that would need a readback). */
+export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
+  floatArg("binaryCrossEntropy", "probs", probs);
+  floatArg("binaryCrossEntropy", "targets", targets);
+  sameShapes("binaryCrossEntropy", probs, targets, "probs and targets");
+  const r = reductionOf("binaryCrossEntropy", opts);
+  const pos = targets.mul(clampedLog(probs));
+  const neg = targets.neg().add(1).mul(clampedLog(probs.neg().add(1)));
+  return reduce(pos.add(neg).neg(), r);
+}
+
+/** x Wᵀ + b with W [out, in]; Wᵀ is a strided view the matmul kernel reads directly. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  floatArg("linear", "x", x);
+  floatArg("linear", "weight", weight);
+  if (weight.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== weight.shape[1])
+    throw new Error(
+      `linear: input ${fmt(x.shape)} and weight ${fmt(weight.shape)} do not fit: the weight must be [out, in] with in equal to the input's last dim. ` +
+        `Fix: reshape the input to [..., ${weight.shape[1] ?? "in"}], or make the weight [out, ${x.shape[x.ndim - 1] ?? "in"}].`,
+    );
+  const y = x.matmul(weight.T);
+  if (bias === undefined || bias === null) return y;
+  floatArg("linear", "bias", bias);
+  if (!sameShape(bias.shape, [weight.shape[0]]))
+    throw new Error(`linear: bias ${fmt(bias.shape)} must have shape [${weight.shape[0]}] for weight ${fmt(weight.shape)}. Fix: make the bias [out].`);
+  return y.add(bias);
+}
+
+/** Zero each element with probability p and scale the rest by 1/(1 − p); the identity when not training. */
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  checkProbability("dropout", p);
+  floatArg("dropout", "x", x);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const keepMask = rand(x.shape, { device: x.device }).ge(p);
+  return x.mul(keepMask.mul(1 / (1 - p)));
+}
+
+export function checkProbability(op: string, p: unknown): void {
+  if (typeof p !== "number" || !(p >= 0 && p <= 1))
+    throw new Error(`${op}: p is the probability of zeroing an element and must be a number in [0, 1], got ${String(p)}. Fix: e.g. ${op}(0.5).`);
+}
+
+export const relu = (x: Tensor): Tensor => x.relu();
+export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+export const tanh = (x: Tensor): Tensor => x.tanh();
+export const gelu = (x: Tensor, opts?: { approximate?: "none" | "tanh" }): Tensor => x.gelu(opts);
+export const softmax = (x: Tensor, dim = -1): Tensor => x.softmax(dim);
+export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(dim);

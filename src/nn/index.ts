@@ -1,0 +1,4 @@
+/** wg.nn: modules, layers, and wg.nn.functional. */
+export { Module, parameter, type LoadOptions } from "./module.js";
+export { Linear, Sequential, ReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, type LinearOptions } from "./layers.js";
+export * as functional from "./functional.js";
