@@ -118,14 +118,26 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let m = t.m0 + lid.y * 4u;
   let n = t.n0 + lid.x * 4u;
   if (t.batch >= p.batches || m >= p.M || n >= p.N) { return; }
+  // Rows and columns past the edge are clamped to the last one: every load is in bounds, the
+  // inner loop has no branches, and only the stores are masked.
+  var a_row: vec4<u32>;
+  var b_col: vec4<u32>;
+  for (var i = 0u; i < 4u; i++) {
+    a_row[i] = t.base_a + min(m + i, p.M - 1u) * p.a_m;
+    b_col[i] = t.base_b + min(n + i, p.N - 1u) * p.b_n;
+  }
   var acc: array<vec4<f32>, 4>;
+  var ka = 0u;
+  var kb = 0u;
   for (var k = 0u; k < p.K; k++) {
-    let a = vec4<f32>(load_a(t, m, k), load_a(t, m + 1u, k), load_a(t, m + 2u, k), load_a(t, m + 3u, k));
-    let b = vec4<f32>(load_b(t, k, n), load_b(t, k, n + 1u), load_b(t, k, n + 2u), load_b(t, k, n + 3u));
+    let a = vec4<f32>(A[a_row.x + ka], A[a_row.y + ka], A[a_row.z + ka], A[a_row.w + ka]);
+    let b = vec4<f32>(B[b_col.x + kb], B[b_col.y + kb], B[b_col.z + kb], B[b_col.w + kb]);
     acc[0] += a.x * b;
     acc[1] += a.y * b;
     acc[2] += a.z * b;
     acc[3] += a.w * b;
+    ka += p.a_k;
+    kb += p.b_k;
   }
   for (var i = 0u; i < 4u; i++) {
     store(t, m + i, n, acc[i]);

@@ -49,11 +49,12 @@ export interface GpuCaps {
 
 /** One compute dispatch. `code` is called only when `key` is not yet a cached pipeline. */
 export interface GpuLaunch {
+  /** Names the pipeline: its WGSL and its override constants (the backend adds the entry point and binding counts). */
   readonly key: string;
   readonly code: () => string;
   readonly entryPoint?: string;
   readonly constants?: Readonly<Record<string, number>>;
-  /** The uniform block (at most 256 bytes). */
+  /** The uniform block (at most 256 bytes); copied during run(), so kernels may reuse one scratch buffer. */
   readonly params: ArrayBuffer;
   /** Workgroup count; a count over the adapter's per-dimension limit is split over x and y. */
   readonly workgroups: number;

@@ -123,7 +123,7 @@ const fillKernel: Kernel<FillAttrs> = {
     new Int32Array(buf, 24, 2).set([a.start, a.step]);
     const type = out.dtype === "int32" ? "i32" : "f32";
     return {
-      key: `fill:${type}`,
+      key: `fill:${type}:${a.op}`,
       code: () => template.replace("alias O = f32;", `alias O = ${type};`),
       constants: { WG: 256, OP: a.op, INT_OUT: type === "i32" ? 1 : 0 },
       params: buf,

@@ -112,6 +112,8 @@ export function collapse(shape: readonly number[], strides: number[][]): { shape
   return { shape: outShape, strides: outStrides };
 }
 
+const scratch = new Uint32Array(48);
+
 /**
  * A kernel computing out = f(ins...) elementwise with broadcasting. The
  * output view may be strided (copies into slices) and may be the first
@@ -149,7 +151,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
       const merged = collapse(out.shape, all);
       if (merged.shape.length > 8)
         throw new Error(`${name}: webgpu kernels address at most 8 non-contiguous dimensions; this output has shape ${fmt(out.shape)}. Fix: reshape or contiguous() first.`);
-      const P = new Uint32Array(48);
+      const P = scratch.fill(0);
       P[0] = n;
       P[1] = merged.shape.length;
       ins.forEach((v, k) => (P[2 + k] = v.offset));
@@ -162,7 +164,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
       const [ma, mb = 0, mc = 0] = modes;
       const mo = modes[modes.length - 1];
       return {
-        key: `ew:${name}:${types.join(",")}`,
+        key: `ew:${name}:${types.join(",")}:${modes.join("")}${ins.length}${aIsOut ? "i" : ""}`,
         code: () => specialize(types, wgsl),
         constants: { WG: 256, ARITY: ins.length, MODE_A: ma, MODE_B: mb, MODE_C: mc, MODE_O: mo, A_IS_OUT: aIsOut ? 1 : 0 },
         params: P.buffer,

@@ -78,7 +78,7 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     const ot = out.dtype === "int32" ? "i32" : "f32";
     const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
     return {
-      key: `reduce:${t}:${ot}`,
+      key: `reduce:${t}:${ot}:${wg}:${OPS[op]}`,
       code: () => template.replace("alias T = f32;", `alias T = ${t};`).replace("alias O = f32;", `alias O = ${ot};`),
       entryPoint: perRow ? "rows" : "threads",
       constants: { WG: wg, OP: OPS[op] },

@@ -82,7 +82,7 @@ function rowKernel(op: RowOp): Kernel<void> {
       const perRow = caps.force?.softmax ? caps.force.softmax === "rows" : cols > (caps.emulated ? 2048 : 64);
       const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
       return {
-        key: "softmax",
+        key: `softmax:${wg}:${OPS[op]}`,
         code: () => template,
         entryPoint: perRow ? "rows" : "threads",
         constants: { WG: wg, OP: OPS[op] },

@@ -94,6 +94,8 @@ export class WebGpuBackend implements Backend {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private launchesInBatch = 0;
+  private lastPass: GPUComputePassEncoder | null = null;
+  private lastPipeline: GPUComputePipeline | null = null;
   private batch = 0;
   private opsInBatch = new Set<string>();
   private errors: Promise<string | null>[] = [];
@@ -177,7 +179,9 @@ export class WebGpuBackend implements Backend {
     for (const b of outBufs) b.lastBatch = this.batch;
     const offset = this.launchesInBatch * UNIFORM_STRIDE;
     this.uniformHost.set(new Uint8Array(launch.params, 0, Math.min(launch.params.byteLength, UNIFORM_STRIDE)), offset);
-    pass.setPipeline(pipeline);
+    if (pass !== this.lastPass || pipeline !== this.lastPipeline) pass.setPipeline(pipeline);
+    this.lastPass = pass;
+    this.lastPipeline = pipeline;
     pass.setBindGroup(0, this.bindGroup(inBufs, outBufs), [offset]);
     pass.dispatchWorkgroups(x, y);
     if (this.profiling) {
@@ -224,7 +228,7 @@ export class WebGpuBackend implements Backend {
   }
 
   private pipeline(launch: GpuLaunch, op: string, nIn: number, nOut: number): GPUComputePipeline {
-    const key = `${launch.key}|${launch.entryPoint ?? "main"}|${nIn}:${nOut}|${JSON.stringify(launch.constants ?? {})}`;
+    const key = `${launch.key}|${launch.entryPoint ?? "main"}|${nIn}:${nOut}`;
     let p = this.pipelines.get(key);
     if (!p) {
       this.gpu.pushErrorScope("validation");
