@@ -3,7 +3,8 @@
 // One workgroup computes a TILE_M x TILE_N block of one batch; dispatch: tilesN * tilesM * batch
 // workgroups, laid out over x then y past 65,535.
 // Entry `tiled` (16x16 threads, 4x4 outputs each, K staged in workgroup memory) suits GPUs;
-// entry `blocked` (8x8 threads, 4x4 outputs each, straight from global memory) suits CPU emulators.
+// entry `blocked` (8x8 threads, 8x8 outputs each, straight from global memory) suits CPU emulators,
+// where barriers and workgroup memory cost more than they save and every load is a per-lane gather.
 
 struct Params {
   M: u32,
@@ -111,35 +112,47 @@ fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
 }
 
+// 8x8 outputs per invocation (8x8 invocations: a 64x64 tile): 64 multiply-adds per 16 loads.
+// Edge rows and columns are clamped to the last one, so the loop has no branches; stores are masked.
 @compute @workgroup_size(8, 8)
 fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = locate(wid, nwg, 32u, 32u);
-  let m = t.m0 + lid.y * 4u;
-  let n = t.n0 + lid.x * 4u;
+            @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = locate(wid, nwg, 64u, 64u);
+  let m = t.m0 + lid.y * 8u;
+  let n = t.n0 + lid.x * 8u;
   if (t.batch >= p.batches || m >= p.M || n >= p.N) { return; }
-  // Rows and columns past the edge are clamped to the last one: every load is in bounds, the
-  // inner loop has no branches, and only the stores are masked.
-  var a_row: vec4<u32>;
-  var b_col: vec4<u32>;
-  for (var i = 0u; i < 4u; i++) {
+  var a_row: array<u32, 8>;
+  var b_col: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) {
     a_row[i] = t.base_a + min(m + i, p.M - 1u) * p.a_m;
     b_col[i] = t.base_b + min(n + i, p.N - 1u) * p.b_n;
   }
-  var acc: array<vec4<f32>, 4>;
+  // Written out in full: emulators keep dynamically indexed locals in memory, not registers.
+  var c0: vec4<f32>; var c1: vec4<f32>; var c2: vec4<f32>; var c3: vec4<f32>;
+  var c4: vec4<f32>; var c5: vec4<f32>; var c6: vec4<f32>; var c7: vec4<f32>;
+  var d0: vec4<f32>; var d1: vec4<f32>; var d2: vec4<f32>; var d3: vec4<f32>;
+  var d4: vec4<f32>; var d5: vec4<f32>; var d6: vec4<f32>; var d7: vec4<f32>;
+  let r0 = a_row[0]; let r1 = a_row[1]; let r2 = a_row[2]; let r3 = a_row[3];
+  let r4 = a_row[4]; let r5 = a_row[5]; let r6 = a_row[6]; let r7 = a_row[7];
+  let s0 = b_col[0]; let s1 = b_col[1]; let s2 = b_col[2]; let s3 = b_col[3];
+  let s4 = b_col[4]; let s5 = b_col[5]; let s6 = b_col[6]; let s7 = b_col[7];
   var ka = 0u;
   var kb = 0u;
   for (var k = 0u; k < p.K; k++) {
-    let a = vec4<f32>(A[a_row.x + ka], A[a_row.y + ka], A[a_row.z + ka], A[a_row.w + ka]);
-    let b = vec4<f32>(B[b_col.x + kb], B[b_col.y + kb], B[b_col.z + kb], B[b_col.w + kb]);
-    acc[0] += a.x * b;
-    acc[1] += a.y * b;
-    acc[2] += a.z * b;
-    acc[3] += a.w * b;
+    let b0 = vec4<f32>(B[s0 + kb], B[s1 + kb], B[s2 + kb], B[s3 + kb]);
+    let b1 = vec4<f32>(B[s4 + kb], B[s5 + kb], B[s6 + kb], B[s7 + kb]);
+    let a0 = A[r0 + ka]; let a1 = A[r1 + ka]; let a2 = A[r2 + ka]; let a3 = A[r3 + ka];
+    let a4 = A[r4 + ka]; let a5 = A[r5 + ka]; let a6 = A[r6 + ka]; let a7 = A[r7 + ka];
+    c0 += a0 * b0; d0 += a0 * b1; c1 += a1 * b0; d1 += a1 * b1;
+    c2 += a2 * b0; d2 += a2 * b1; c3 += a3 * b0; d3 += a3 * b1;
+    c4 += a4 * b0; d4 += a4 * b1; c5 += a5 * b0; d5 += a5 * b1;
+    c6 += a6 * b0; d6 += a6 * b1; c7 += a7 * b0; d7 += a7 * b1;
     ka += p.a_k;
     kb += p.b_k;
   }
-  for (var i = 0u; i < 4u; i++) {
-    store(t, m + i, n, acc[i]);
+  let acc = array<vec4<f32>, 16>(c0, d0, c1, d1, c2, d2, c3, d3, c4, d4, c5, d5, c6, d6, c7, d7);
+  for (var i = 0u; i < 8u; i++) {
+    store(t, m + i, n, acc[2u * i]);
+    store(t, m + i, n + 4u, acc[2u * i + 1u]);
   }
 }

@@ -49,7 +49,7 @@ const matmulKernel: Kernel<void> = {
     if (batch.shape.length > 4)
       throw new Error(`matmul: webgpu supports at most 4 non-contiguous batch dims; got ${fmt(a.shape)} @ ${fmt(b.shape)}. Fix: reshape the batch dims together.`);
     const variant = caps.force?.matmul ?? (caps.emulated ? "blocked" : "tiled");
-    const tile = variant === "tiled" ? 64 : 32;
+    const tile = 64;
     const tilesN = Math.ceil(N / tile);
     const tilesM = Math.ceil(M / tile);
     const P = new Uint32Array(32);
