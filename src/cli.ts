@@ -1,5 +1,6 @@
 /** The `webgrad` command: `webgrad train ...`, `webgrad bench ...`. Each subcommand module registers itself. */
 import { commands } from "./cli/registry.js";
+import "./cli/train.js";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

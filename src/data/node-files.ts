@@ -1,0 +1,58 @@
+/**
+ * Node-only: read Fashion-MNIST's IDX files from disk, gzipped or not. Kept
+ * apart from the rest of src/data so the browser bundle never sees node:*.
+ */
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gunzip as zlibGunzip } from "node:zlib";
+import { isGzip } from "./idx.js";
+import { datasetFromIdx, IDX_FILES, type Dataset, type IdxBytes } from "./dataset.js";
+
+export const DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist";
+
+const inflate = promisify(zlibGunzip);
+
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await inflate(bytes));
+}
+
+/** The error users meet without the data: where it was looked for and the two ways to fix it. */
+export function missingDataError(dir: string, file: string): Error {
+  return new Error(
+    `Fashion-MNIST not found: ${join(dir, file)}(.gz) does not exist. ` +
+      `Install Debian's dataset-fashion-mnist package (apt-get install -y dataset-fashion-mnist), ` +
+      `which puts it in ${DEFAULT_DATA_DIR}, or pass --data DIR naming a folder that holds ` +
+      `${Object.values(IDX_FILES).map((f) => `${f}.gz`).join(", ")} (uncompressed files work too).`,
+  );
+}
+
+/** The file's path, gzipped or not; the error names the first one missing. */
+function locate(dir: string, file: string): string {
+  const path = [join(dir, `${file}.gz`), join(dir, file)].find((p) => existsSync(p));
+  if (!path) throw missingDataError(dir, file);
+  return path;
+}
+
+async function readIdx(path: string): Promise<Uint8Array> {
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    return isGzip(bytes) ? await gunzip(bytes) : bytes;
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Fashion-MNIST (60,000 train, 10,000 test, 28×28) from `dir`, pixels scaled to [0, 1]. */
+export async function loadFashionMnist(dir = DEFAULT_DATA_DIR): Promise<Dataset> {
+  // Locate all four before reading any, so a half-present folder fails fast.
+  const paths = Object.entries(IDX_FILES).map(([key, file]) => [key, locate(dir, file)] as const);
+  const bytes = {} as IdxBytes;
+  for (const [key, path] of paths) bytes[key as keyof IdxBytes] = await readIdx(path);
+  try {
+    return datasetFromIdx(bytes);
+  } catch (e) {
+    throw new Error(`${dir}: ${(e as Error).message}`);
+  }
+}
