@@ -2,11 +2,31 @@
 // and a browser ESM bundle with no Node imports; WGSL is embedded as text. Then declarations.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, rmSync } from "node:fs";
 
-rmSync("dist", { recursive: true, force: true });
+const demoOnly = process.argv.includes("--demo");
 const common = { bundle: true, format: "esm", loader: { ".wgsl": "text" }, sourcemap: true, target: "es2022", logLevel: "warning" };
 
+/** The browser demo pages: their scripts bundled against the browser build, their HTML copied. */
+async function buildDemo(outdir = "dist/demo") {
+  rmSync(outdir, { recursive: true, force: true });
+  const pages = readdirSync("examples/browser").filter((f) => f.endsWith("-page.ts"));
+  await build({
+    ...common,
+    entryPoints: Object.fromEntries(pages.map((f) => [f.replace(/\.ts$/, ""), `examples/browser/${f}`])),
+    outdir,
+    platform: "browser",
+  });
+  for (const f of readdirSync("examples/browser").filter((f) => /\.(html|css)$/.test(f))) cpSync(`examples/browser/${f}`, `${outdir}/${f}`);
+}
+
+if (demoOnly) {
+  await buildDemo();
+  console.log("built dist/demo");
+  process.exit(0);
+}
+
+rmSync("dist", { recursive: true, force: true });
 await build({ ...common, entryPoints: { index: "src/node.ts" }, outdir: "dist/node", platform: "node", external: ["webgpu"] });
 await build({
   ...common,
@@ -22,5 +42,6 @@ const browser = readFileSync("dist/browser/webgrad.js", "utf8");
 const nodeImport = browser.match(/from\s+["'](node:[^"']+|fs|path|os|zlib|url)["']|require\(["']node:/);
 if (nodeImport) throw new Error(`browser bundle imports a Node module: ${nodeImport[0]}`);
 
+await buildDemo();
 execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
-console.log("built dist/node (index.js, cli.js), dist/browser/webgrad.js, dist/types");
+console.log("built dist/node (index.js, cli.js), dist/browser/webgrad.js, dist/demo, dist/types");

@@ -1,6 +1,7 @@
 /** The `webgrad` command: `webgrad train ...`, `webgrad bench ...`. Each subcommand module registers itself. */
 import { commands } from "./cli/registry.js";
 import "./cli/train.js";
+import "./cli/bench.js";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

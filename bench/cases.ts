@@ -1,0 +1,139 @@
+/**
+ * The benchmark cases: what each one computes, its shapes, and the work it
+ * does per run (flops and/or bytes moved, ops, examples). Each library
+ * implements every kind (bench/webgrad-impl.ts, bench/tfjs-impl.ts); the
+ * mapped type `Impl` makes a missing implementation a compile error.
+ */
+
+export type Spec =
+  /** [batch?, n, n] @ [batch?, n, n]; batch 0 means plain 2-D. */
+  | { kind: "matmul"; batch: number; n: number }
+  /** Forward and backward of sum((A @ B) * R): gradients for A and B. */
+  | { kind: "matmulBackward"; n: number }
+  /** `ops` elementwise ops on [size] (alternately x*a and x+b), then one readback. */
+  | { kind: "chain"; size: number; ops: number }
+  /** One a + b on [size]. */
+  | { kind: "elementwise"; size: number }
+  /** sum over dim 0 (columns) or dim 1 (rows) of [rows, cols]. */
+  | { kind: "sum"; rows: number; cols: number; dim: 0 | 1 }
+  /** Forward and backward of sum(softmax(x) * R) along the last dim (log: logSoftmax). */
+  | { kind: "softmax"; rows: number; cols: number; log: boolean }
+  /** One training step of a [784, 256, 10] ReLU MLP: cross-entropy, backward, in-place optimizer update. */
+  | { kind: "mlpStep"; batch: number; sizes: [number, number, number]; optimizer: "sgd" | "adam" }
+  /** Read [size] float32 back to the host. */
+  | { kind: "readback"; size: number };
+
+export type Kind = Spec["kind"];
+export type SpecOf<K extends Kind> = Extract<Spec, { kind: K }>;
+
+/**
+ * One set-up case. A run is record() then finish(): record() is the
+ * synchronous part (the library's JS and the WebGPU encoding: the host-side
+ * cost, which transfers to real GPUs); finish() submits and resolves when the
+ * device is done (a flush, or the readback the case is about).
+ */
+export interface Instance {
+  /** Untimed work before each run, awaited (the readback case makes a fresh GPU tensor: TF.js caches what it read). */
+  prepare?(): Promise<void>;
+  record(): void;
+  finish(): Promise<void>;
+  dispose(): void;
+}
+
+export type Impl = { [K in Kind]: (spec: SpecOf<K>) => Promise<Instance> | Instance };
+
+/** Set a case up on one library (the mapped type cannot relate impl[spec.kind] to spec by itself). */
+export function setUp(impl: Impl, spec: Spec): Promise<Instance> | Instance {
+  return (impl[spec.kind] as (s: Spec) => Promise<Instance> | Instance)(spec);
+}
+
+export interface BenchCase {
+  /** Unique, used by --filter and --profile: "matmul 512", "mlp-step sgd". */
+  id: string;
+  shape: string;
+  spec: Spec;
+  /** Work per run, for the rate column: GFLOP/s when flops is set, else GB/s from bytes. */
+  flops?: number;
+  bytes?: number;
+  /** Ops per run: the rate column shows µs per op. */
+  ops?: number;
+  /** Training examples per run: the rate column adds examples/s. */
+  examples?: number;
+  /** Readbacks one run performs (the counts must show exactly this many). */
+  readbacks: number;
+  /** In the --quick suite. */
+  quick?: boolean;
+}
+
+const F32 = 4;
+
+function matmul(n: number, batch = 0, quick = false): BenchCase {
+  const b = Math.max(batch, 1);
+  const dims = batch ? `${batch}x${n}x${n}` : `${n}x${n}`;
+  return {
+    id: batch ? `bmm ${batch}x${n}` : `matmul ${n}`,
+    shape: `${dims} @ ${dims}`,
+    spec: { kind: "matmul", batch, n },
+    flops: 2 * b * n ** 3,
+    bytes: 3 * b * n * n * F32,
+    readbacks: 0,
+    quick,
+  };
+}
+
+function softmax(rows: number, cols: number, log: boolean, quick = false): BenchCase {
+  return {
+    id: `${log ? "logSoftmax" : "softmax"} fwd+bwd ${rows}x${cols}`,
+    shape: `${rows}x${cols}, dim -1`,
+    spec: { kind: "softmax", rows, cols, log },
+    // Least traffic of the two kernels: x in, y out; (y, dy) in, dx out.
+    bytes: 5 * rows * cols * F32,
+    readbacks: 0,
+    quick,
+  };
+}
+
+function mlp(optimizer: "sgd" | "adam", quick = false): BenchCase {
+  const [i, h, o] = [784, 256, 10], batch = 128;
+  return {
+    id: `mlp-step ${optimizer}`,
+    shape: `${i}-${h}-${o}, batch ${batch}`,
+    spec: { kind: "mlpStep", batch, sizes: [i, h, o], optimizer },
+    // Backward costs twice the forward matmuls.
+    flops: 3 * 2 * batch * (i * h + h * o),
+    examples: batch,
+    readbacks: 0,
+    quick,
+  };
+}
+
+/** The default suite, or the --quick one: its smaller shapes only. */
+export function suite(quick = false): BenchCase[] {
+  const all: BenchCase[] = [
+    ...[128, 256, 512, 1024, 2048].map((n) => matmul(n, 0, n <= 256)),
+    ...[64, 128, 256].map((n) => matmul(n, 8, n === 64)),
+    ...[256, 512].map((n) => ({
+      id: `matmul-backward ${n}`,
+      shape: `sum((A@B)*R), ${n}x${n}`,
+      spec: { kind: "matmulBackward", n } as const,
+      flops: 3 * 2 * n ** 3,
+      readbacks: 0,
+      quick: n === 256,
+    })),
+    { id: "elementwise-chain 100", shape: "100 ops on [1024], 1 readback", spec: { kind: "chain", size: 1024, ops: 100 }, ops: 100, readbacks: 1, quick: true },
+    { id: "elementwise 4M", shape: "[4194304] + [4194304]", spec: { kind: "elementwise", size: 4 << 20 }, bytes: 3 * (4 << 20) * F32, readbacks: 0 },
+    { id: "elementwise 256K", shape: "[262144] + [262144]", spec: { kind: "elementwise", size: 256 << 10 }, bytes: 3 * (256 << 10) * F32, readbacks: 0, quick: true },
+    ...([0, 1] as const).flatMap((dim) => [
+      { id: `sum dim${dim} 2048x2048`, shape: `[2048, 2048].sum(${dim})`, spec: { kind: "sum", rows: 2048, cols: 2048, dim }, bytes: 2048 * 2049 * F32, readbacks: 0 } as BenchCase,
+      { id: `sum dim${dim} 512x512`, shape: `[512, 512].sum(${dim})`, spec: { kind: "sum", rows: 512, cols: 512, dim }, bytes: 512 * 513 * F32, readbacks: 0, quick: true } as BenchCase,
+    ]),
+    softmax(1024, 1024, false),
+    softmax(1024, 1024, true),
+    softmax(256, 256, false, true),
+    softmax(256, 256, true, true),
+    mlp("sgd", true),
+    mlp("adam"),
+    { id: "readback 1M", shape: "[1048576] float32 to host", spec: { kind: "readback", size: 1 << 20 }, bytes: (1 << 20) * F32, readbacks: 1, quick: true },
+  ];
+  return quick ? all.filter((c) => c.quick) : all;
+}

@@ -1,0 +1,181 @@
+/**
+ * The same cases on TensorFlow.js's WebGPU backend, in this process, on the
+ * adapter webgrad uses (TF.js gets webgrad's Dawn GPU object as
+ * navigator.gpu and makes its own device on it). Loaded only for
+ * `--compare tfjs`. Runs end like webgrad's: the queue flushed and
+ * onSubmittedWorkDone awaited, or the readback the case is about.
+ *
+ * TF.js's types are not imported (its @webgpu/types is an older copy whose
+ * globals would clash with ours); `Tf` lists the few calls used here.
+ */
+import type { Impl, Instance } from "./cases.js";
+
+interface TfTensor {
+  readonly shape: number[];
+  data(): Promise<ArrayLike<number>>;
+  dispose(): void;
+}
+interface TfOptimizer {
+  minimize(f: () => TfTensor, returnCost: boolean, varList: TfTensor[]): TfTensor | null;
+  dispose(): void;
+}
+interface Tf {
+  version_core: string;
+  env(): { set(flag: string, value: unknown): void };
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  backend(): unknown;
+  tidy<T>(fn: () => T): T;
+  dispose(x: TfTensor | TfTensor[]): void;
+  memory(): { numTensors: number };
+  randomNormal(shape: number[], mean?: number, stdDev?: number, dtype?: "float32", seed?: number): TfTensor;
+  randomUniform(shape: number[], min?: number, max?: number, dtype?: "float32", seed?: number): TfTensor;
+  fill(shape: number[], value: number): TfTensor;
+  tensor1d(values: Int32Array, dtype: "int32"): TfTensor;
+  oneHot(indices: TfTensor, depth: number): TfTensor;
+  matMul(a: TfTensor, b: TfTensor): TfTensor;
+  add(a: TfTensor, b: TfTensor): TfTensor;
+  mul(a: TfTensor, b: TfTensor): TfTensor;
+  sum(x: TfTensor, axis?: number): TfTensor;
+  relu(x: TfTensor): TfTensor;
+  softmax(x: TfTensor, dim?: number): TfTensor;
+  logSoftmax(x: TfTensor, axis?: number): TfTensor;
+  neg(x: TfTensor): TfTensor;
+  grad(f: (x: TfTensor) => TfTensor): (x: TfTensor) => TfTensor;
+  grads(f: (...xs: TfTensor[]) => TfTensor): (xs: TfTensor[]) => TfTensor[];
+  variable(initial: TfTensor): TfTensor;
+  train: { sgd(lr: number): TfOptimizer; adam(lr: number): TfOptimizer };
+  losses: { softmaxCrossEntropy(onehotLabels: TfTensor, logits: TfTensor): TfTensor };
+}
+
+/** The parts of TF.js's WebGPUBackend used to flush: not public API, checked at load. */
+interface TfWebGpuBackend {
+  device: GPUDevice;
+  commandEncoder: GPUCommandEncoder | null;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  adapterInfo?: { vendor?: string; architecture?: string };
+}
+
+export interface TfjsLibrary {
+  impl: Impl;
+  version: string;
+  liveTensors(): number;
+}
+
+/** Give TF.js `gpu` as navigator.gpu (Node 20 has no navigator), import it, and start its WebGPU backend. */
+export async function loadTfjs(gpu: GPU): Promise<TfjsLibrary> {
+  const g = globalThis as { navigator?: { gpu?: GPU } };
+  if (g.navigator) Object.defineProperty(g.navigator, "gpu", { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true, writable: true });
+  let tf: Tf;
+  try {
+    // The union package, not tfjs-core alone: tfjs-core's Node build registers no gradients
+    // (they live in ESM-only files Node cannot load); the union's Node build does.
+    tf = (await import("@tensorflow/tfjs")) as unknown as Tf;
+    // Registers the "webgpu" backend when navigator.gpu exists at import time.
+    await import("@tensorflow/tfjs-backend-webgpu");
+  } catch (e) {
+    throw new Error(`--compare tfjs: TensorFlow.js could not be loaded (${(e as Error).message}). Fix: npm install (it is a devDependency).`);
+  }
+  // Small tensors not yet on the GPU run on TF.js's CPU backend by default; every op here must be a GPU launch, as webgrad's are.
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
+  if (!(await tf.setBackend("webgpu"))) throw new Error("--compare tfjs: TF.js could not start its webgpu backend on this adapter.");
+  await tf.ready();
+  const backend = tf.backend() as TfWebGpuBackend;
+  for (const m of ["endComputePassEncoder", "submitQueue"] as const)
+    if (typeof backend[m] !== "function") throw new Error(`--compare tfjs: this TF.js version's WebGPU backend has no ${m}(); the bench cannot flush it.`);
+  return { impl: tfjsImpl(tf, backend), version: tf.version_core, liveTensors: () => tf.memory().numTensors };
+}
+
+function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {
+  /** TF.js's equivalent of wg.flush(): submit what it has encoded, then wait for the queue. */
+  const flush = async () => {
+    if (backend.commandEncoder) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+    await backend.device.queue.onSubmittedWorkDone();
+  };
+  const randn = (shape: number[]) => tf.randomNormal(shape, 0, 1, "float32", 1);
+  const instance = (tensors: TfTensor[], record: () => void, finish = flush): Instance => ({ record, finish, dispose: () => tf.dispose(tensors) });
+
+  return {
+    matmul({ batch, n }) {
+      const shape = batch ? [batch, n, n] : [n, n];
+      const [a, b] = [randn(shape), randn(shape)];
+      return instance([a, b], () => tf.tidy(() => void tf.matMul(a, b)));
+    },
+
+    matmulBackward({ n }) {
+      const [a, b, r] = [randn([n, n]), randn([n, n]), randn([n, n])];
+      const grads = tf.grads((a, b) => tf.sum(tf.mul(tf.matMul(a, b), r)));
+      return instance([a, b, r], () => tf.tidy(() => void grads([a, b])));
+    },
+
+    chain({ size, ops }) {
+      const x0 = tf.randomUniform([size], 0, 1, "float32", 1);
+      const [scale, shift] = [tf.fill([size], 0.999), tf.fill([size], 1e-3)];
+      let x: TfTensor | null = null;
+      const record = () => {
+        x = tf.tidy(() => {
+          let x = x0;
+          for (let i = 0; i < ops; i++) x = i % 2 ? tf.add(x, shift) : tf.mul(x, scale);
+          return x;
+        });
+      };
+      return instance([x0, scale, shift], record, async () => {
+        await x!.data();
+        x!.dispose();
+      });
+    },
+
+    elementwise({ size }) {
+      const [a, b] = [randn([size]), randn([size])];
+      return instance([a, b], () => tf.tidy(() => void tf.add(a, b)));
+    },
+
+    sum({ rows, cols, dim }) {
+      const x = randn([rows, cols]);
+      return instance([x], () => tf.tidy(() => void tf.sum(x, dim)));
+    },
+
+    softmax({ rows, cols, log }) {
+      const [x, r] = [randn([rows, cols]), randn([rows, cols])];
+      const grad = tf.grad((x) => tf.sum(tf.mul(log ? tf.logSoftmax(x, -1) : tf.softmax(x, -1), r)));
+      return instance([x, r], () => tf.tidy(() => void grad(x)));
+    },
+
+    mlpStep({ batch, sizes: [i, h, o], optimizer }) {
+      // TF.js's layout: W [in, out], y = x W + b; initialised U(-1/sqrt(in), 1/sqrt(in)) like nn.Linear.
+      const uniform = (shape: number[], fanIn: number) => tf.variable(tf.tidy(() => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 1)));
+      const vars = [uniform([i, h], i), uniform([h], i), uniform([h, o], h), uniform([o], h)];
+      const [w1, b1, w2, b2] = vars;
+      const opt = optimizer === "sgd" ? tf.train.sgd(0.01) : tf.train.adam(1e-3);
+      const x = tf.randomUniform([batch, i], 0, 1, "float32", 1);
+      const labels = tf.tensor1d(Int32Array.from({ length: batch }, (_, k) => (k * 7) % o), "int32");
+      const y = tf.oneHot(labels, o);
+      const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
+      const held = [x, labels, y, ...vars];
+      return { record: () => tf.tidy(() => void opt.minimize(loss, false, vars)), finish: flush, dispose: () => (opt.dispose(), tf.dispose(held)) };
+    },
+
+    readback({ size }) {
+      const src = randn([size]);
+      let x: TfTensor | null = null, pending: Promise<unknown> | null = null;
+      return {
+        // A tensor TF.js has read keeps its values on the host, so each run reads a fresh one made on the GPU.
+        async prepare() {
+          x = tf.neg(src);
+          await flush();
+        },
+        record: () => void (pending = x!.data()),
+        finish: async () => {
+          await pending;
+          x!.dispose();
+        },
+        dispose: () => src.dispose(),
+      };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The cases on webgrad, on one device. Every run records its work inside
+ * wg.tidy (nothing leaks between runs) and finishes with the device's work
+ * awaited: `await wg.flush(device)`, or the readback the case is about.
+ */
+import * as wg from "../src/node.js";
+import type { Device, Tensor } from "../src/node.js";
+import type { Impl, Instance } from "./cases.js";
+
+/** The webgrad implementation of every case, with tensors on `device`. */
+export function webgradImpl(device: Device): Impl {
+  const opts = { device };
+  const flush = () => wg.flush(device);
+  const randn = (shape: number[], requiresGrad = false) => wg.randn(shape, { device, requiresGrad });
+  const instance = (tensors: Tensor[], record: () => void, finish = flush): Instance => ({ record, finish, dispose: () => tensors.forEach((t) => t.dispose()) });
+  const dropGrads = (ts: Tensor[]) => ts.forEach((t) => { t.grad?.dispose(); t.grad = null; });
+
+  return {
+    matmul({ batch, n }) {
+      const shape = batch ? [batch, n, n] : [n, n];
+      const [a, b] = [randn(shape), randn(shape)];
+      return instance([a, b], () => wg.tidy(() => void a.matmul(b)));
+    },
+
+    matmulBackward({ n }) {
+      const [a, b, r] = [randn([n, n], true), randn([n, n], true), randn([n, n])];
+      return instance([a, b, r], () => {
+        dropGrads([a, b]);
+        wg.tidy(() => a.matmul(b).mul(r).sum().backward());
+      });
+    },
+
+    chain({ size, ops }) {
+      const x0 = wg.rand([size], opts);
+      const [scale, shift] = [wg.full([size], 0.999, opts), wg.full([size], 1e-3, opts)];
+      let x: Tensor | null = null;
+      const record = () => {
+        x = wg.tidy(() => {
+          let x = x0;
+          for (let i = 0; i < ops; i++) x = i % 2 ? x.add(shift) : x.mul(scale);
+          return x;
+        });
+      };
+      return instance([x0, scale, shift], record, async () => {
+        await x!.data();
+        x!.dispose();
+      });
+    },
+
+    elementwise({ size }) {
+      const [a, b] = [randn([size]), randn([size])];
+      return instance([a, b], () => wg.tidy(() => void a.add(b)));
+    },
+
+    sum({ rows, cols, dim }) {
+      const x = randn([rows, cols]);
+      return instance([x], () => wg.tidy(() => void x.sum(dim)));
+    },
+
+    softmax({ rows, cols, log }) {
+      const [x, r] = [randn([rows, cols], true), randn([rows, cols])];
+      return instance([x, r], () => {
+        dropGrads([x]);
+        wg.tidy(() => (log ? x.logSoftmax(-1) : x.softmax(-1)).mul(r).sum().backward());
+      });
+    },
+
+    mlpStep({ batch, sizes: [i, h, o], optimizer }) {
+      const { nn, optim } = wg;
+      const model = new nn.Sequential(new nn.Linear(i, h, opts), new nn.ReLU(), new nn.Linear(h, o, opts));
+      const params = model.parameters();
+      const opt = optimizer === "sgd" ? new optim.SGD(params, { lr: 0.01 }) : new optim.Adam(params, { lr: 1e-3 });
+      const x = wg.rand([batch, i], opts);
+      const labels = Int32Array.from({ length: batch }, (_, k) => (k * 7) % o);
+      const y = wg.tensor(labels, { dtype: "int32", shape: [batch], device });
+      const step = () =>
+        wg.tidy(() => {
+          opt.zeroGrad();
+          nn.functional.crossEntropy(model.forward(x), y).backward();
+          opt.step();
+        });
+      const held = [x, y, ...params];
+      return { record: step, finish: flush, dispose: () => (opt.zeroGrad(), held.forEach((t) => t.dispose())) };
+    },
+
+    readback({ size }) {
+      const src = randn([size]);
+      let x: Tensor | null = null, pending: Promise<unknown> | null = null;
+      return {
+        async prepare() {
+          x = src.neg();
+          await flush();
+        },
+        record: () => void (pending = x!.data()),
+        finish: async () => {
+          await pending;
+          x!.dispose();
+        },
+        dispose: () => src.dispose(),
+      };
+    },
+  };
+}
+
+/** Live webgrad tensors on a device: the runner checks that runs leak none. */
+export const webgradLiveTensors = (device: Device): number => wg.memory(device).tensors;
