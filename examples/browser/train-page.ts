@@ -1,0 +1,220 @@
+/**
+ * The training demo: an MLP learns Fashion-MNIST with webgrad on the page's
+ * WebGPU device (or the CPU backend when there is none). Steps run in
+ * tidy() with the loss read back every few steps only; the page shows the
+ * loss and test accuracy as they evolve, examples/s, and test images with
+ * the model's guesses. URL parameters: steps (stop after N), batch, hidden
+ * ("256,128"), lr, evalEvery, evalSize, device (webgpu | cpu), autostart=0.
+ * The state is mirrored on window.demo for tests.
+ */
+import * as wg from "../../src/browser.js";
+import type { Tensor } from "../../src/browser.js";
+import { fetchFashionMnist } from "../../src/data/fetch.js";
+import { batches, Rng, type Batch } from "../../src/data/batches.js";
+import { head, type Dataset } from "../../src/data/dataset.js";
+import { drawChart } from "./chart.js";
+import { showError, showNoWebgpu, webgpuStatus } from "./gpu-check.js";
+
+const CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+const q = new URLSearchParams(location.search);
+const num = (k: string, d: number) => (q.has(k) ? Number(q.get(k)) : d);
+const cfg = {
+  steps: num("steps", Infinity),
+  batch: num("batch", 64),
+  hidden: (q.get("hidden") ?? "256,128").split(",").map(Number).filter((n) => n > 0),
+  lr: num("lr", 1e-3),
+  evalEvery: num("evalEvery", 100),
+  evalSize: num("evalSize", 1000),
+  logEvery: num("logEvery", 10),
+  autostart: q.get("autostart") !== "0",
+};
+
+const state = {
+  phase: "starting" as "starting" | "loading" | "ready" | "training" | "stopped" | "done" | "error",
+  device: "" as "" | "webgpu" | "cpu",
+  adapter: "",
+  step: 0,
+  epoch: 0,
+  losses: [] as { x: number; y: number }[],
+  accuracies: [] as { x: number; y: number }[],
+  examplesPerSecond: 0,
+  error: "",
+};
+(window as unknown as { demo: unknown }).demo = { state, start: () => start(), stop: () => (running = false), config: cfg };
+
+const $ = (id: string) => document.getElementById(id)!;
+let running = false;
+let data: Dataset | null = null;
+let model: wg.nn.Module | null = null;
+let opt: wg.optim.Adam | null = null;
+let epochIter: Iterator<Batch> | null = null;
+const rng = new Rng(1);
+
+function setStatus(text: string, phase?: typeof state.phase) {
+  if (phase) state.phase = phase;
+  $("status").textContent = text;
+}
+
+function render() {
+  $("s-device").textContent = state.device || "—";
+  $("s-step").textContent = `${state.step} (${state.epoch})`;
+  $("s-speed").textContent = state.examplesPerSecond ? Math.round(state.examplesPerSecond).toLocaleString() : "—";
+  const lastLoss = state.losses[state.losses.length - 1];
+  const lastAcc = state.accuracies[state.accuracies.length - 1];
+  $("s-loss").textContent = lastLoss ? lastLoss.y.toFixed(4) : "—";
+  $("s-acc").textContent = lastAcc ? `${(100 * lastAcc.y).toFixed(1)}%` : "—";
+  drawChart($("loss-chart") as HTMLCanvasElement, { title: "training loss (cross-entropy)", color: "#5b6bd6", points: state.losses, format: (y) => y.toFixed(2) });
+  drawChart($("acc-chart") as HTMLCanvasElement, { title: "test accuracy", color: "#2b8a3e", points: state.accuracies, yMin: 0, yMax: 1, format: (y) => `${Math.round(100 * y)}%` });
+  const btn = $("toggle") as HTMLButtonElement;
+  btn.disabled = !(state.phase === "ready" || state.phase === "training" || state.phase === "stopped");
+  btn.textContent = running ? "Stop" : state.step ? "Resume" : "Start";
+}
+
+function buildModel(device: "webgpu" | "cpu") {
+  wg.manualSeed(0);
+  const sizes = [784, ...cfg.hidden, 10];
+  const layers: wg.nn.Module[] = [];
+  sizes.slice(1).forEach((out, i) => {
+    layers.push(new wg.nn.Linear(sizes[i], out, { device }));
+    if (i < sizes.length - 2) layers.push(new wg.nn.ReLU());
+  });
+  model = new wg.nn.Sequential(...layers);
+  opt = new wg.optim.Adam(model.parameters(), { lr: cfg.lr });
+}
+
+function nextBatch(): Batch {
+  for (;;) {
+    epochIter ??= batches(data!.train, { batchSize: cfg.batch, shuffle: rng, device: state.device as "webgpu" | "cpu" });
+    const r = epochIter.next();
+    if (!r.done) return r.value;
+    epochIter = null;
+    state.epoch++;
+  }
+}
+
+async function evaluate() {
+  const test = head(data!.test, cfg.evalSize);
+  let correct = 0;
+  const shown = 24;
+  let guesses: Int32Array | null = null;
+  for (const b of batches(test, { batchSize: 500, device: state.device as "webgpu" | "cpu" })) {
+    const pred = wg.tidy(() => wg.noGrad(() => model!.forward(b.x).argmax(1)));
+    const hits = wg.tidy(() => pred.eq(b.y).sum());
+    correct += await hits.item();
+    if (!guesses) guesses = (await pred.data()) as Int32Array;
+    pred.dispose();
+    hits.dispose();
+    b.dispose();
+  }
+  state.accuracies.push({ x: state.step, y: correct / test.n });
+  drawGrid(test, guesses!.subarray(0, shown));
+}
+
+function drawGrid(test: Dataset["test"], guesses: Int32Array) {
+  const grid = $("grid");
+  grid.replaceChildren();
+  guesses.forEach((g, i) => {
+    const truth = test.labels[i];
+    const cell = document.createElement("div");
+    cell.className = `sample ${g === truth ? "right" : "wrong"}`;
+    const c = document.createElement("canvas");
+    c.width = c.height = 28;
+    const img = c.getContext("2d")!.createImageData(28, 28);
+    for (let p = 0; p < 784; p++) {
+      const v = 255 - Math.round(255 * test.images[i * 784 + p]);
+      img.data.set([v, v, v, 255], 4 * p);
+    }
+    c.getContext("2d")!.putImageData(img, 0, 0);
+    const label = document.createElement("div");
+    label.textContent = g === truth ? CLASSES[g] : `${CLASSES[g]} (is ${CLASSES[truth]})`;
+    cell.append(c, label);
+    grid.append(cell);
+  });
+}
+
+async function trainLoop() {
+  if (state.step === 0 && state.accuracies.length === 0) await evaluate(); // where chance puts an untrained model
+  let seen = 0;
+  let t0 = performance.now();
+  while (running && state.step < cfg.steps) {
+    const b = nextBatch();
+    const loss = wg.tidy(() => {
+      opt!.zeroGrad();
+      const l = wg.nn.functional.crossEntropy(model!.forward(b.x), b.y);
+      l.backward();
+      opt!.step();
+      return l;
+    });
+    b.dispose();
+    state.step++;
+    seen += b.x.shape[0];
+    if (state.step % cfg.logEvery === 0 || state.step === cfg.steps) {
+      state.losses.push({ x: state.step, y: await loss.item() }); // the only readback in a run of steps
+      const t1 = performance.now();
+      state.examplesPerSecond = (1000 * seen) / (t1 - t0);
+      seen = 0;
+      t0 = t1;
+    }
+    loss.dispose();
+    if (state.step % cfg.evalEvery === 0 || state.step === cfg.steps) await evaluate();
+    if (state.step % cfg.logEvery === 0) {
+      render();
+      await new Promise((r) => setTimeout(r, 0)); // let the page repaint and take clicks
+    }
+  }
+  running = false;
+  if (state.step >= cfg.steps) setStatus(`done: ${state.step} steps`, "done");
+  else setStatus("stopped", "stopped");
+  render();
+}
+
+function start() {
+  if (running || !data) return;
+  running = true;
+  setStatus("training…", "training");
+  render();
+  trainLoop().catch(fail);
+}
+
+function fail(e: unknown) {
+  running = false;
+  state.error = (e as Error).message;
+  setStatus("stopped by an error", "error");
+  showError($("notice"), `Training stopped: ${state.error}`);
+  render();
+}
+
+async function boot(device: "webgpu" | "cpu") {
+  const { adapterInfo } = await wg.init({ device });
+  state.device = device;
+  const name = [adapterInfo.vendor, adapterInfo.architecture].filter(Boolean).join(" ");
+  const extra = adapterInfo.description && adapterInfo.description !== name ? ` (${adapterInfo.description})` : "";
+  state.adapter = device === "webgpu" ? `${name}${extra}` + (adapterInfo.emulated ? ", a CPU emulation of a GPU" : "") : "CPU backend (plain JavaScript)";
+  $("adapter").textContent = `adapter: ${state.adapter}`;
+  setStatus("loading Fashion-MNIST…", "loading");
+  const status = await (await fetch("data/status.json")).json().catch(() => ({ missing: [] }));
+  if (status.missing?.length)
+    throw new Error(`the server has no Fashion-MNIST files in ${status.dir} (missing ${status.missing.join(", ")}). Install Debian's dataset-fashion-mnist, or start the demo with --data DIR.`);
+  data = await fetchFashionMnist("data");
+  buildModel(device);
+  setStatus(`ready: ${data.train.n.toLocaleString()} training and ${data.test.n.toLocaleString()} test images`, "ready");
+  $("toggle").onclick = () => (running ? (running = false) : start());
+  render();
+  if (cfg.autostart) start();
+}
+
+async function main() {
+  render();
+  const forced = q.get("device");
+  if (forced === "cpu") return boot("cpu");
+  const gpu = await webgpuStatus();
+  if (gpu.ok) return boot("webgpu");
+  $("adapter").textContent = "no WebGPU adapter";
+  setStatus("WebGPU unavailable", "starting");
+  showNoWebgpu($("notice"), gpu.reason, () => {
+    $("notice").hidden = true;
+    boot("cpu").catch(fail);
+  });
+}
+
+main().catch(fail);

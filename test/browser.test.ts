@@ -1,0 +1,93 @@
+/**
+ * The browser build in a real headless Chromium (Debian's, driven by playwright-core) on its
+ * WebGPU adapter: op parity in the page, the demo training, and the page without WebGPU.
+ * Server and browser are started here, on loopback, and stopped at the end.
+ */
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { serveDemo, type DemoServer } from "../src/cli/demo-server.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = ["--enable-unsafe-webgpu", "--disable-quic", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let server: DemoServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run bash scripts/setup.sh (installs Debian's chromium)`).toBe(true);
+  execFileSync(process.execPath, ["scripts/build.mjs", "--demo"], { stdio: "pipe" });
+  server = await serveDemo({ root: "dist/demo", dataDir: "/usr/share/datasets/fashion-mnist" });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A page whose uncaught errors fail the test. */
+async function open(path: string, hideWebgpu = false): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext();
+  if (hideWebgpu) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined }));
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url + path);
+  return { page, errors };
+}
+
+test("op parity: matmul, softmax, elementwise and reductions match the CPU backend inside the page", async () => {
+  const { page, errors } = await open("selftest.html");
+  await page.waitForFunction(() => (window as unknown as { selftest?: unknown }).selftest, undefined, { timeout: 120_000 });
+  const result = await page.evaluate(() => (window as unknown as { selftest: { ok: boolean; adapter: { architecture: string; vendor: string }; cases: { name: string; ok: boolean; forwardError: number; backwardError: number }[] } }).selftest);
+  console.log(`browser adapter: ${result.adapter.vendor} ${result.adapter.architecture}`);
+  for (const c of result.cases) expect(c.ok, `${c.name}: forward ${c.forwardError}, backward ${c.backwardError}`).toBe(true);
+  expect(result.cases.length).toBeGreaterThanOrEqual(12);
+  expect(result.ok).toBe(true);
+  expect(errors).toEqual([]);
+  await page.context().close();
+}, 180_000);
+
+test("the demo trains a few hundred steps: the loss falls and accuracy rises far above chance", async () => {
+  const { page, errors } = await open("?steps=300&batch=64&hidden=64&evalEvery=100&evalSize=1000&logEvery=10");
+  await page.waitForFunction(() => {
+    const s = (window as unknown as { demo?: { state: { phase: string } } }).demo?.state.phase;
+    return s === "done" || s === "error";
+  }, undefined, { timeout: 300_000, polling: 500 });
+  const state = await page.evaluate(() => (window as unknown as { demo: { state: { phase: string; device: string; error: string; losses: { y: number }[]; accuracies: { y: number }[]; examplesPerSecond: number } } }).demo.state);
+  expect(state.error).toBe("");
+  expect(state.phase).toBe("done");
+  expect(state.device).toBe("webgpu");
+  const first = state.losses.slice(0, 3).reduce((s, l) => s + l.y, 0) / 3;
+  const last = state.losses.slice(-5).reduce((s, l) => s + l.y, 0) / 5;
+  expect(last).toBeLessThan(0.6 * first);
+  const acc = state.accuracies.map((a) => a.y);
+  expect(acc.length).toBe(4); // before training, then every 100 steps
+  expect(acc[0]).toBeLessThan(0.3);
+  expect(acc[acc.length - 1]).toBeGreaterThan(0.65);
+  expect(acc[acc.length - 1]).toBeGreaterThan(acc[1] - 0.02);
+  expect(state.examplesPerSecond).toBeGreaterThan(0);
+  expect(await page.locator("#grid .sample").count()).toBe(24);
+  expect(await page.locator("#s-acc").textContent()).toMatch(/%$/);
+  mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: "test-results/demo-trained.png", fullPage: true });
+  console.log(`browser demo: loss ${first.toFixed(3)} → ${last.toFixed(3)}, accuracy ${acc.map((a) => a.toFixed(3)).join(" → ")}, ${Math.round(state.examplesPerSecond)} examples/s`);
+  expect(errors).toEqual([]);
+  await page.context().close();
+}, 360_000);
+
+test("without WebGPU the page says so plainly and offers the CPU backend, which then trains", async () => {
+  const { page, errors } = await open("?steps=20&batch=32&hidden=32&evalEvery=20&evalSize=200&logEvery=10", true);
+  await page.locator("#use-cpu").waitFor({ timeout: 30_000 });
+  expect(await page.locator("#notice").textContent()).toMatch(/No WebGPU here\. This browser has no WebGPU \(navigator\.gpu is missing\)/);
+  expect(await page.locator("#adapter").textContent()).toBe("no WebGPU adapter");
+  await page.locator("#use-cpu").click();
+  await page.waitForFunction(() => (window as unknown as { demo: { state: { phase: string } } }).demo.state.phase === "done", undefined, { timeout: 120_000 });
+  const state = await page.evaluate(() => (window as unknown as { demo: { state: { device: string; losses: unknown[] } } }).demo.state);
+  expect(state.device).toBe("cpu");
+  expect(state.losses.length).toBe(2);
+  expect(errors).toEqual([]);
+  await page.context().close();
+}, 180_000);
