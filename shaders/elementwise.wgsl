@@ -37,6 +37,7 @@ struct Params {
   stride_b: array<vec4<u32>, 2>,
   stride_c: array<vec4<u32>, 2>,
   stride_o: array<vec4<u32>, 2>,
+  period: vec4<u32>,  // MODE 3: the operand repeats every period elements of the output (a, b, c)
 }
 
 @group(0) @binding(0) var<storage, read> a: array<A>;
@@ -47,7 +48,8 @@ struct Params {
 
 override WG: u32 = 256u;
 override ARITY: u32 = 2u;
-// How an operand is addressed: 0 like a contiguous output, 1 one broadcast element, 2 through strides.
+// How an operand is addressed: 0 like a contiguous output, 1 one broadcast element, 2 through strides,
+// 3 contiguous over trailing dims and broadcast over leading ones (a bias row): off + i % period.
 override MODE_A: u32 = 0u;
 override MODE_B: u32 = 0u;
 override MODE_C: u32 = 0u;
@@ -96,6 +98,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var ia = p.off_a + select(i, 0u, MODE_A == 1u);
   var ib = p.off_b + select(i, 0u, MODE_B == 1u);
   var ic = p.off_c + select(i, 0u, MODE_C == 1u);
+  if (MODE_A == 3u) { ia = p.off_a + i % p.period.x; }
+  if (MODE_B == 3u) { ib = p.off_b + i % p.period.y; }
+  if (MODE_C == 3u) { ic = p.off_c + i % p.period.z; }
   var io = p.off_o + i;
   if (MODE_A == 2u || MODE_B == 2u || MODE_C == 2u || MODE_O == 2u) {
     if (MODE_A == 2u) { ia = p.off_a; }

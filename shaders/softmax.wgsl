@@ -7,6 +7,9 @@
 struct Params {
   rows: u32,
   cols: u32,
+  // op 5 reads its per-row gl through an offset and a stride (0 when mean() broadcast one value)
+  gl_offset: u32,
+  gl_stride: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -70,7 +73,7 @@ fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
   if (OP == 3u) { return g[i] - exp(x[i]) * s; }
   let k = class_of(r);
   if (k == 0xffffffffu) { return nan_f32(); }  // out-of-range class index
-  return (exp(x[i] - m) / s - select(0.0, 1.0, c == k)) * g[r];
+  return (exp(x[i] - m) / s - select(0.0, 1.0, c == k)) * g[p.gl_offset + r * p.gl_stride];
 }
 
 fn row_loss(r: u32, m: f32, s: f32) -> f32 {

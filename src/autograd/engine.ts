@@ -5,10 +5,10 @@
  * happens here, once (sumToShape).
  */
 import { fmt, sameShape } from "../shape.js";
-import { inInnermostScope, keep, tidy } from "../engine/scope.js";
+import { keep, ownedByInnermostScope, tidy } from "../engine/scope.js";
 import { enableGrad, noGrad, isGradEnabled } from "./mode.js";
 import { AccumulateGrad, type Node } from "./node.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 
 export interface BackwardOptions {
@@ -88,7 +88,7 @@ function seedFor(op: string, root: Tensor, g: Tensor | number | null | undefined
         `${op}: grad can be created implicitly only for a scalar output, but this output has shape ${fmt(root.shape)}. ` +
           `Fix: pass a gradient of shape ${fmt(root.shape)} (e.g. y.backward(wg.onesLike(y))) or reduce first, e.g. y.sum().backward().`,
       );
-    return ops.full(root.shape, 1, { dtype: root.dtype, device: root.device });
+    return ops.scalarTensor(1, root.dtype, root.device).expand(root.shape); // cached: no launch per backward
   }
   if (typeof g === "number") return ops.full(root.shape, g, { dtype: root.dtype, device: root.device });
   if (!sameShape(g.shape, root.shape))
@@ -158,14 +158,14 @@ function run(
 
 /**
  * Add a gradient into t.grad: in place when nothing needs its history (as
- * PyTorch does), else out of place. A fresh, unshared gradient is adopted as-is.
+ * PyTorch does), else out of place. A dense gradient that only this backward
+ * pass references is adopted without a copy.
  */
 function accumulateInto(t: Tensor, g: Tensor): void {
   const old = t.grad;
   if (old === null) {
-    const own =
-      inInnermostScope(g) && g.handle.storage.refs === 1 && !g.isView && g.offset === 0 && g.isContiguous() && g.dtype === t.dtype;
-    t.grad = keep(own ? g : ops.clone(g.dtype === t.dtype ? g : g.cast(t.dtype)));
+    const own = g.dtype === t.dtype && g.offset === 0 && g.isContiguous() && !g.requiresGrad && ownedByInnermostScope(g.handle.storage);
+    t.grad = keep(own ? new Tensor(g.handle.storage, t.shape, t.dtype) : ops.clone(g.dtype === t.dtype ? g : g.cast(t.dtype)));
   } else if (isGradEnabled() || old.requiresGrad) {
     t.grad = keep(old.add(g));
   } else {

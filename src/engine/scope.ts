@@ -114,9 +114,16 @@ export function liveStats(device: Device): { tensors: number; bytesInUse: number
   return { tensors: live[device].tensors, bytesInUse: live[device].bytes };
 }
 
-/** True when `t` was created in the innermost open scope (backward uses it to decide whether it may keep a tensor as-is). */
-export function inInnermostScope(t: Tracked): boolean {
-  return scopes[scopes.length - 1]?.has(t) ?? false;
+/**
+ * True when every reference to `storage` is a live handle made in the innermost open scope:
+ * nothing outside (no user handle, no saved value) can see it, so backward may keep it as a gradient.
+ */
+export function ownedByInnermostScope(storage: Storage): boolean {
+  const scope = scopes[scopes.length - 1];
+  if (!scope) return false;
+  let n = 0;
+  for (const t of scope) if (!t.handle.disposed && t.handle.storage === storage) n++;
+  return n === storage.refs;
 }
 
 /** Engine-owned tensors (cached constants): outside every scope and not counted as the user's live tensors. */

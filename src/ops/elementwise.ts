@@ -112,7 +112,22 @@ export function collapse(shape: readonly number[], strides: number[][]): { shape
   return { shape: outShape, strides: outStrides };
 }
 
-const scratch = new Uint32Array(48);
+const scratch = new Uint32Array(52);
+
+/**
+ * The period of an operand whose (collapsed) strides are zeros, then the contiguous strides of
+ * the remaining dims: it repeats every `period` output elements. 0 when it is not so laid out.
+ */
+function periodOf(shape: readonly number[], strides: readonly number[]): number {
+  let expect = 1;
+  let d = shape.length - 1;
+  for (; d >= 0 && strides[d] !== 0; d--) {
+    if (strides[d] !== expect) return 0;
+    expect *= shape[d];
+  }
+  for (; d >= 0; d--) if (strides[d] !== 0) return 0;
+  return expect;
+}
 
 /**
  * A kernel computing out = f(ins...) elementwise with broadcasting. The
@@ -146,9 +161,10 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
       const n = numel(out.shape);
       const aIsOut = ins[0].storage === out.storage;
       const flat = (v: View) => sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides);
-      const modes = [...ins, out].map((v) => (v !== out && numel(v.shape) === 1 ? 1 : flat(v) ? 0 : 2));
       const all = [...ins, out].map((v) => broadcastStrides(v.shape, v.strides, out.shape));
       const merged = collapse(out.shape, all);
+      const periods = ins.map((_, k) => periodOf(merged.shape, merged.strides[k]));
+      const modes = [...ins, out].map((v, k) => (v !== out && numel(v.shape) === 1 ? 1 : flat(v) ? 0 : periods[k] ? 3 : 2));
       if (merged.shape.length > 8)
         throw new Error(`${name}: webgpu kernels address at most 8 non-contiguous dimensions; this output has shape ${fmt(out.shape)}. Fix: reshape or contiguous() first.`);
       const P = scratch.fill(0);
@@ -159,6 +175,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
       merged.shape.forEach((s, d) => (P[8 + d] = s));
       const slot = [16, 24, 32].slice(0, ins.length).concat(40);
       merged.strides.forEach((st, k) => st.forEach((s, d) => (P[slot[k] + d] = s)));
+      periods.forEach((period, k) => (P[48 + k] = period));
       const types = [...ins.map((v) => WGSL_TYPE[v.dtype]), WGSL_TYPE[out.dtype]];
       while (types.length < 4) types.splice(types.length - 1, 0, types[0]);
       const [ma, mb = 0, mc = 0] = modes;

@@ -85,11 +85,19 @@ const matmulPrim: Primitive<void> = {
   },
   kernel: matmulKernel,
   save: ([a, b]) => [a, b],
+  // dA = G Bᵀ and dB = Aᵀ G, each computed in its input's memory order: for a transposed view
+  // (x @ W.T in Linear) as (B Gᵀ)ᵀ or (Gᵀ A)ᵀ, so the view's own rule hands back a dense gradient.
   grads: [
-    (g, [, b]) => g.matmul(b.transpose(-1, -2)), // dA = G Bᵀ
-    (g, [a]) => a.transpose(-1, -2).matmul(g), // dB = Aᵀ G
+    (g, [a, b]) => (columnMajor(a) ? b.matmul(g.transpose(-1, -2)).transpose(-1, -2) : g.matmul(b.transpose(-1, -2))),
+    (g, [a, b]) => (columnMajor(b) ? g.transpose(-1, -2).matmul(a).transpose(-1, -2) : a.transpose(-1, -2).matmul(g)),
   ],
 };
+
+/** Stored with its rows strided and its columns adjacent in memory: a transposed view of a dense matrix. */
+function columnMajor(x: Tensor): boolean {
+  const [rows, cols] = [x.ndim - 2, x.ndim - 1];
+  return x.strides[rows] === 1 && x.shape[rows] > 1 && x.strides[cols] >= x.shape[rows];
+}
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0)

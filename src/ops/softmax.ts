@@ -68,7 +68,7 @@ function rowKernel(op: RowOp): Kernel<void> {
             : op === "logSoftmax" ? v - lse
             : op === "softmaxGrad" ? v * (gi - s)
             : op === "logSoftmaxGrad" ? gi - Math.exp(v) * s
-            : (Math.exp(v - lse) - (c === k ? 1 : 0)) * g!.data[r];
+            : (Math.exp(v - lse) - (c === k ? 1 : 0)) * g!.data[g!.offset + r * (g!.strides[0] ?? 0)];
         }
       }
     },
@@ -76,7 +76,7 @@ function rowKernel(op: RowOp): Kernel<void> {
       const x = ins[0];
       const cols = x.shape[x.shape.length - 1] ?? 1;
       const rows = cols === 0 ? 0 : numel(x.shape) / cols;
-      if (ins.some((v) => v.offset !== 0))
+      if (ins.some((v, k) => v.offset !== 0 && !(op === "crossEntropyGrad" && k === 2)))
         // Row kernels address from element 0; views with an offset are copied first by the op wrappers.
         throw new Error(`${op}: internal error: row kernels need offset-0 inputs.`);
       const perRow = caps.force?.softmax ? caps.force.softmax === "rows" : cols > (caps.emulated ? 2048 : 64);
@@ -86,7 +86,7 @@ function rowKernel(op: RowOp): Kernel<void> {
         code: () => template,
         entryPoint: perRow ? "rows" : "threads",
         constants: { WG: wg, OP: OPS[op] },
-        params: new Uint32Array([rows, cols, 0, 0]).buffer,
+        params: new Uint32Array([rows, cols, op === "crossEntropyGrad" ? ins[2].offset : 0, op === "crossEntropyGrad" ? (ins[2].strides[0] ?? 0) : 0]).buffer,
         workgroups: perRow ? rows : Math.ceil(rows / wg),
         bindings: BINDINGS[op],
       };
@@ -162,8 +162,9 @@ function rowGrad(op: "softmaxGrad" | "logSoftmaxGrad", y: Tensor, g: Tensor): Te
   return apply(prims[op], [rows(y), rows(g)], undefined);
 }
 
+/** gl (one per row) is read through its stride, so mean()'s broadcast gradient needs no copy. */
 function crossEntropyGrad(x: Tensor, t: Tensor, gl: Tensor): Tensor {
-  return apply(prims.crossEntropyGrad, [rows(x), rows(t), rows(gl)], undefined);
+  return apply(prims.crossEntropyGrad, [rows(x), rows(t), gl], undefined);
 }
 
 /** A float32 [..., classes] mask with 1 at each index of the int32 tensor t. */
