@@ -3,8 +3,8 @@
  * wg.tidy (nothing leaks between runs) and finishes with the device's work
  * awaited: `await wg.flush(device)`, or the readback the case is about.
  */
-import * as wg from "../src/node.js";
-import type { Device, Tensor } from "../src/node.js";
+import * as wg from "../src/index.js";
+import type { Device, Tensor } from "../src/index.js";
 import type { Impl, Instance } from "./cases.js";
 
 /** The webgrad implementation of every case, with tensors on `device`. */

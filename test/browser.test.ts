@@ -91,3 +91,22 @@ test("without WebGPU the page says so plainly and offers the CPU backend, which 
   expect(errors).toEqual([]);
   await page.context().close();
 }, 180_000);
+
+test("the benchmark page runs cases in the browser and reports sane figures", async () => {
+  const { page, errors } = await open("bench.html?autorun=quick&filter=" + encodeURIComponent("^(matmul 128|elementwise-chain 100|readback 1M)$") + "&runs=2");
+  await page.waitForFunction(() => ["done", "error"].includes((window as unknown as { bench: { state: { phase: string } } }).bench.state.phase), undefined, { timeout: 120_000 });
+  const state = await page.evaluate(() => (window as unknown as { bench: { state: { phase: string; error: string; results: { caseId: string; medianMs: number; error?: string; counts: { launches: number; readbacks: number } | null }[] } } }).bench.state);
+  expect(state.error).toBe("");
+  expect(state.results.map((r) => r.caseId)).toEqual(["matmul 128", "elementwise-chain 100", "readback 1M"]);
+  for (const r of state.results) {
+    expect(r.error).toBeUndefined();
+    expect(r.medianMs).toBeGreaterThan(0);
+  }
+  expect(state.results[0].counts!.launches).toBe(1);
+  expect(state.results[1].counts!.launches).toBe(100);
+  expect(state.results[2].counts!.readbacks).toBe(1);
+  expect(await page.locator("#results tbody tr").count()).toBe(3);
+  expect(await page.locator("#download").isEnabled()).toBe(true);
+  expect(errors).toEqual([]);
+  await page.context().close();
+}, 180_000);
