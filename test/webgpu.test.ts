@@ -165,6 +165,27 @@ describe("dispatch sizes and kernel variants", () => {
     }
   });
 
+  test.each(["vec4", "strided"])("elementwise ops on the %s path match the CPU", async (path) => {
+    gpu.setForce(path === "strided" ? { elementwise: "strided" } : {});
+    try {
+      const a = randomData(64, -2, 2, 1);
+      const b = randomData(64, 0.5, 2, 2);
+      const run = async (dev: "cpu" | "webgpu") => {
+        const x = wg.tensor(a, { shape: [8, 8], device: dev });
+        const y = wg.tensor(b, { shape: [8, 8], device: dev });
+        const outs = [x.add(y), x.mul(3), x.sub(y).tanh(), x.gt(y), wg.where(x.gt(0), x, y), x.relu().sigmoid(), x.int().float(), x.abs().sqrt()];
+        const z = x.clone();
+        z.mul_(2).add_(y);
+        outs.push(z);
+        return Promise.all(outs.map(values));
+      };
+      const [ref, got] = [await run("cpu"), await run("webgpu")];
+      ref.forEach((r, i) => expectClose(got[i], r, 1e-6, 1e-5, `${path} output ${i}`));
+    } finally {
+      gpu.setForce({});
+    }
+  });
+
   test("rand and randn give the CPU's numbers for the same seed", async () => {
     const draw = async (dev: "cpu" | "webgpu") => {
       wg.manualSeed(123);

@@ -4,6 +4,7 @@
  * share one strided kernel template, shaders/elementwise.wgsl.
  */
 import template from "../../shaders/elementwise.wgsl";
+import templateVec4 from "../../shaders/elementwise-vec4.wgsl";
 import type { CpuView, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import { isFloat, promote, type DType } from "../dtype.js";
 import { broadcastShapes, broadcastStrides, fmt, isContiguous, numel, sameShape } from "../shape.js";
@@ -17,6 +18,7 @@ import { Tensor } from "../tensor.js";
 type Saved = "x" | "y" | "none";
 interface UnaryDef {
   wgsl: string; // in terms of `a`, typed A, returning O
+  scalarOnly?: boolean; // its WGSL calls a helper taking scalars, so no vec4 fast path
   cpu: (x: number) => number;
   ints?: boolean; // defined on int32
   save: Saved;
@@ -33,15 +35,16 @@ export const unaryOps = {
   exp: { wgsl: "exp(a)", cpu: Math.exp, save: "y", grad: (g, [y]) => g.mul(y) }, // d e^x = e^x
   log: { wgsl: "log(a)", cpu: Math.log, save: "x", grad: (g, [x]) => g.div(x) }, // d ln x = 1/x
   sqrt: { wgsl: "sqrt(a)", cpu: Math.sqrt, save: "y", grad: (g, [y]) => g.div(y.mul(2)) }, // d √x = 1/(2√x)
-  tanh: { wgsl: "tanh(clamp(a, -20.0, 20.0))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)) }, // 1 - tanh²
+  tanh: { wgsl: "tanh(clamp(a, A(-20.0), A(20.0)))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)) }, // 1 - tanh²
   sigmoid: { wgsl: "1.0 / (1.0 + exp(-a))", cpu: (x) => 1 / (1 + Math.exp(-x)), save: "y", grad: (g, [y]) => g.mul(y.mul(y.neg().add(1))) }, // σ(1-σ)
-  erf: { wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)) }, // 2/√π e^{-x²}
+  erf: { scalarOnly: true, wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)) }, // 2/√π e^{-x²}
   sin: { wgsl: "sin(a)", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()) },
   cos: { wgsl: "cos(a)", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg() },
 } satisfies Record<string, UnaryDef>;
 
 interface BinaryDef {
   wgsl: string; // in terms of `a`, `b`
+  scalarOnly?: boolean;
   cpu: (a: number, b: number) => number;
   ints?: boolean;
   compare?: boolean; // output is a float32 0/1 mask
@@ -65,6 +68,7 @@ export const binaryOps = {
   mul: { wgsl: "a * b", cpu: (a, b) => a * b, ints: true, save: "ab", grads: [(g, [, b]) => g.mul(b), (g, [a]) => g.mul(a)] },
   div: { wgsl: "a / b", cpu: (a, b) => a / b, save: "ab", grads: [(g, [, b]) => g.div(b), (g, [a, b]) => g.mul(a).div(b.mul(b)).neg()] }, // d(a/b)/db = -a/b²
   pow: {
+    scalarOnly: true,
     wgsl: "pow_real(a, b)",
     cpu: (a, b) => Math.pow(a, b),
     save: "aby",
@@ -134,7 +138,7 @@ function periodOf(shape: readonly number[], strides: readonly number[]): number 
  * output view may be strided (copies into slices) and may be the first
  * input's own storage (in-place ops).
  */
-export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a: number, b: number, c: number) => number): Kernel<A> {
+export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a: number, b: number, c: number) => number, scalarOnly = false): Kernel<A> {
   return {
     name,
     cpu(outs: readonly CpuView[], ins: readonly CpuView[]) {
@@ -156,11 +160,15 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
       const [ia, ib, ic] = io;
       for (let i = 0; i < n; i++) od[oo[i]] = cpu(a[ia[i]], b ? b[ib[i]] : 0, c ? c[ic[i]] : 0);
     },
-    webgpu(outs, ins): GpuLaunch {
+    webgpu(outs, ins, _attrs, caps): GpuLaunch {
       const out = outs[0];
       const n = numel(out.shape);
       const aIsOut = ins[0].storage === out.storage;
       const flat = (v: View) => sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides);
+      if (!scalarOnly && caps.force?.elementwise !== "strided") {
+        const fast = vec4Launch(name, wgsl, out, ins, flat, aIsOut);
+        if (fast) return fast;
+      }
       const all = [...ins, out].map((v) => broadcastStrides(v.shape, v.strides, out.shape));
       const merged = collapse(out.shape, all);
       const periods = ins.map((_, k) => periodOf(merged.shape, merged.strides[k]));
@@ -193,13 +201,37 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
   };
 }
 
-function specialize(types: string[], expr: string): string {
+/** The vec4 fast path, when every operand is dense like the output or a single element, and n and offsets divide by 4. */
+function vec4Launch(name: string, wgsl: string, out: View, ins: readonly View[], flat: (v: View) => boolean, aIsOut: boolean): GpuLaunch | null {
+  const n = numel(out.shape);
+  const scalar = ins.map((v) => v !== out && numel(v.shape) === 1 && !(aIsOut && v === ins[0]));
+  const dense = (v: View) => flat(v) && v.offset % 4 === 0;
+  if (n % 4 !== 0 || n === 0 || !dense(out) || !ins.every((v, k) => scalar[k] || dense(v))) return null;
+  const P = new Uint32Array(8);
+  P[0] = n / 4;
+  ins.forEach((v, k) => (P[1 + k] = v.offset));
+  P[4] = out.offset;
+  const types = [...ins.map((v) => WGSL_TYPE[v.dtype]), WGSL_TYPE[out.dtype]];
+  while (types.length < 4) types.splice(types.length - 1, 0, types[0]);
+  const [sa, sb = false, sc = false] = scalar;
+  return {
+    key: `ew4:${name}:${types.join(",")}:${scalar.map(Number).join("")}${ins.length}${aIsOut ? "i" : ""}`,
+    code: () => specialize(types.map((t) => `vec4<${t}>`), wgsl, templateVec4, "vec4<f32>"),
+    constants: { WG: 256, ARITY: ins.length, SCALAR_A: sa ? 1 : 0, SCALAR_B: sb ? 1 : 0, SCALAR_C: sc ? 1 : 0, A_IS_OUT: aIsOut ? 1 : 0 },
+    params: P.buffer,
+    workgroups: Math.ceil(n / 4 / 256),
+    bindings: [0, ins.length > 1 ? 1 : null, ins.length > 2 ? 2 : null],
+    readsOutputs: aIsOut,
+  };
+}
+
+function specialize(types: string[], expr: string, source = template, placeholder = "f32"): string {
   const [ta, tb, tc, to] = types;
-  return template
-    .replace("alias A = f32;", `alias A = ${ta};`)
-    .replace("alias B = f32;", `alias B = ${tb};`)
-    .replace("alias C = f32;", `alias C = ${tc};`)
-    .replace("alias O = f32;", `alias O = ${to};`)
+  return source
+    .replace(`alias A = ${placeholder};`, `alias A = ${ta};`)
+    .replace(`alias B = ${placeholder};`, `alias B = ${tb};`)
+    .replace(`alias C = ${placeholder};`, `alias C = ${tc};`)
+    .replace(`alias O = ${placeholder};`, `alias O = ${to};`)
     .replace("return O(a + b);", `return O(${expr});`);
 }
 
@@ -215,7 +247,7 @@ const unaryPrims = primitives<UnaryName, UnaryDef>(unaryOps, (name, d) => ({
           throw new Error(`${name}: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().${name}().`);
         return { shape: x.shape, dtype: x.dtype };
       },
-      kernel: elementwiseKernel(name, d.wgsl, d.cpu),
+      kernel: elementwiseKernel(name, d.wgsl, d.cpu, d.scalarOnly),
       save: d.save === "x" ? ([x]) => [x] : d.save === "y" ? (_ins, y) => [y] : undefined,
       grads: [d.grad],
 }));
@@ -229,7 +261,7 @@ const binaryPrims = primitives<BinaryName, BinaryDef>(binaryOps, (name, d) => ({
           throw new Error(`${name}: needs float tensors, got int32 (${shapes}). Fix: cast with .float() first.`);
         return { shape: broadcastShapes(name, a.shape, b.shape), dtype: d.compare ? "float32" : dtype };
       },
-      kernel: elementwiseKernel(name, d.wgsl, d.cpu),
+      kernel: elementwiseKernel(name, d.wgsl, d.cpu, d.scalarOnly),
       save: d.save === "aby" ? ([a, b], y) => [a, b, y] : d.save === "ab" ? ([a, b]) => [a, b] : undefined,
       grads: d.grads,
 }));
