@@ -16,7 +16,7 @@ import { installCounters } from "../../bench/counters.js";
 import { leakWarnings, ratioTable, ratios, resultsTable } from "../../bench/report.js";
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, runSuite, type Library, type Measurement, type RunOptions } from "../../bench/runner.js";
 import { webgradImpl, webgradLiveTensors } from "../../bench/webgrad-impl.js";
-import { command } from "./registry.js";
+import { command, UsageError, withArgs } from "./registry.js";
 
 const USAGE = `usage: webgrad bench [options]
 
@@ -60,7 +60,6 @@ const OPTIONS = {
   help: { type: "boolean", default: false },
 } as const;
 
-class UsageError extends Error {}
 
 function number(name: string, v: string | undefined, min: number, integer = true): number | undefined {
   if (v === undefined) return undefined;
@@ -172,19 +171,11 @@ function noMatch(option: string, re: RegExp, all: BenchCase[]): number {
   return 2;
 }
 
-export async function runBench(argv: string[]): Promise<number> {
-  let args: Args;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`webgrad bench: ${e.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+export function runBench(argv: string[]): Promise<number> {
+  return withArgs("bench", USAGE, argv, parse, (args) => runBenchWith(args, argv));
+}
+
+async function runBenchWith(args: ReturnType<typeof parse>, argv: string[]): Promise<number> {
   const all = suite(args.quick);
   const cases = args.filter ? all.filter((c) => args.filter!.test(c.id)) : all;
   if (!cases.length) return noMatch("filter", args.filter!, all);

@@ -9,3 +9,32 @@ export const commands: Record<string, Command> = {};
 export function command(name: string, about: string, run: (argv: string[]) => Promise<number>): void {
   commands[name] = { about, run };
 }
+
+/** A bad command line: printed with the command's usage text, exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * Parse argv for command `name`: --help prints the usage (0), a UsageError prints
+ * the message and the usage (2); otherwise run with the parsed options.
+ */
+export async function withArgs<A extends { help?: boolean }>(
+  name: string,
+  usage: string,
+  argv: string[],
+  parse: (argv: string[]) => A,
+  run: (args: A) => Promise<number>,
+): Promise<number> {
+  let args: A;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`webgrad ${name}: ${e.message}\n\n${usage}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(usage);
+    return 0;
+  }
+  return run(args);
+}

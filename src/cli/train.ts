@@ -13,7 +13,7 @@ import { MODEL_DEFAULTS, MODEL_KINDS, type ModelKind } from "../train/models.js"
 import { trainingSvg } from "../train/plot-svg.js";
 import { progressBar } from "../train/progress.js";
 import { train, type Schedule, type TrainResult } from "../train/trainer.js";
-import { command } from "./registry.js";
+import { command, UsageError, withArgs } from "./registry.js";
 
 const USAGE = `usage: webgrad train [options]
 
@@ -52,7 +52,6 @@ const OPTIONS = {
   help: { type: "boolean", default: false },
 } as const;
 
-class UsageError extends Error {}
 
 function number(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -91,19 +90,11 @@ function parse(argv: string[]) {
   };
 }
 
-export async function runTrain(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`webgrad train: ${e.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+export function runTrain(argv: string[]): Promise<number> {
+  return withArgs("train", USAGE, argv, parse, (args) => runTrainWith(args));
+}
+
+async function runTrainWith(args: ReturnType<typeof parse>): Promise<number> {
   const say = (s: string) => (args.json ? process.stderr : process.stdout).write(`${s}\n`);
   let data;
   try {
