@@ -25,7 +25,6 @@ export {
 export const autograd = { grad: autogradGrad };
 
 type Operand = Tensor | number;
-const first = (a: Operand, b: Operand): Tensor => (a instanceof Tensor ? a : (b as Tensor));
 export const add = (a: Operand, b: Operand) => ops.binary("add", a, b);
 export const sub = (a: Operand, b: Operand) => ops.binary("sub", a, b);
 export const mul = (a: Operand, b: Operand) => ops.binary("mul", a, b);
@@ -43,4 +42,3 @@ export const sum = (x: Tensor, dim?: number | number[], keepdim?: boolean) => x.
 export const mean = (x: Tensor, dim?: number | number[], keepdim?: boolean) => x.mean(dim, keepdim);
 export const softmax = (x: Tensor, dim = -1) => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim = -1) => x.logSoftmax(dim);
-void first;

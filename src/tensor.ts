@@ -194,8 +194,8 @@ export class Tensor implements View {
   mul_(o: Operand): this { return ops.inplace("mul_", this, o); }
   div_(o: Operand): this { return ops.inplace("div_", this, o); }
   copy_(src: Operand): this { return ops.inplace("copy_", this, src); }
-  fill_(value: number): this { return ops.inplace("copy_", this, value); }
-  zero_(): this { return ops.inplace("copy_", this, 0); }
+  fill_(value: number): this { return ops.inplace("fill_", this, value); }
+  zero_(): this { return ops.inplace("zero_", this, 0); }
 
   /** Release device memory now; using the tensor afterwards throws. */
   dispose(): void { disposeTracked(this); }

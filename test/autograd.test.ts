@@ -78,6 +78,10 @@ describe.each(DEVICES)("autograd on %s", (device) => {
     expect(await values(w)).toEqual([0.5, 1.5]);
     wg.noGrad(() => w.zero_());
     expect(await values(w)).toEqual([0, 0]);
+    const saved = t([1, 2], true).mul(1);
+    const uses = saved.mul(saved);
+    saved.fill_(5);
+    expect(() => uses.sum().backward()).toThrow(/in-place operation \(fill_\)/);
     wg.noGrad(() => w.fill_(3).mul_(2).div_(4));
     expect(await values(w)).toEqual([1.5, 1.5]);
     wg.noGrad(() => w.copy_(t([7, 8])));
