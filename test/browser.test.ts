@@ -27,10 +27,21 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** Ways a page can find itself without WebGPU, simulated before any page script runs. */
+const WITHOUT_WEBGPU = {
+  "no navigator.gpu": () => Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined }),
+  "no adapter": () => {
+    const gpu = (navigator as Navigator & { gpu: GPU }).gpu;
+    gpu.requestAdapter = async () => null;
+  },
+  "an insecure context": () => Object.defineProperty(window, "isSecureContext", { get: () => false }),
+};
+type Without = keyof typeof WITHOUT_WEBGPU;
+
 /** A page whose uncaught errors fail the test. */
-async function open(path: string, hideWebgpu = false): Promise<{ page: Page; errors: string[] }> {
+async function open(path: string, without?: Without): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext();
-  if (hideWebgpu) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined }));
+  if (without) await context.addInitScript(WITHOUT_WEBGPU[without]);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -79,7 +90,7 @@ test("the demo trains a few hundred steps: the loss falls and accuracy rises far
 }, 360_000);
 
 test("without WebGPU the page says so plainly and offers the CPU backend, which then trains", async () => {
-  const { page, errors } = await open("?steps=20&batch=32&hidden=32&evalEvery=20&evalSize=200&logEvery=10", true);
+  const { page, errors } = await open("?steps=20&batch=32&hidden=32&evalEvery=20&evalSize=200&logEvery=10", "no navigator.gpu");
   await page.locator("#use-cpu").waitFor({ timeout: 30_000 });
   expect(await page.locator("#notice").textContent()).toMatch(/No WebGPU here\. This browser has no WebGPU \(navigator\.gpu is missing\)/);
   expect(await page.locator("#adapter").textContent()).toBe("no WebGPU adapter");
@@ -91,6 +102,19 @@ test("without WebGPU the page says so plainly and offers the CPU backend, which 
   expect(errors).toEqual([]);
   await page.context().close();
 }, 180_000);
+
+test.each([
+  ["no adapter", /WebGPU is there, but the browser offers no GPU adapter/],
+  ["an insecure context", /not a secure context, and WebGPU exists only in one/],
+] as [Without, RegExp][])("with %s, both pages explain it and offer the CPU backend", async (without, message) => {
+  for (const path of ["", "bench.html"]) {
+    const { page, errors } = await open(path, without);
+    await page.locator("#use-cpu").waitFor({ timeout: 30_000 });
+    expect(await page.locator("#notice").textContent()).toMatch(message);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }
+}, 120_000);
 
 test("the benchmark page runs cases in the browser and reports sane figures", async () => {
   const { page, errors } = await open("bench.html?autorun=quick&filter=" + encodeURIComponent("^(matmul 128|elementwise-chain 100|readback 1M)$") + "&runs=2");
