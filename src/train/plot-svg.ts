@@ -61,7 +61,7 @@ function panel(p: Panel, xMax: number): string {
   const x0 = M.left, x1 = W - M.right, y0 = p.top + PANEL_H - M.bottom, y1 = p.top + M.top;
   const ys = p.series.flatMap((s) => s.points.map((q) => q.y));
   const [lo, hi] = p.yRange ?? extent(ys, 0.08);
-  const yTicks = niceTicks(lo, hi, 5).filter((v) => v >= lo && v <= hi);
+  const yTicks = niceTicks(lo, hi, 6).filter((v) => v >= lo && v <= hi);
   const xTicks = niceTicks(0, xMax, Math.min(10, Math.max(1, xMax))).filter((v) => v <= xMax);
   const sx = (x: number) => x0 + (x / xMax) * (x1 - x0);
   const sy = (y: number) => y0 - ((y - lo) / (hi - lo)) * (y0 - y1);
