@@ -4,7 +4,7 @@
  */
 import type { AdapterInfo, Backend, Device } from "../backend/backend.js";
 import { CpuBackend } from "../backend/cpu/cpu-backend.js";
-import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/webgpu-backend.js";
+import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
 
 /** How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */

@@ -9,12 +9,7 @@ import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, 
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { isContiguous, numel } from "../../shape.js";
 import { BufferPool, type GpuBuf } from "./pool.js";
-
-export interface WebGpuOptions {
-  powerPreference?: GPUPowerPreference;
-  /** Force kernel variants (e.g. { matmul: "tiled" }) to test every path on one adapter. */
-  force?: Record<string, string>;
-}
+import { LaunchTimer } from "./launch-timer.js";
 
 interface GpuStorage extends Storage {
   buf: GpuBuf;
@@ -23,7 +18,6 @@ interface GpuStorage extends Storage {
 const UNIFORM_STRIDE = 256;
 const SUBMIT_EVERY = 512;
 const BIND_GROUP_CACHE = 8192;
-const QUERIES_PER_SET = 2048;
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
 const READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
@@ -38,43 +32,6 @@ export interface GpuStats {
   pipelinesCreated: number;
   readbacks: number;
   uploads: number;
-}
-
-export async function createWebGpuBackend(gpu: GPU, opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
-  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? "high-performance" });
-  if (!adapter) throw new Error("navigator.gpu.requestAdapter() returned no adapter");
-  const L = adapter.limits;
-  const requiredLimits: Record<string, number> = {
-    maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
-    maxBufferSize: L.maxBufferSize,
-    maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
-    maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
-    maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
-    maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
-  };
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  const i = adapter.info;
-  const text = `${i.vendor} ${i.architecture} ${i.device} ${i.description}`.toLowerCase();
-  const emulated = /swiftshader|llvmpipe|lavapipe|warp|software/.test(text) || (i as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  const info: AdapterInfo = {
-    vendor: i.vendor,
-    architecture: i.architecture,
-    device: i.device,
-    description: i.description || [i.vendor, i.architecture].filter(Boolean).join(" "),
-    emulated,
-  };
-  return new WebGpuBackend(device, info, requiredFeatures.includes("timestamp-query"), {
-    maxWorkgroupSize: L.maxComputeInvocationsPerWorkgroup,
-    maxWorkgroupStorage: L.maxComputeWorkgroupStorageSize,
-    maxWorkgroupsPerDim: L.maxComputeWorkgroupsPerDimension,
-    maxStorageBinding: L.maxStorageBufferBindingSize,
-    subgroups: false,
-    emulated,
-    force: opts.force,
-  });
 }
 
 export class WebGpuBackend implements Backend {
@@ -174,7 +131,7 @@ export class WebGpuBackend implements Backend {
     const y = Math.ceil(launch.workgroups / x);
     if (y > maxDim) throw new Error(`${kernel.name}: ${launch.workgroups} workgroups exceed this adapter's dispatch limit (${maxDim}²). Fix: split the tensor.`);
     if (this.launchesInBatch >= SUBMIT_EVERY) this.submit();
-    const pass = this.profiling ? this.profiledPass(kernel.name) : this.openPass();
+    const pass = this.timer ? this.profiledPass(kernel.name) : this.openPass();
     for (const b of inBufs) b.lastBatch = this.batch;
     for (const b of outBufs) b.lastBatch = this.batch;
     const offset = this.launchesInBatch * UNIFORM_STRIDE;
@@ -184,7 +141,7 @@ export class WebGpuBackend implements Backend {
     this.lastPipeline = pipeline;
     pass.setBindGroup(0, this.bindGroup(inBufs, outBufs), [offset]);
     pass.dispatchWorkgroups(x, y);
-    if (this.profiling) {
+    if (this.timer) {
       pass.end();
       this.pass = null;
     }
@@ -263,61 +220,32 @@ export class WebGpuBackend implements Backend {
     return g;
   }
 
-  // ---- profiling ----
+  // ---- profiling (wg.profile) ----
 
-  /** Launches being timed: a query set per 2,048 launches (a begin and an end timestamp each). */
-  private profiling: { names: string[]; sets: GPUQuerySet[]; host: number[] } | null = null;
+  private timer: LaunchTimer | null = null;
 
   beginProfile(): void {
     this.submit();
-    this.profiling = { names: [], sets: [], host: [] };
+    this.timer = new LaunchTimer(this.gpu, this.timestamps);
   }
 
-  /** A compute pass of its own for one launch, with timestamps at its start and end when the adapter has them. */
+  /** A compute pass of its own for one timed launch. */
   private profiledPass(name: string): GPUComputePassEncoder {
-    const prof = this.profiling!;
     this.pass?.end();
-    this.pass = null;
-    const k = prof.names.length;
-    prof.names.push(name);
-    prof.host.push(performance.now());
-    if (!this.timestamps) return (this.pass = this.openEncoder().beginComputePass());
-    if (k % QUERIES_PER_SET === 0) prof.sets.push(this.gpu.createQuerySet({ type: "timestamp", count: 2 * QUERIES_PER_SET }));
-    const querySet = prof.sets[prof.sets.length - 1];
-    const i = (k % QUERIES_PER_SET) * 2;
-    return (this.pass = this.openEncoder().beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 } }));
+    return (this.pass = this.openEncoder().beginComputePass(this.timer!.passFor(name)));
   }
 
   async endProfile(): Promise<ProfileRecords> {
-    const prof = this.profiling;
-    this.profiling = null;
-    if (!prof) return { source: "host", records: [] };
-    if (!this.timestamps) {
-      // No timestamp queries: the host time to encode each launch is all we can honestly report.
-      const end = performance.now();
-      this.submit();
-      return { source: "host", records: prof.names.map((name, k) => ({ name, ms: (prof.host[k + 1] ?? end) - prof.host[k] })) };
-    }
-    const n = prof.names.length;
-    const bytes = Math.max(prof.sets.length * QUERIES_PER_SET * 16, 16);
-    const resolved = this.gpu.createBuffer({ size: bytes, usage: 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */ });
-    const read = this.gpu.createBuffer({ size: bytes, usage: READ_USAGE });
-    const enc = this.openEncoder();
+    const timer = this.timer;
+    this.timer = null;
+    if (!timer) return { source: "host", records: [] };
     this.pass?.end();
     this.pass = null;
-    prof.sets.forEach((set, s) => {
-      const count = 2 * Math.min(QUERIES_PER_SET, n - s * QUERIES_PER_SET);
-      enc.resolveQuerySet(set, 0, count, resolved, s * QUERIES_PER_SET * 16);
-    });
-    enc.copyBufferToBuffer(resolved, 0, read, 0, bytes);
+    const readRecords = timer.resolve(this.openEncoder());
     this.submit();
-    await read.mapAsync(1);
-    const ticks = new BigInt64Array(read.getMappedRange().slice(0));
-    read.unmap();
-    for (const b of [resolved, read]) b.destroy();
-    for (const q of prof.sets) q.destroy();
+    const records = await readRecords();
     await this.check();
-    return { source: "timestamp-query", records: prof.names.map((name, k) => ({ name, ms: Math.max(0, Number(ticks[2 * k + 1] - ticks[2 * k])) / 1e6 })) };
+    return records;
   }
 
   // ---- submission and readback ----
