@@ -65,7 +65,7 @@ export interface GpuLaunch {
   readonly bindings?: readonly (number | null)[];
   /**
    * The kernel reads an input that is also one of its outputs through the output binding
-   * (WebGPU forbids binding one buffer as both); the backend binds a placeholder in its input slot.
+   * (WebGPU forbids binding one buffer as both); the backend binds an unused buffer in its input slot.
    */
   readonly readsOutputs?: boolean;
 }

@@ -7,7 +7,6 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 // node.js, not index.js: it registers how Node reaches WebGPU (Dawn).
 import * as wg from "../node.js";
 import { dawnGpu } from "../platform/node.js";
@@ -16,7 +15,7 @@ import { installCounters } from "../../bench/counters.js";
 import { leakWarnings, ratioTable, ratios, resultsTable } from "../../bench/report.js";
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, runSuite, type Library, type Measurement, type RunOptions } from "../../bench/runner.js";
 import { webgradImpl, webgradLiveTensors } from "../../bench/webgrad-impl.js";
-import { command, UsageError, withArgs } from "./registry.js";
+import { command, parseOptions, UsageError, withArgs } from "./registry.js";
 
 const USAGE = `usage: webgrad bench [options]
 
@@ -84,12 +83,7 @@ function variants(v: string): Record<string, string> {
 }
 
 function parse(argv: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, OPTIONS);
   if (values.device !== "webgpu" && values.device !== "cpu") throw new UsageError(`--device must be webgpu or cpu, got "${values.device}".`);
   const compare = values.compare ? values.compare.split(",").map((s) => s.trim()) : [];
   for (const c of compare) if (c !== "tfjs" && c !== "cpu") throw new UsageError(`--compare takes tfjs and/or cpu, got "${c}".`);

@@ -1,7 +1,7 @@
 /** `webgrad demo`: serve the browser demo (training page and benchmark page) on loopback. */
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
-import { command, UsageError, withArgs } from "./registry.js";
+import { command, parseOptions, UsageError, withArgs } from "./registry.js";
 import { serveDemo } from "./demo-server.js";
 import { DEFAULT_DATA_DIR } from "../data/node-files.js";
 
@@ -11,23 +11,18 @@ Serves the browser demo: / trains an MLP on Fashion-MNIST with WebGPU in the pag
 /bench.html runs the benchmark cases in the browser. Data comes from DIR
 (default ${DEFAULT_DATA_DIR}, Debian's dataset-fashion-mnist).`;
 
+const OPTIONS = {
+  help: { type: "boolean", short: "h", default: false },
+  port: { type: "string", default: "8080" },
+  host: { type: "string", default: "127.0.0.1" },
+  data: { type: "string", default: DEFAULT_DATA_DIR },
+} as const;
+
 function parse(argv: string[]) {
-  const args = { help: false, port: 8080, host: "127.0.0.1", dataDir: DEFAULT_DATA_DIR };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new UsageError(`${a} expects a value.`);
-      return argv[++i];
-    };
-    if (a === "--help" || a === "-h") args.help = true;
-    else if (a === "--port") {
-      args.port = Number(value());
-      if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new UsageError(`--port expects 0..65535.`);
-    } else if (a === "--host") args.host = value();
-    else if (a === "--data") args.dataDir = value();
-    else throw new UsageError(`unknown option ${a}`);
-  }
-  return args;
+  const values = parseOptions(argv, OPTIONS);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port expects 0..65535, got "${values.port}".`);
+  return { help: values.help, port, host: values.host, dataDir: values.data };
 }
 
 command("demo", "serve the browser training demo and benchmark page", (argv) =>

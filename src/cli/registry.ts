@@ -1,4 +1,5 @@
 /** Subcommands of the `webgrad` CLI register here; src/cli.ts imports them and dispatches. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 export interface Command {
   about: string;
   run: (argv: string[]) => Promise<number>;
@@ -37,4 +38,13 @@ export async function withArgs<A extends { help?: boolean }>(
     return 0;
   }
   return run(args);
+}
+
+/** node:util's parseArgs (strict, no positionals), its complaints turned into UsageErrors. */
+export function parseOptions<O extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }

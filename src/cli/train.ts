@@ -3,7 +3,6 @@
  * regression; writes out/model.safetensors and out/training.svg. Human output
  * goes to stderr when --json asks for one machine-readable line on stdout.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 // node.js, not index.js: it registers how Node reaches WebGPU (Dawn).
 import * as wg from "../node.js";
@@ -13,7 +12,7 @@ import { MODEL_DEFAULTS, MODEL_KINDS, type ModelKind } from "../train/models.js"
 import { trainingSvg } from "../train/plot-svg.js";
 import { progressBar } from "../train/progress.js";
 import { train, type Schedule, type TrainResult } from "../train/trainer.js";
-import { command, UsageError, withArgs } from "./registry.js";
+import { command, parseOptions, UsageError, withArgs } from "./registry.js";
 
 const USAGE = `usage: webgrad train [options]
 
@@ -61,12 +60,7 @@ function number(name: string, v: string | undefined): number | undefined {
 }
 
 function parse(argv: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, OPTIONS);
   if (!(MODEL_KINDS as readonly string[]).includes(values.model)) throw new UsageError(`--model must be one of ${MODEL_KINDS.join(", ")}, got "${values.model}".`);
   if (!["cosine", "constant"].includes(values.schedule)) throw new UsageError(`--schedule must be cosine or constant, got "${values.schedule}".`);
   if (!["webgpu", "cpu", "auto"].includes(values.device)) throw new UsageError(`--device must be webgpu, cpu or auto, got "${values.device}".`);

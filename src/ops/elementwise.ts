@@ -216,7 +216,7 @@ function vec4Launch(name: string, wgsl: string, out: View, ins: readonly View[],
   const [sa, sb = false, sc = false] = scalar;
   return {
     key: `ew4:${name}:${types.join(",")}:${scalar.map(Number).join("")}${ins.length}${aIsOut ? "i" : ""}`,
-    code: () => specialize(types.map((t) => `vec4<${t}>`), wgsl, templateVec4, "vec4<f32>"),
+    code: () => specialize(types.map((t) => `vec4<${t}>`), wgsl, templateVec4, "vec4<f32>"), // the template ships with vec4<f32> aliases
     constants: { WG: 256, ARITY: ins.length, SCALAR_A: sa ? 1 : 0, SCALAR_B: sb ? 1 : 0, SCALAR_C: sc ? 1 : 0, A_IS_OUT: aIsOut ? 1 : 0 },
     params: P.buffer,
     workgroups: Math.ceil(n / 4 / 256),
@@ -225,13 +225,13 @@ function vec4Launch(name: string, wgsl: string, out: View, ins: readonly View[],
   };
 }
 
-function specialize(types: string[], expr: string, source = template, placeholder = "f32"): string {
+function specialize(types: string[], expr: string, source = template, shipped = "f32"): string {
   const [ta, tb, tc, to] = types;
   return source
-    .replace(`alias A = ${placeholder};`, `alias A = ${ta};`)
-    .replace(`alias B = ${placeholder};`, `alias B = ${tb};`)
-    .replace(`alias C = ${placeholder};`, `alias C = ${tc};`)
-    .replace(`alias O = ${placeholder};`, `alias O = ${to};`)
+    .replace(`alias A = ${shipped};`, `alias A = ${ta};`)
+    .replace(`alias B = ${shipped};`, `alias B = ${tb};`)
+    .replace(`alias C = ${shipped};`, `alias C = ${tc};`)
+    .replace(`alias O = ${shipped};`, `alias O = ${to};`)
     .replace("return O(a + b);", `return O(${expr});`);
 }
 
