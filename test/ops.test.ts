@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
-import { crossEntropyRows } from "../src/ops/index.js";
+import { crossEntropyRows, type BinaryName, type UnaryName } from "../src/ops/index.js";
 import { DEVICES, expectClose, randomData, startWebgpu } from "./helpers.js";
 
 interface Input {
@@ -127,6 +127,18 @@ const rows: Row[] = [
   { name: "gather", inputs: [x(3, 5), { shape: [3, 2], int: true, lo: 0, hi: 5 }], f: (a, i) => a.gather(1, i) },
   { name: "gather dim 0 repeats", inputs: [x(4, 3), { shape: [6, 3], int: true, lo: 0, hi: 4 }], f: (a, i) => a.gather(0, i) },
 ];
+
+/** The row that covers each elementwise op: a new op in the table without a row here fails to compile. */
+const ELEMENTWISE_ROWS: Record<UnaryName | BinaryName, string> = {
+  neg: "neg", abs: "abs", sign: "sign", relu: "relu", exp: "exp", log: "log", sqrt: "sqrt", tanh: "tanh",
+  sigmoid: "sigmoid", erf: "erf", sin: "sin", cos: "cos",
+  add: "add", sub: "sub", mul: "mul", div: "div", pow: "pow", maximum: "maximum", minimum: "minimum",
+  eq: "eq", ne: "ne", gt: "gt", ge: "ge", lt: "lt", le: "le",
+};
+
+test("every elementwise op in the table has a test row", () => {
+  for (const row of Object.values(ELEMENTWISE_ROWS)) expect(rows.map((r) => r.name)).toContain(row);
+});
 
 function hostInputs(row: Row, seed: number) {
   return row.inputs.map((inp, k) => {
