@@ -7,7 +7,7 @@ struct Params {
   n: u32,
   // sgd: 1 on the first step, when the momentum buffer starts as the gradient itself.
   first: u32,
-  // sgd: 1 with momentum, 0 for plain SGD (the state binding is then bound but never read).
+  // sgd: 1 with momentum, 0 for plain SGD, which has no state (its binding is left untouched).
   use_momentum: u32,
   nesterov: u32,
   lr: f32,

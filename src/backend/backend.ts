@@ -63,6 +63,8 @@ export interface GpuLaunch {
    * this launch does not read). Default: the inputs in order.
    */
   readonly bindings?: readonly (number | null)[];
+  /** The same for the read_write bindings: which output fills each (null: declared, never written). */
+  readonly outputBindings?: readonly (number | null)[];
   /**
    * The kernel reads an input that is also one of its outputs through the output binding
    * (WebGPU forbids binding one buffer as both); the backend binds an unused buffer in its input slot.

@@ -32,14 +32,15 @@ export const updateKernel: Kernel<UpdateAttrs> = {
   name: "optimizerStep",
   cpu([param, state], [grad], a) {
     // Every view here is dense from element 0 (the optimizer checks parameters, clones odd gradients).
-    const p = param.data, s = state.data, g = grad.data;
+    // state is absent for plain SGD, whose loop never touches it.
+    const p = param.data, s = state?.data, g = grad.data;
     const n = numel(param.shape);
     if (a.rule === "sgd") {
       for (let i = 0; i < n; i++) {
         let d = g[i] + a.weightDecay * p[i];
         if (a.useMomentum) {
-          const buf = a.first ? d : a.momentum * s[i] + (1 - a.dampening) * d;
-          s[i] = buf;
+          const buf = a.first ? d : a.momentum * s![i] + (1 - a.dampening) * d;
+          s![i] = buf;
           d = a.nesterov ? d + a.momentum * buf : buf;
         }
         p[i] -= a.lr * d;
@@ -49,14 +50,14 @@ export const updateKernel: Kernel<UpdateAttrs> = {
     for (let i = 0; i < n; i++) {
       const w = p[i] * a.decay;
       const d = g[i] + a.weightDecay * w;
-      const m = a.beta1 * s[i] + (1 - a.beta1) * d;
-      const v = a.beta2 * s[n + i] + (1 - a.beta2) * d * d;
-      s[i] = m;
-      s[n + i] = v;
+      const m = a.beta1 * s![i] + (1 - a.beta1) * d;
+      const v = a.beta2 * s![n + i] + (1 - a.beta2) * d * d;
+      s![i] = m;
+      s![n + i] = v;
       p[i] = w - (a.stepSize * m) / (Math.sqrt(v) / a.bc2Sqrt + a.eps);
     }
   },
-  webgpu([param], _ins, a) {
+  webgpu([param, state], _ins, a) {
     const n = numel(param.shape);
     const buf = new ArrayBuffer(64);
     new Uint32Array(buf, 0, 4).set([n, a.first ? 1 : 0, a.useMomentum ? 1 : 0, a.nesterov ? 1 : 0]);
@@ -68,6 +69,7 @@ export const updateKernel: Kernel<UpdateAttrs> = {
       constants: { WG: 256 },
       params: buf,
       workgroups: Math.ceil(n / 256),
+      outputBindings: [0, state ? 1 : null], // the shader declares the state binding either way
     };
   },
 };

@@ -4,8 +4,6 @@
  * gradient. Subclasses say how much state a parameter needs and which
  * numbers the kernel gets this step.
  */
-import type { Device } from "../backend/backend.js";
-import type { DType } from "../dtype.js";
 import { backendFor } from "../engine/device.js";
 import { keep } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
@@ -27,7 +25,6 @@ export abstract class Optimizer {
   readonly params: Tensor[];
   private readonly perParam = new Map<Tensor, ParamState>();
   /** Bound in the state slot when a rule keeps no state (plain SGD); never read. */
-  private readonly placeholders = new Map<string, Tensor>();
 
   constructor(readonly name: string, params: Iterable<Tensor>) {
     if (params instanceof Tensor || params === null || typeof (params as Iterable<Tensor>)?.[Symbol.iterator] !== "function")
@@ -63,13 +60,12 @@ export abstract class Optimizer {
       const first = factor > 0 && s.state === null;
       if (first) s.state = keep(noGrad(() => this.initialState(p, factor)));
       s.step++;
-      const state = factor > 0 ? s.state! : this.placeholder(p.device, p.dtype);
       // The kernel reads the gradient densely, and from a buffer it does not also write.
       const grad = noGrad(() => (g.storage === p.storage ? g.clone() : dense(g)));
-      backendFor(p.device).run(updateKernel, [p, state], [grad], this.attrs(s.step, first));
+      const written = s.state ? [p, s.state] : [p]; // plain SGD keeps no state
+      backendFor(p.device).run(updateKernel, written, [grad], this.attrs(s.step, first));
       if (grad !== g) grad.dispose();
-      bump(p, `${this.name}.step`);
-      if (factor > 0) bump(state, `${this.name}.step`);
+      for (const t of written) bump(t, `${this.name}.step`);
     }
   }
 
@@ -86,13 +82,6 @@ export abstract class Optimizer {
   /** Zeros; subclasses whose first step overwrites the state may skip the fill. */
   protected initialState(p: Tensor, factor: number): Tensor {
     return zeros(factor === 1 ? p.shape : [factor, ...p.shape], { dtype: p.dtype, device: p.device });
-  }
-
-  private placeholder(device: Device, dtype: DType): Tensor {
-    const key = `${device}:${dtype}`;
-    let t = this.placeholders.get(key);
-    if (!t) this.placeholders.set(key, (t = keep(Tensor.empty([1], dtype, device))));
-    return t;
   }
 }
 

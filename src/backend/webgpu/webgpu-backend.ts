@@ -48,6 +48,8 @@ export class WebGpuBackend implements Backend {
   private uniformHost = new Uint8Array(SUBMIT_EVERY * UNIFORM_STRIDE);
   /** Bound where a shader declares an input the launch does not read, and in place of an input that is also the output. */
   private dummy: GpuBuf;
+  /** Bound where a shader declares a writable binding the launch never writes (kept apart from `dummy`: one buffer may not be bound read-only and writable in one dispatch). */
+  private dummyOut: GpuBuf;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private launchesInBatch = 0;
@@ -63,6 +65,7 @@ export class WebGpuBackend implements Backend {
     this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
     this.dummy = { id: 0, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" }) };
+    this.dummyOut = { id: -1, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused writable binding" }) };
     gpu.lost.then((e) => {
       this.lost = `${e.reason}${e.message ? `: ${e.message}` : ""}`;
     });
@@ -121,11 +124,12 @@ export class WebGpuBackend implements Backend {
     if (launch.workgroups === 0) return;
     const slots = launch.bindings ?? ins.map((_, k) => k);
     const nIn = slots.length;
-    const outBufs = outs.map((v) => this.own(v.storage, kernel.name).buf);
+    const outSlots = launch.outputBindings ?? outs.map((_, k) => k);
+    const outBufs = outSlots.map((k) => (k === null ? this.dummyOut : this.own(outs[k].storage, kernel.name).buf));
     const inBufs = slots.map((k) => (k === null ? this.dummy : this.own(ins[k].storage, kernel.name).buf));
     if (!launch.readsOutputs && inBufs.some((b) => b !== this.dummy && outBufs.includes(b)))
       throw new Error(`${kernel.name}: an input shares its buffer with an output, and this kernel cannot run in place. Fix: clone() the input first.`);
-    const pipeline = this.pipeline(launch, kernel.name, nIn, outs.length);
+    const pipeline = this.pipeline(launch, kernel.name, nIn, outBufs.length);
     const maxDim = this.caps.maxWorkgroupsPerDim;
     const x = Math.min(launch.workgroups, maxDim);
     const y = Math.ceil(launch.workgroups / x);
