@@ -55,7 +55,7 @@ function nodeOf(op: string, t: Tensor, what: string): Node {
 }
 
 /** Nodes reachable from `roots`, each after every node that feeds it a gradient. */
-function toposort(roots: Node[]): Node[] {
+export function toposort(roots: Node[]): Node[] {
   const post: Node[] = [];
   const seen = new Set<Node>();
   for (const r of roots) {
@@ -104,9 +104,10 @@ function run(
   seeds: (Tensor | number | null | undefined)[],
   opts: BackwardOptions,
   inputs: Tensor[] | null,
+  trace: BackwardTrace | null = null,
 ): (Tensor | null)[] {
   const createGraph = opts.createGraph ?? false;
-  const retain = opts.retainGraph ?? createGraph;
+  const retain = (opts.retainGraph ?? createGraph) || trace !== null;
   const rootNodes = roots.map((r, i) => nodeOf(op, r, roots.length > 1 ? `output ${i}` : "the tensor"));
   const captureAt = new Map<Node, number[]>();
   inputs?.forEach((t, i) => {
@@ -139,21 +140,47 @@ function run(
         grads.delete(node);
         for (const i of captureAt.get(node) ?? []) captured[i] = keep(g);
         if (node instanceof AccumulateGrad) {
-          if (!inputs) accumulateInto(node.variable, g);
+          if (trace) trace.node(node, g, []);
+          else if (!inputs) accumulateInto(node.variable, g);
           continue;
         }
-        if (node.retained && !inputs) accumulateInto(node.retained, g);
+        if (node.retained && !inputs && !trace) accumulateInto(node.retained, g);
         const saved = node.unpack(alias);
+        const sent: TracedGrad[] = [];
         node.next.forEach((child, i) => {
           const rule = node.rules[i];
           if (!child || !rule || !needed.has(child)) return;
-          add(child, ops.sumToShape(rule(g, saved, node.attrs), node.inputShapes[i]));
+          const raw = rule(g, saved, node.attrs);
+          const summed = ops.sumToShape(raw, node.inputShapes[i]);
+          if (trace) sent[i] = { raw, summed };
+          add(child, summed);
         });
+        if (trace) trace.node(node, g, sent);
         if (!retain) node.release();
       }
       return captured;
     }),
   );
+}
+
+/** A gradient a node sent to one input: as its rule returned it, and summed back to the input's shape. */
+export interface TracedGrad {
+  raw: Tensor;
+  summed: Tensor;
+}
+
+/** What a traced backward (wg.explain's values) reports per node; tensors die with the pass unless kept. */
+export interface BackwardTrace {
+  node(node: Node, upstream: Tensor, sent: (TracedGrad | undefined)[]): void;
+}
+
+/**
+ * Walk the backward pass of `root` (seeded with ones) and report each node to
+ * `trace`, keeping the saved values and leaving every .grad untouched.
+ */
+export function traceBackward(root: Tensor, trace: BackwardTrace): void {
+  const seed = root.size === 1 ? undefined : ops.onesLike(root);
+  run("explain", [root], [seed], { retainGraph: true }, null, trace);
 }
 
 /**

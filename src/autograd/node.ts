@@ -24,6 +24,18 @@ class SavedTensor {
   }
 }
 
+/** What the forward op was, for wg.explain: its name, the text of each rule, its output. */
+export interface ForwardInfo {
+  readonly op: string;
+  /** One line per input, the local derivative in words (null where the input gets no gradient). */
+  readonly docs: readonly (string | null)[];
+  readonly outShape: readonly number[];
+  /** The output, while something else keeps it alive (explain shows its values; the node never pins it). */
+  readonly output: WeakRef<Tensor>;
+  /** What each saved tensor is: the index of the input it is, or -1 for the output. */
+  readonly saved: readonly number[];
+}
+
 export class Node {
   private saved: SavedTensor[] | null;
   /** A non-leaf tensor whose retainGrad() asks for this node's incoming gradient. */
@@ -36,6 +48,7 @@ export class Node {
     readonly rules: readonly (Rule | null)[],
     saved: readonly Tensor[],
     readonly attrs: unknown,
+    readonly forward: ForwardInfo | null = null,
   ) {
     this.saved = saved.map((t) => new SavedTensor(t, t.handle.storage));
   }
@@ -69,6 +82,16 @@ export class Node {
 
   get savedCount(): number {
     return this.saved?.length ?? 0;
+  }
+
+  /** Whether release() freed saved values (a later backward or explain({ values }) cannot use them). */
+  get freed(): boolean {
+    return this.saved === null;
+  }
+
+  /** Shapes of the saved tensors, for explain; empty once freed. */
+  get savedShapes(): (readonly number[])[] {
+    return this.saved?.map((s) => s.tensor.shape) ?? [];
   }
 }
 

@@ -23,23 +23,24 @@ interface UnaryDef {
   ints?: boolean; // defined on int32
   save: Saved;
   grad: Rule; // saved[0] is x or y per `save`
+  doc: string; // the rule in words, for wg.explain
 }
 
 const SQRT_PI = Math.sqrt(Math.PI);
 
 export const unaryOps = {
-  neg: { wgsl: "-a", cpu: (x) => -x, ints: true, save: "none", grad: (g) => g.neg() },
-  abs: { wgsl: "abs(a)", cpu: Math.abs, ints: true, save: "x", grad: (g, [x]) => g.mul(x.sign()) }, // d|x| = sign(x)
-  sign: { wgsl: "sign(a)", cpu: Math.sign, ints: true, save: "none", grad: (g) => g.mul(0) },
-  relu: { wgsl: "max(a, A(0))", cpu: (x) => (x > 0 ? x : 0), ints: true, save: "y", grad: (g, [y]) => g.mul(y.gt(0)) },
-  exp: { wgsl: "exp(a)", cpu: Math.exp, save: "y", grad: (g, [y]) => g.mul(y) }, // d e^x = e^x
-  log: { wgsl: "log(a)", cpu: Math.log, save: "x", grad: (g, [x]) => g.div(x) }, // d ln x = 1/x
-  sqrt: { wgsl: "sqrt(a)", cpu: Math.sqrt, save: "y", grad: (g, [y]) => g.div(y.mul(2)) }, // d √x = 1/(2√x)
-  tanh: { wgsl: "tanh(clamp(a, A(-20.0), A(20.0)))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)) }, // 1 - tanh²
-  sigmoid: { wgsl: "1.0 / (1.0 + exp(-a))", cpu: (x) => 1 / (1 + Math.exp(-x)), save: "y", grad: (g, [y]) => g.mul(y.mul(y.neg().add(1))) }, // σ(1-σ)
-  erf: { scalarOnly: true, wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)) }, // 2/√π e^{-x²}
-  sin: { wgsl: "sin(a)", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()) },
-  cos: { wgsl: "cos(a)", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg() },
+  neg: { wgsl: "-a", cpu: (x) => -x, ints: true, save: "none", grad: (g) => g.neg(), doc: "d(-x)/dx = -1" },
+  abs: { wgsl: "abs(a)", cpu: Math.abs, ints: true, save: "x", grad: (g, [x]) => g.mul(x.sign()), doc: "d|x|/dx = sign(x)" }, // d|x| = sign(x)
+  sign: { wgsl: "sign(a)", cpu: Math.sign, ints: true, save: "none", grad: (g) => g.mul(0), doc: "d sign(x)/dx = 0 (flat almost everywhere)" },
+  relu: { wgsl: "max(a, A(0))", cpu: (x) => (x > 0 ? x : 0), ints: true, save: "y", grad: (g, [y]) => g.mul(y.gt(0)), doc: "d relu(x)/dx = 1 where x > 0, else 0" },
+  exp: { wgsl: "exp(a)", cpu: Math.exp, save: "y", grad: (g, [y]) => g.mul(y), doc: "d exp(x)/dx = exp(x)" }, // d e^x = e^x
+  log: { wgsl: "log(a)", cpu: Math.log, save: "x", grad: (g, [x]) => g.div(x), doc: "d ln(x)/dx = 1/x" }, // d ln x = 1/x
+  sqrt: { wgsl: "sqrt(a)", cpu: Math.sqrt, save: "y", grad: (g, [y]) => g.div(y.mul(2)), doc: "d √x/dx = 1/(2√x)" }, // d √x = 1/(2√x)
+  tanh: { wgsl: "tanh(clamp(a, A(-20.0), A(20.0)))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)), doc: "d tanh(x)/dx = 1 - tanh²(x)" }, // 1 - tanh²
+  sigmoid: { wgsl: "1.0 / (1.0 + exp(-a))", cpu: (x) => 1 / (1 + Math.exp(-x)), save: "y", grad: (g, [y]) => g.mul(y.mul(y.neg().add(1))), doc: "d σ(x)/dx = σ(x)(1 - σ(x))" }, // σ(1-σ)
+  erf: { scalarOnly: true, wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)), doc: "d erf(x)/dx = 2/√π · exp(-x²)" }, // 2/√π e^{-x²}
+  sin: { wgsl: "sin(a)", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()), doc: "d sin(x)/dx = cos(x)" },
+  cos: { wgsl: "cos(a)", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg(), doc: "d cos(x)/dx = -sin(x)" },
 } satisfies Record<string, UnaryDef>;
 
 interface BinaryDef {
@@ -50,6 +51,7 @@ interface BinaryDef {
   compare?: boolean; // output is a float32 0/1 mask
   save: "ab" | "aby" | "none"; // what the rules read: saved = [a, b] or [a, b, y]
   grads: [Rule | null, Rule | null];
+  docs: [string | null, string | null]; // the rules in words, for wg.explain
 }
 
 const halfTies = (a: Tensor, b: Tensor) => a.eq(b).mul(0.5);
@@ -60,13 +62,14 @@ const cmp = (wgslOp: string, f: (a: number, b: number) => boolean): BinaryDef =>
   compare: true,
   save: "none",
   grads: [null, null],
+  docs: [null, null], // a 0/1 mask is flat: no gradient
 });
 
 export const binaryOps = {
-  add: { wgsl: "a + b", cpu: (a, b) => a + b, ints: true, save: "none", grads: [(g) => g, (g) => g] },
-  sub: { wgsl: "a - b", cpu: (a, b) => a - b, ints: true, save: "none", grads: [(g) => g, (g) => g.neg()] },
-  mul: { wgsl: "a * b", cpu: (a, b) => a * b, ints: true, save: "ab", grads: [(g, [, b]) => g.mul(b), (g, [a]) => g.mul(a)] },
-  div: { wgsl: "a / b", cpu: (a, b) => a / b, save: "ab", grads: [(g, [, b]) => g.div(b), (g, [a, b]) => g.mul(a).div(b.mul(b)).neg()] }, // d(a/b)/db = -a/b²
+  add: { wgsl: "a + b", cpu: (a, b) => a + b, ints: true, save: "none", grads: [(g) => g, (g) => g], docs: ["d(a + b)/da = 1", "d(a + b)/db = 1"] },
+  sub: { wgsl: "a - b", cpu: (a, b) => a - b, ints: true, save: "none", grads: [(g) => g, (g) => g.neg()], docs: ["d(a - b)/da = 1", "d(a - b)/db = -1"] },
+  mul: { wgsl: "a * b", cpu: (a, b) => a * b, ints: true, save: "ab", grads: [(g, [, b]) => g.mul(b), (g, [a]) => g.mul(a)], docs: ["d(a·b)/da = b", "d(a·b)/db = a"] },
+  div: { wgsl: "a / b", cpu: (a, b) => a / b, save: "ab", grads: [(g, [, b]) => g.div(b), (g, [a, b]) => g.mul(a).div(b.mul(b)).neg()], docs: ["d(a/b)/da = 1/b", "d(a/b)/db = -a/b²"] }, // d(a/b)/db = -a/b²
   pow: {
     scalarOnly: true,
     wgsl: "pow_real(a, b)",
@@ -76,14 +79,17 @@ export const binaryOps = {
       (g, [a, b]) => where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))), // d a^b/da = b a^(b-1)
       (g, [a, b, y]) => where(a.eq(0).mul(b.ge(0)), 0, g.mul(y).mul(a.log())), // d a^b/db = a^b ln a
     ],
+    docs: ["d aᵇ/da = b·aᵇ⁻¹", "d aᵇ/db = aᵇ·ln(a)"],
   },
   maximum: {
     wgsl: "max(a, b)", cpu: (a, b) => Math.max(a, b), ints: true, save: "ab",
     grads: [(g, [a, b]) => g.mul(a.gt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.gt(a).add(halfTies(a, b)))],
+    docs: ["d max(a, b)/da = 1 where a > b, ½ on ties, else 0", "d max(a, b)/db = 1 where b > a, ½ on ties, else 0"],
   },
   minimum: {
     wgsl: "min(a, b)", cpu: (a, b) => Math.min(a, b), ints: true, save: "ab",
     grads: [(g, [a, b]) => g.mul(a.lt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.lt(a).add(halfTies(a, b)))],
+    docs: ["d min(a, b)/da = 1 where a < b, ½ on ties, else 0", "d min(a, b)/db = 1 where b < a, ½ on ties, else 0"],
   },
   eq: cmp("==", (a, b) => a === b),
   ne: cmp("!=", (a, b) => a !== b),
@@ -250,6 +256,7 @@ const unaryPrims = primitives<UnaryName, UnaryDef>(unaryOps, (name, d) => ({
       kernel: elementwiseKernel(name, d.wgsl, d.cpu, d.scalarOnly),
       save: d.save === "x" ? ([x]) => [x] : d.save === "y" ? (_ins, y) => [y] : undefined,
       grads: [d.grad],
+      docs: [d.doc],
 }));
 
 const binaryPrims = primitives<BinaryName, BinaryDef>(binaryOps, (name, d) => ({
@@ -264,6 +271,7 @@ const binaryPrims = primitives<BinaryName, BinaryDef>(binaryOps, (name, d) => ({
       kernel: elementwiseKernel(name, d.wgsl, d.cpu, d.scalarOnly),
       save: d.save === "aby" ? ([a, b], y) => [a, b, y] : d.save === "ab" ? ([a, b]) => [a, b] : undefined,
       grads: d.grads,
+      docs: d.docs,
 }));
 
 /** A number operand becomes a cached constant of the tensor's dtype and device. */
@@ -297,6 +305,7 @@ const wherePrim: Primitive<void> = {
   kernel: elementwiseKernel("where", "select(c, b, a != A(0))", (c, a, b) => (c !== 0 ? a : b)),
   save: ([c]) => [c],
   grads: [null, (g, [c]) => where(c, g, 0), (g, [c]) => where(c, 0, g)],
+  docs: [null, "d where(c, a, b)/da = 1 where c ≠ 0, else 0", "d where(c, a, b)/db = 1 where c = 0, else 0"],
 };
 
 /** Elementwise choice: a where cond is non-zero, else b. */
@@ -316,6 +325,7 @@ function castPrim(to: DType): Primitive<{ from: DType }> {
       infer: ([x]) => ({ shape: x.shape, dtype: to }),
       kernel: elementwiseKernel<{ from: DType }>(`cast_${to}`, "O(a)", to === "int32" ? toInt32 : (x) => x),
       grads: [to === "int32" ? null : (g, _s, { from }) => g.cast(from)], // a float gradient flows back in the input's dtype
+      docs: [to === "int32" ? null : "d cast(x)/dx = 1 (g cast back to x's dtype)"],
     };
     castPrims.set(to, p);
   }

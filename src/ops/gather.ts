@@ -82,6 +82,7 @@ const gatherPrim: Primitive<Attrs> = {
   kernel: gatherKernel,
   save: ([, index]) => [index],
   grads: [(g, [index], a) => scatterAdd(g, index, a), null],
+  docs: ["d gather(x, i)/dx: g added into x's shape at the gathered indices (scatter-add)", null],
 };
 
 const scatterPrim: Primitive<Attrs> = {
@@ -90,6 +91,7 @@ const scatterPrim: Primitive<Attrs> = {
   kernel: scatterKernel,
   save: ([, index]) => [index],
   grads: [(g, [index], a) => apply(gatherPrim, [dense(g), index], a), null],
+  docs: ["d scatterAdd(s, i)/ds: g gathered back at the indices", null],
 };
 
 function scatterAdd(src: Tensor, index: Tensor, a: Attrs): Tensor {

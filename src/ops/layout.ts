@@ -18,6 +18,7 @@ const copyPrim: Primitive<void> = {
   infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   kernel: copyKernel,
   grads: [(g) => g],
+  docs: ["d clone(x)/dx = 1"],
 };
 
 /** A contiguous copy with its own storage (differentiable). */
@@ -37,7 +38,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(to, x.shape)) return x;
   const src = contiguous(x);
   const from = x.shape;
-  return view("reshape", src, to, contiguousStrides(to), src.offset, (g) => reshape(g, from));
+  return view("reshape", src, to, contiguousStrides(to), src.offset, (g) => reshape(g, from), "reshape: g reshaped back to x's shape");
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
@@ -54,7 +55,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     throw new Error(`permute: ${fmt(dims)} is not a permutation of the ${x.ndim} dims of a tensor of shape ${fmt(x.shape)}.`);
   if (p.every((d, i) => d === i)) return x;
   const inverse = p.map((_, i) => p.indexOf(i));
-  return view("permute", x, p.map((d) => x.shape[d]), p.map((d) => x.strides[d]), x.offset, (g) => permute(g, inverse));
+  return view("permute", x, p.map((d) => x.shape[d]), p.map((d) => x.strides[d]), x.offset, (g) => permute(g, inverse), "permute: g permuted back by the inverse permutation");
 }
 
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
@@ -90,7 +91,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (to.some((d) => !Number.isInteger(d) || d < 0)) throw bad();
   if (sameShape(to, x.shape)) return x;
   const from = x.shape;
-  return view("expand", x, to, strides, x.offset, (g) => sumToShape(g, from));
+  return view("expand", x, to, strides, x.offset, (g) => sumToShape(g, from), "expand: g summed over the expanded dims");
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -99,7 +100,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   const strides = [...x.strides];
   shape.splice(d, 0, 1);
   strides.splice(d, 0, d < x.ndim ? x.strides[d] * x.shape[d] : 1);
-  return view("unsqueeze", x, shape, strides, x.offset, (g) => squeeze(g, d));
+  return view("unsqueeze", x, shape, strides, x.offset, (g) => squeeze(g, d), "unsqueeze: g with the added dim squeezed out");
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
@@ -107,7 +108,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   if (drop.length === 0) return x;
   const from = x.shape;
   const keepDim = (_: number, i: number) => !drop.includes(i);
-  return view("squeeze", x, x.shape.filter(keepDim), x.strides.filter(keepDim), x.offset, (g) => reshape(g, from));
+  return view("squeeze", x, x.shape.filter(keepDim), x.strides.filter(keepDim), x.offset, (g) => reshape(g, from), "squeeze: g reshaped back to x's shape");
 }
 
 /** Python slice semantics on one dim: negative indices count from the end, out-of-range ends clamp. */
@@ -123,7 +124,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
   const shape = [...x.shape];
   shape[d] = e - s;
   const from = x.shape;
-  return view("slice", x, shape, x.strides, x.offset + s * x.strides[d], (g) => place(from, [{ t: g, dim: d, start: s }], "padSlice"));
+  return view("slice", x, shape, x.strides, x.offset + s * x.strides[d], (g) => place(from, [{ t: g, dim: d, start: s }], "padSlice"), "slice: g placed in x's sliced region, zeros elsewhere");
 }
 
 /**
@@ -140,7 +141,8 @@ function place(shape: readonly number[], pieces: { t: Tensor; dim: number; start
     backend.run(copyKernel, [region], [t], undefined);
   }
   const rules = pieces.map(({ t, dim, start }) => (g: Tensor) => slice(g, dim, start, start + t.shape[dim]));
-  record(name, pieces.map((p) => p.t), out, rules, () => [], undefined);
+  const docs = pieces.map((_, k) => (name === "cat" ? `cat: input ${k} gets its slice of g` : "padSlice: the slice of g that the region came from"));
+  record(name, pieces.map((p) => p.t), out, rules, () => [], undefined, docs);
   return out;
 }
 

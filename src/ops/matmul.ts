@@ -91,6 +91,7 @@ const matmulPrim: Primitive<void> = {
     (g, [a, b]) => (columnMajor(a) ? b.matmul(g.transpose(-1, -2)).transpose(-1, -2) : g.matmul(b.transpose(-1, -2))),
     (g, [a, b]) => (columnMajor(b) ? g.transpose(-1, -2).matmul(a).transpose(-1, -2) : a.transpose(-1, -2).matmul(g)),
   ],
+  docs: ["d(A@B)/dA = g @ Bᵀ", "d(A@B)/dB = Aᵀ @ g"],
 };
 
 /** Stored with its rows strided and its columns adjacent in memory: a transposed view of a dense matrix. */

@@ -20,6 +20,8 @@ export interface Primitive<A> {
   save?(ins: readonly Tensor[], out: Tensor, attrs: A): Tensor[];
   /** One rule per input; null where the input gets no gradient. */
   readonly grads: readonly (Rule<A> | null)[];
+  /** One line per input: its rule in words (`d tanh(x)/dx = 1 - tanh²(x)`), null where grads is; wg.explain shows it. */
+  readonly docs: readonly (string | null)[];
 }
 
 const backwardName = (op: string) => op[0].toUpperCase() + op.slice(1) + "Backward";
@@ -46,7 +48,7 @@ export function apply<A>(p: Primitive<A>, ins: readonly Tensor[], attrs: A): Ten
   const { shape, dtype } = p.infer(ins, attrs);
   const out = Tensor.empty(shape, dtype, device);
   backendFor(device).run(p.kernel, [out], ins, attrs);
-  record(p.name, ins, out, p.grads, () => p.save?.(ins, out, attrs) ?? [], attrs);
+  record(p.name, ins, out, p.grads, () => p.save?.(ins, out, attrs) ?? [], attrs, p.docs);
   return out;
 }
 
@@ -58,11 +60,15 @@ export function record<A>(
   rules: readonly (Rule<A> | null)[],
   save: () => Tensor[],
   attrs: A,
+  docs: readonly (string | null)[] = [],
 ): void {
   if (!isGradEnabled()) return;
   const next = ins.map((t, i) => (rules[i] && t.requiresGrad ? (t.gradFn ?? t.accumulator()) : null));
   if (next.every((n) => n === null)) return;
-  out.gradFn = new Node(backwardName(name), next, ins.map((t) => t.shape), rules as readonly (Rule | null)[], save(), attrs);
+  const saved = save();
+  const roles = saved.map((t) => (t === out ? -1 : ins.indexOf(t)));
+  const forward = { op: name, docs, outShape: out.shape, output: new WeakRef(out), saved: roles };
+  out.gradFn = new Node(backwardName(name), next, ins.map((t) => t.shape), rules as readonly (Rule | null)[], saved, attrs, forward);
 }
 
 /** A tensor that shares `x`'s storage under a new shape and strides (reshape, permute, expand, slice). */
@@ -73,9 +79,10 @@ export function view(
   strides: readonly number[],
   offset: number,
   rule: Rule<void>,
+  doc: string,
 ): Tensor {
   commonDevice(name, [x]);
   const out = new Tensor(x.storage, shape, x.dtype, strides, offset, true);
-  record(name, [x], out, [rule], () => [], undefined);
+  record(name, [x], out, [rule], () => [], undefined, [doc]);
   return out;
 }

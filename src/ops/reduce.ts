@@ -98,6 +98,7 @@ const prims: Record<ReduceName, Primitive<Attrs>> = {
     infer: ([x], a) => ({ shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype }),
     kernel: reduceKernel("sum"),
     grads: [(g, _s, a) => restoreDims(g, a.inShape, a.dims, a.keepdim)],
+    docs: ["d Σx/dx = 1 for every summed x: g expanded back over the summed dims"],
   },
   max: minMax("max"),
   min: minMax("min"),
@@ -122,6 +123,7 @@ function minMax(op: "max" | "min"): Primitive<Attrs> {
         return hit.div(count).mul(restoreDims(g, x.shape, a.dims, a.keepdim));
       },
     ],
+    docs: [`d ${op}(x)/dx = 1/k at each of the k elements equal to the ${op}, else 0`],
   };
 }
 
@@ -134,6 +136,7 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
     },
     kernel: reduceKernel(op),
     grads: [null],
+    docs: [null], // an index is flat: no gradient
   };
 }
 

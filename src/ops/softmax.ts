@@ -105,6 +105,7 @@ const prims: { [K in RowOp]: Primitive<void> } = {
     kernel: rowKernel("softmax"),
     save: (_ins, y) => [y],
     grads: [(g, [y]) => rowGrad("softmaxGrad", y, g)],
+    docs: ["d softmax(x)/dx, applied to g: y ⊙ (g - Σ g⊙y) per row, y = softmax(x)"],
   },
   logSoftmax: {
     name: "logSoftmax",
@@ -112,6 +113,7 @@ const prims: { [K in RowOp]: Primitive<void> } = {
     kernel: rowKernel("logSoftmax"),
     save: (_ins, y) => [y],
     grads: [(g, [y]) => rowGrad("logSoftmaxGrad", y, g)],
+    docs: ["d logSoftmax(x)/dx, applied to g: g - exp(y)·Σg per row, y = logSoftmax(x)"],
   },
   // out = y ⊙ (g − s), s = Σ g⊙y. With cotangent v: ∂y = v⊙(g − s) − g·Σ(v⊙y); ∂g = y⊙(v − Σ v⊙y).
   softmaxGrad: {
@@ -123,6 +125,7 @@ const prims: { [K in RowOp]: Primitive<void> } = {
       (v, [y, g]) => v.mul(g.sub(g.mul(y).sum(-1, true))).sub(g.mul(v.mul(y).sum(-1, true))),
       (v, [y]) => rowGrad("softmaxGrad", y, v),
     ],
+    docs: ["d(y ⊙ (g - Σ g⊙y))/dy, applied to v: v⊙(g - Σ g⊙y) - g·Σ(v⊙y)", "d(y ⊙ (g - Σ g⊙y))/dg, applied to v: y⊙(v - Σ v⊙y)"],
   },
   // out = g − e^y·Σg. With cotangent v: ∂y = −v⊙e^y·Σg; ∂g = v − Σ(v⊙e^y).
   logSoftmaxGrad: {
@@ -134,6 +137,7 @@ const prims: { [K in RowOp]: Primitive<void> } = {
       (v, [y, g]) => v.mul(y.exp()).mul(g.sum(-1, true)).neg(),
       (v, [y]) => v.sub(v.mul(y.exp()).sum(-1, true)),
     ],
+    docs: ["d(g - exp(y)·Σg)/dy, applied to v: -v⊙exp(y)·Σg", "d(g - exp(y)·Σg)/dg, applied to v: v - Σ v⊙exp(y)"],
   },
   crossEntropy: {
     name: "crossEntropy",
@@ -141,6 +145,7 @@ const prims: { [K in RowOp]: Primitive<void> } = {
     kernel: rowKernel("crossEntropy"),
     save: ([x, t]) => [x, t],
     grads: [(gl, [x, t]) => crossEntropyGrad(x, t, gl), null],
+    docs: ["d CE(x, t)/dx = softmax(x) - onehot(t) per row, times g", null],
   },
   // out = (softmax(x) − onehot(t)) ⊙ gl. With cotangent v: ∂x = softmax'(x)ᵀ(v⊙gl); ∂gl = Σ_c v⊙(softmax(x) − onehot).
   crossEntropyGrad: {
@@ -153,6 +158,7 @@ const prims: { [K in RowOp]: Primitive<void> } = {
       null,
       (v, [x, t]) => v.mul(x.softmax(-1).sub(oneHot(t, x.shape[x.ndim - 1]))).sum(-1),
     ],
+    docs: ["d((softmax(x) - onehot(t))·g)/dx, applied to v: the softmax Jacobian times v⊙g", null, "d((softmax(x) - onehot(t))·g)/dg, applied to v: Σ_c v⊙(softmax(x) - onehot(t))"],
   },
 };
 
