@@ -116,7 +116,8 @@ export function formatTable(d: ExplainData, maxRows: number): string {
   const ops = d.steps.filter((s) => s.kind === "op").length;
   const leaves = d.steps.length - ops;
   const who = d.root.name ? `${d.root.name} ` : "a tensor of shape ";
-  const head = `backward of ${who}${fmt(d.root.shape)}: ${d.steps.length} steps (${ops} ops, ${leaves} leaves) in the order backward runs them, from the seed ${d.seed}`;
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? "" : "s"}`;
+  const head = `backward of ${who}${fmt(d.root.shape)}: ${n(d.steps.length, "step")} (${n(ops, "op")}, ${n(leaves, "leaf").replace(/leafs$/, "leaves")}) in the order backward runs them, from the seed ${d.seed}`;
   const blocks = elide(d.steps, maxRows);
   const table: string[][] = [HEAD];
   const notes = new Map<number, string[]>(); // extra lines after table row k

@@ -34,6 +34,11 @@ class Reader {
     this.reads.push({ t: copy ? keep(noGrad(() => ops.clone(ops.detach(t)))) : t, copy, put });
   }
 
+  /** Drop the copies without reading them (the traced pass threw). */
+  abandon(): void {
+    for (const r of this.reads) if (r.copy) r.t.dispose();
+  }
+
   async finish(): Promise<void> {
     try {
       const got = await Promise.all(this.reads.map((r) => r.t.data()));
@@ -66,14 +71,19 @@ export async function traceValues(output: Tensor, steps: ExplainStep[], order: N
     const value = node instanceof AccumulateGrad ? node.variable : node === output.gradFn ? output : node.forward?.output.deref();
     reader.want(value, false, (v) => (step.value = v));
   }
-  tidy(() =>
-    traceBackward(output, {
-      node(node, g, sent) {
-        const step = stepOf.get(node)!;
-        reader.want(g, true, (v) => (step.upstreamValue = v));
-        sentValues(reader, node, step, g, sent);
-      },
-    }),
-  );
+  try {
+    tidy(() =>
+      traceBackward(output, {
+        node(node, g, sent) {
+          const step = stepOf.get(node)!;
+          reader.want(g, true, (v) => (step.upstreamValue = v));
+          sentValues(reader, node, step, g, sent);
+        },
+      }),
+    );
+  } catch (e) {
+    reader.abandon();
+    throw e;
+  }
   await reader.finish();
 }
