@@ -3,6 +3,7 @@ import { commands } from "./cli/registry.js";
 import "./cli/train.js";
 import "./cli/bench.js";
 import "./cli/demo.js";
+import "./cli/explain.js";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
