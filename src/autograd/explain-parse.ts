@@ -112,7 +112,7 @@ class Parser {
       this.i++;
       const tok = this.t;
       if (tok.kind !== "name") this.fail(tok, `expected a method name after "." but found "${tok.text}"`);
-      if (!(tok.text in METHODS)) this.fail(tok, `"${tok.text}" is not an allowed method; allowed: ${EXPLAIN_METHODS.join(", ")}`);
+      if (!Object.hasOwn(METHODS, tok.text)) this.fail(tok, `"${tok.text}" is not an allowed method; allowed: ${EXPLAIN_METHODS.join(", ")}`);
       this.i++;
       const args = PROPERTIES.has(tok.text) ? [] : this.args(tok);
       e = { kind: "call", target: e, method: tok.text, args, at: tok.at };
@@ -154,7 +154,7 @@ class Parser {
       if (tok.kind === "num") return this.i++, { kind: "num", value: Number(tok.text), at: tok.at };
       if (tok.kind === "name") {
         if (!this.names.has(tok.text))
-          this.fail(tok, `unknown name "${tok.text}"; the inputs are ${[...this.names].join(", ") || "(none)"}${tok.text in METHODS ? ` (did you mean .${tok.text}(...)?)` : ""}`);
+          this.fail(tok, `unknown name "${tok.text}"; the inputs are ${[...this.names].join(", ") || "(none)"}${Object.hasOwn(METHODS, tok.text) ? ` (did you mean .${tok.text}(...)?)` : ""}`);
         return this.i++, { kind: "name", name: tok.text, at: tok.at };
       }
       if (this.eat("(")) {
@@ -201,7 +201,8 @@ function callArgs(src: string, e: Extract<Expr, { kind: "call" }>, inputs: Recor
     const want = variadic ? "integers" : `${required === spec.length ? spec.length : `${required} to ${spec.length}`} argument${spec.length === 1 ? "" : "s"}`;
     throw new ExpressionError(src, e.at, `.${e.method}() takes ${want}, got ${e.args.length}`);
   }
-  return e.args.map((a, k) => argValue(src, e.method, (variadic ? spec[0] : spec[k])[0], a, inputs));
+  // A variadic integer list takes its integers one by one or as one [list], as Tensor.reshape does.
+  return e.args.map((a, k) => argValue(src, e.method, variadic ? "l" : spec[k][0], a, inputs));
 }
 
 function evalExpr(src: string, e: Expr, inputs: Record<string, Tensor>): Value {

@@ -90,13 +90,13 @@ const INPUT_NAMES: Record<string, string[]> = {
 };
 
 function inputName(op: string, arity: number, k: number): string {
-  const names = INPUT_NAMES[op] ?? (op in binaryOps ? ["a", "b"] : arity === 1 ? ["x"] : []);
+  const names = (Object.hasOwn(INPUT_NAMES, op) ? INPUT_NAMES[op] : null) ?? (Object.hasOwn(binaryOps, op) ? ["a", "b"] : arity === 1 ? ["x"] : []);
   return names[k] ?? `input ${k}`;
 }
 
 /** The rule's output shape when the engine will sum it back: elementwise broadcasts, matmul's batch dims. */
 function predictSummed(op: string, inShape: number[], outShape: readonly number[]): number[] | null {
-  const raw = op in binaryOps || op === "where" ? [...outShape] : op === "matmul" && inShape.length >= 2 ? [...outShape.slice(0, -2), ...inShape.slice(-2)] : null;
+  const raw = Object.hasOwn(binaryOps, op) || op === "where" ? [...outShape] : op === "matmul" && inShape.length >= 2 ? [...outShape.slice(0, -2), ...inShape.slice(-2)] : null;
   return raw && !sameShape(raw, inShape) ? raw : null;
 }
 
