@@ -134,3 +134,30 @@ test("the benchmark page runs cases in the browser and reports sane figures", as
   expect(errors).toEqual([]);
   await page.context().close();
 }, 180_000);
+
+test("the explain page draws the seeds' network as SVG; clicking a node shows its rule, shapes and values", async () => {
+  const { page, errors } = await open("explain.html?example=network");
+  const phase = () => page.evaluate(() => (window as unknown as { explainPage: { state: { phase: string; error: string; steps: number } } }).explainPage.state);
+  await page.waitForFunction(() => ["done", "error"].includes((window as unknown as { explainPage?: { state: { phase: string } } }).explainPage?.state.phase ?? ""), undefined, { timeout: 120_000 });
+  expect((await phase()).error).toBe("");
+  expect((await phase()).steps).toBe(13);
+  expect(await page.locator("#graph svg g.node").count()).toBe(13);
+  expect(await page.locator("#graph svg path.edge").count()).toBe(12);
+  const box = await page.locator("#graph #step-3").boundingBox();
+  expect(box!.width).toBeGreaterThan(50); // laid out and rendered, not just in the DOM
+  await page.locator("#graph #step-3").click();
+  const detail = await page.locator("#detail").innerText();
+  expect(detail).toContain("step 3: SigmoidBackward (the backward of sigmoid)");
+  expect(detail).toContain("d σ(x)/dx = σ(x)(1 - σ(x))");
+  expect(detail).toMatch(/local\s+0\.\d+/);
+  expect(await page.locator("#graph #step-3.selected").count()).toBe(1);
+  mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: "test-results/explain.png", fullPage: true });
+  // A bad expression: the page says where, and nothing crashes.
+  await page.fill("#expr", "(x @ W).relu(.sum()");
+  await page.click("#run");
+  await page.waitForFunction(() => (window as unknown as { explainPage: { state: { phase: string } } }).explainPage.state.phase === "error");
+  expect(await page.locator("#notice").textContent()).toMatch(/expected an input name, a number or "\(" but found "\." \(at column 14\)/);
+  expect(errors).toEqual([]);
+  await page.context().close();
+}, 180_000);

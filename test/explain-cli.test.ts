@@ -5,6 +5,7 @@ import { evaluateExpression, parseExpression } from "../src/autograd/explain-par
 import { commands } from "../src/cli/registry.js";
 import "../src/cli/explain.js";
 import { expectClose, values } from "./helpers.js";
+import { explainSeedNetwork } from "../examples/explain-network.js";
 
 beforeAll(() => wg.init({ device: "cpu", quiet: true }));
 
@@ -90,6 +91,18 @@ describe("webgrad explain", () => {
     expect(lines.filter((l) => l.trim().startsWith("values:")).length).toBe(7);
   });
 
+  test("--inputs with values and const reproduces the example's table of the seeds' network", async () => {
+    const cmd = ["((x @ W).relu() @ wout).sigmoid().sub(t) ** 2", "--inputs", "x = [1, 2] const; t = [1] const; W ~ 2x3; wout ~ 3", "--seed", "3", "--values"];
+    expect(await run(...cmd)).toBe(0);
+    const want = (await explainSeedNetwork("cpu")).toString();
+    expect(out.join("").split("\n")).toEqual([...want.split("\n"), ""]);
+    expect(want.split("\n").length).toBe(33);
+    expect(await run("x.exp()", "--inputs", "x = [1, \"a\"]")).toBe(2);
+    expect(err.join("")).toMatch(/--inputs: x = \[1, "a"\] holds something other than numbers/);
+    expect(await run("x.exp()", "--shapes", "x=2", "--inputs", "x = 3")).toBe(2);
+    expect(err.join("")).toMatch(/x is in both --shapes and --inputs/);
+  });
+
   test("--format json, dot and svg", async () => {
     expect(await run("x.tanh().sum()", "--shapes", "x=3", "--format", "json")).toBe(0);
     expect(JSON.parse(out.join("")).steps.map((s: { node: string }) => s.node)).toEqual(["SumBackward", "TanhBackward", "AccumulateGrad"]);
@@ -103,7 +116,7 @@ describe("webgrad explain", () => {
     expect(await run("x.relu(", "--shapes", "x=3")).toBe(2);
     expect(err.join("")).toMatch(/webgrad explain: expected an input name.*\(at column 8\)\n {2}x\.relu\(\n {9}\^/s);
     expect(await run("x.relu()")).toBe(2);
-    expect(err.join("")).toMatch(/--shapes is required/);
+    expect(err.join("")).toMatch(/--shapes or --inputs is required/);
     expect(await run("x", "--shapes", "x=0x3")).toBe(2);
     expect(err.join("")).toMatch(/dims of at least 1/);
     expect(await run("x", "y", "--shapes", "x=3")).toBe(2);

@@ -3,22 +3,9 @@ import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { DEVICES, expectClose, startWebgpu, values } from "./helpers.js";
+import { seedNetwork } from "../examples/explain-network.js";
 
 beforeAll(startWebgpu);
-
-/** The seeds' two-layer network (jacobian-of-vector-function-wrt-matrix.md): relu(x W) · wout, sigmoid, squared error. */
-function seedNetwork(device: "cpu" | "webgpu") {
-  wg.manualSeed(3);
-  const x = wg.tensor([1, 2], { device });
-  const target = wg.tensor([1], { device });
-  const W = wg.randn([2, 3], { device, requiresGrad: true });
-  const wout = wg.randn([3], { device, requiresGrad: true });
-  const h = x.matmul(W);
-  const hact = h.relu();
-  const prob = hact.matmul(wout).sigmoid();
-  const loss = prob.sub(target).pow(2);
-  return { x, W, wout, h, hact, prob, loss };
-}
 
 const X_SQUARED = [
   "backward of y []: 2 steps (1 op, 1 leaf) in the order backward runs them, from the seed 1",
