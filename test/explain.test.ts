@@ -201,7 +201,7 @@ describe("explain on cpu", () => {
     const svg = e.toSvg();
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.match(/<g class="node/g)!.length).toBe(e.steps.length);
-    expect(svg.match(/<path class="edge"/g)!.length).toBe(edges.length);
+    expect(svg.match(/<path class="edge/g)!.length).toBe(edges.length);
     expect(svg.replace(/<[^>]*>/g, "")).not.toMatch(/[<>]/);
     expect(JSON.parse(JSON.stringify(e))).toEqual(e.data);
   });

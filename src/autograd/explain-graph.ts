@@ -80,8 +80,9 @@ function place(steps: ExplainStep[]): { boxes: Map<number, Box>; width: number; 
 function edgeSvg(from: Box, to: Box, label: string): string {
   const [x1, y1, x2, y2] = [from.x + from.w / 2, from.y + BOX_H, to.x + to.w / 2, to.y];
   const my = (y1 + y2) / 2;
+  const long = y2 - y1 > LAYER_H; // skips layers: dashed, so it reads apart from the edges it crosses
   return (
-    `<path class="edge" d="M${x1.toFixed(1)},${y1} C${x1.toFixed(1)},${my} ${x2.toFixed(1)},${my} ${x2.toFixed(1)},${y2 - 2}" marker-end="url(#arrow)"/>` +
+    `<path class="edge${long ? " long" : ""}" d="M${x1.toFixed(1)},${y1} C${x1.toFixed(1)},${my} ${x2.toFixed(1)},${my} ${x2.toFixed(1)},${y2 - 2}" marker-end="url(#arrow)"/>` +
     `<text class="edge-label" x="${((x1 + x2) / 2 + 4).toFixed(1)}" y="${my + 4}">${esc(label)}</text>`
   );
 }
@@ -96,7 +97,7 @@ function boxSvg(b: Box): string {
 const STYLE = `text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;fill:#1d2330}
 .node rect{fill:#eef2fb;stroke:#4a5a80}.node.leaf rect{fill:#e3f4e3;stroke:#3d7a3d}.node.root rect{stroke-width:2.5}
 .node{cursor:pointer}.node .sub{fill:#4b5568;font-size:11px}.node.selected rect{fill:#fff3c4;stroke:#b8860b}
-.edge{fill:none;stroke:#8a93a6;stroke-width:1.2}.edge-label{font-size:10px;fill:#5b6475}.note{font-size:12px;fill:#8a4b00}`;
+.edge{fill:none;stroke:#8a93a6;stroke-width:1.2}.edge.long{stroke-dasharray:5 3;stroke:#a9b0bf}.edge-label{font-size:10px;fill:#5b6475}.note{font-size:12px;fill:#8a4b00}`;
 
 /** A standalone SVG of the graph: steps from the output (top) to the leaves, edges labelled with the gradient shapes. */
 export function toSvg(d: ExplainData, maxNodes: number): string {
