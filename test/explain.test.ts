@@ -4,6 +4,8 @@ import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { DEVICES, expectClose, startWebgpu, values } from "./helpers.js";
 import { seedNetwork } from "../examples/explain-network.js";
+import type { Primitive } from "../src/ops/primitive.js";
+import { copyKernel } from "../src/ops/layout.js";
 
 beforeAll(startWebgpu);
 
@@ -60,7 +62,9 @@ describe.each(DEVICES)("explain on %s", (device) => {
     const { W, wout, h, hact, prob, loss } = seedNetwork(device);
     expect(wg.explain(loss, { names: { W, wout, loss } }).toString().split("\n")).toEqual(NETWORK);
     loss.backward(undefined, { retainGraph: true });
+    const live = wg.memory(device).tensors;
     const e = await wg.explain(loss, { values: true, names: { W, wout, loss } });
+    expect(wg.memory(device).tensors, "explain keeps no tensor alive").toBe(live);
     const s = e.steps;
     // manual: dL/dprob = 2(prob - 1); dprob/dscore = σ(1 - σ); dscore/dwout = hact; dscore/dhact = wout; dhact/dh = [h > 0]
     const p = await prob.item();
@@ -102,6 +106,13 @@ describe.each(DEVICES)("explain on %s", (device) => {
 function fmtNum(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
 }
+
+test("a primitive without the text of its rules does not compile (tsc checks this file)", () => {
+  // @ts-expect-error: docs is required, one line per input
+  const bad: Primitive<void> = { name: "copyLike", infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }), kernel: copyKernel, grads: [(g) => g] };
+  const good: Primitive<void> = { ...bad, docs: ["d copy(x)/dx = 1"] };
+  expect(good.docs.length).toBe(good.grads.length);
+});
 
 describe("explain on cpu", () => {
   beforeAll(() => wg.init({ device: "cpu", quiet: true }));
