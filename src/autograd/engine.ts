@@ -146,16 +146,16 @@ function run(
         }
         if (node.retained && !inputs && !trace) accumulateInto(node.retained, g);
         const saved = node.unpack(alias);
-        const sent: TracedGrad[] = [];
+        const sent: TracedGrad[] | null = trace ? [] : null; // nothing allocated when not tracing
         node.next.forEach((child, i) => {
           const rule = node.rules[i];
           if (!child || !rule || !needed.has(child)) return;
           const raw = rule(g, saved, node.attrs);
           const summed = ops.sumToShape(raw, node.inputShapes[i]);
-          if (trace) sent[i] = { raw, summed };
+          if (sent) sent[i] = { raw, summed };
           add(child, summed);
         });
-        if (trace) trace.node(node, g, sent);
+        if (trace) trace.node(node, g, sent!);
         if (!retain) node.release();
       }
       return captured;
