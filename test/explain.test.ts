@@ -6,6 +6,7 @@ import { DEVICES, expectClose, startWebgpu, values } from "./helpers.js";
 import { seedNetwork } from "../examples/explain-network.js";
 import type { Primitive } from "../src/ops/primitive.js";
 import { copyKernel } from "../src/ops/layout.js";
+import { Node } from "../src/autograd/node.js";
 
 beforeAll(startWebgpu);
 
@@ -145,6 +146,17 @@ describe("explain on cpu", () => {
     const edges = e.steps.flatMap((s) => s.inputs.filter((i) => i.to !== null).map((i) => ({ op: s.op, rule: i.rule })));
     expect(new Set(edges.map((i) => i.op)).size).toBeGreaterThanOrEqual(25);
     for (const i of edges) expect(i.rule, `${i.op} has no rule text`).toMatch(/\S/);
+  });
+
+  test("a node made without forward info (a custom rule) still shows its shapes and where its gradient goes", async () => {
+    const x = wg.tensor([1, 2, 3], { requiresGrad: true });
+    const t = wg.noGrad(() => x.mul(2));
+    t.gradFn = new Node("DoubleBackward", [x.accumulator()], [x.shape], [(g) => g.mul(2)], [], null);
+    const e = await wg.explain(t.sum(), { values: true });
+    const s = e.steps[1];
+    expect([s.node, s.op, s.outShape, s.upstream, s.inputs[0].rule, s.inputs[0].to]).toEqual(["DoubleBackward", "Double", [3], [3], null, 3]);
+    expect(vals(e.steps[2].upstreamValue)).toEqual([2, 2, 2]);
+    expect(e.toString()).toMatch(/ 2 {2}DoubleBackward +Double\(\[3\]\) → \[3\] .* x \[3\] +— +\[3\] → 3$/m);
   });
 
   test("a second explain through the same graph and a non-scalar output (seeded with ones)", async () => {

@@ -149,6 +149,12 @@ function build(output: Tensor, opts: ExplainOptions): { data: ExplainData; order
   const names = leafNames(opts.names);
   const steps = order.map((n, i) => (n instanceof AccumulateGrad ? leafStep(n, i + 1, names) : opStep(n, i + 1, stepOf)));
   for (const s of steps) for (const e of s.inputs) if (e.to !== null) steps[e.to - 1].from.push(s.step);
+  // A node made without forward info (a custom rule): its output has the shape its senders' inputs have.
+  order.forEach((n, i) => {
+    if (n instanceof AccumulateGrad || n.forward) return;
+    const sender = steps[i].from.length ? steps[steps[i].from[0] - 1].inputs.find((e) => e.to === i + 1) : null;
+    steps[i].outShape = steps[i].upstream = sender ? [...sender.shape] : [...output.shape];
+  });
   const name = names.get(output) ?? null;
   const data = { root: { shape: [...output.shape], dtype: output.dtype, name }, seed: output.size === 1 ? "1" : `ones ${fmt(output.shape)}`, values: false, steps };
   return { data, order };
