@@ -21,6 +21,22 @@ const X_SQUARED = [
   "      values: x = 3 · g = 6 (added to x.grad)",
 ];
 
+const SUM_SQUARED = [
+  "backward of z []: 4 steps (2 ops, 2 leaves) in the order backward runs them, from the seed 1",
+  "",
+  "step  backward node   forward           saved      gets         input  rule                               sends",
+  "   1  PowBackward     pow([], []) → []  a, b, out  [] ← seed 1  a []   d aᵇ/da = b·aᵇ⁻¹                   [] → 2",
+  "                                                                b []   d aᵇ/db = aᵇ·ln(a)                 none: does not require grad",
+  "      values: out = 25 · g = 1 · a: local 10, sends 10",
+  "   2  AddBackward     add([], []) → []  —          [] ← 1       a []   d(a + b)/da = 1                    [] → 4",
+  "                                                                b []   d(a + b)/db = 1                    [] → 3",
+  "      values: out = 5 · g = 10 · a: local 1, sends 10 · b: local 1, sends 10",
+  "   3  AccumulateGrad  y leaf []         —          [] ← 2              accumulates the gradients it gets  y.grad",
+  "      values: y = 3 · g = 10 (added to y.grad)",
+  "   4  AccumulateGrad  x leaf []         —          [] ← 2              accumulates the gradients it gets  x.grad",
+  "      values: x = 2 · g = 10 (added to x.grad)",
+];
+
 const NETWORK = [
   "backward of loss [1]: 13 steps (11 ops, 2 leaves) in the order backward runs them, from the seed 1",
   "",
@@ -57,6 +73,28 @@ describe.each(DEVICES)("explain on %s", (device) => {
     const e = await wg.explain(y, { values: true, names: { x, y } });
     expect(e.toString().split("\n")).toEqual(X_SQUARED);
     expect(await x.grad!.item()).toBe(6); // the traced walk did not add to .grad again
+  });
+
+  test("z = (x + y)² at (2, 3): upstream 10 through the add, local 1, so 10 and 10", async () => {
+    const x = wg.tensor(2, { device, requiresGrad: true });
+    const y = wg.tensor(3, { device, requiresGrad: true });
+    const z = x.add(y).pow(2);
+    expect((await wg.explain(z, { values: true, names: { x, y, z } })).toString().split("\n")).toEqual(SUM_SQUARED);
+  });
+
+  test("linear layer Y = XWᵀ + b, L = ΣY: b gets the batch size, W the column sums of X, summed where they broadcast", async () => {
+    wg.manualSeed(1);
+    const X = wg.tensor([[1, 2, 3], [4, 5, 6]], { device });
+    const W = wg.randn([2, 3], { device, requiresGrad: true });
+    const b = wg.randn([2], { device, requiresGrad: true });
+    const e = await wg.explain(X.matmul(W.T).add(b).sum(), { values: true, names: { W, b } });
+    const leaf = (n: string) => e.steps.find((s) => s.name === n)!;
+    expect(vals(leaf("b").upstreamValue)).toEqual([2, 2]);
+    expect(vals(leaf("W").upstreamValue)).toEqual([5, 7, 9, 5, 7, 9]);
+    const add = e.steps.find((s) => s.op === "add")!;
+    expect(add.inputs[1].summedFrom).toEqual([2, 2]);
+    expect(e.toString()).toContain("b [2]     d(a + b)/db = 1");
+    expect(e.toString()).toContain("g = [[5, 7, 9], [5, 7, 9]] (added to W.grad)");
   });
 
   test("the seeds' ReLU/sigmoid network: every line of the table, every number equal to the manual chain rule", async () => {
