@@ -98,7 +98,7 @@ const prims: Record<ReduceName, Primitive<Attrs>> = {
     infer: ([x], a) => ({ shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype }),
     kernel: reduceKernel("sum"),
     grads: [(g, _s, a) => restoreDims(g, a.inShape, a.dims, a.keepdim)],
-    docs: ["d Σx/dx = 1 for every summed x: g expanded back over the summed dims"],
+    docs: ["d Σx/dx = 1: g expanded back over the summed dims"],
   },
   max: minMax("max"),
   min: minMax("min"),
