@@ -43,3 +43,4 @@ export const mean = (x: Tensor, dim?: number | number[], keepdim?: boolean) => x
 export const softmax = (x: Tensor, dim = -1) => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim = -1) => x.logSoftmax(dim);
 export { explain, Explanation, type ExplainOptions, type ExplainData, type ExplainStep, type GradEdge, type Values } from "./autograd/explain.js";
+export { loadMetadata } from "./io/safetensors.js";

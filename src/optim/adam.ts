@@ -28,7 +28,7 @@ abstract class AdamFamily extends Optimizer<AdamGroup> {
     super(name, params, { lr, betas, eps, weightDecay });
   }
 
-  protected checkGroup(g: AdamGroup, group: number | null): void {
+  checkGroup(g: AdamGroup, group: number | null): void {
     const name = this.name;
     checkOption(name, "lr", g.lr, (v) => v >= 0 && Number.isFinite(v), "a non-negative number", group);
     if (!Array.isArray(g.betas) || g.betas.length !== 2)

@@ -14,6 +14,7 @@ import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { clearGrad } from "../nn/module.js";
 import { updateKernel, type UpdateAttrs } from "./kernel.js";
+import { exportState, importState, type OptimizerStateDict } from "./state-dict.js";
 
 /** What every group holds; SGD and Adam add their own hyperparameters. */
 export interface ParamGroup {
@@ -86,8 +87,8 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     this.paramGroups.push(group);
   }
 
-  /** Throw naming the hyperparameter (and its group, when there are groups) that is out of range. */
-  protected abstract checkGroup(group: G, index: number | null): void;
+  /** @internal Throw naming the hyperparameter (and its group, when there are groups) that is out of range. */
+  abstract checkGroup(group: G, index: number | null): void;
   /** How many elements of state per parameter element a step of this group needs (0: none). */
   protected abstract stateFactor(group: G): number;
   /** The names of the state's slices in stateDict() (SGD: momentumBuffer; Adam: expAvg, expAvgSq). */
@@ -127,6 +128,16 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   /** Drop the gradients (disposing them, so memory stays flat), or zero them in place. */
   zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
     for (const p of this.params) clearGrad(p, setToNone);
+  }
+
+  /** torch's state_dict(), camelCase; its tensors are copies the caller owns (dispose them, or make it inside tidy). */
+  stateDict(): OptimizerStateDict {
+    return exportState(this);
+  }
+
+  /** Restore hyperparameters, step counts and state (from stateDict(), or unpackStateDict of a saved file), so a run resumes exactly. */
+  loadStateDict(sd: OptimizerStateDict): void {
+    importState(this, sd);
   }
 
   /** The state tensor of `p` (SGD's momentum buffer, Adam's [m; v]), or null before its first step. */

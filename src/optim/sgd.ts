@@ -27,7 +27,7 @@ export class SGD extends Optimizer<SGDGroup> {
     super("SGD", params, { lr, momentum, dampening, weightDecay, nesterov });
   }
 
-  protected checkGroup(g: SGDGroup, group: number | null): void {
+  checkGroup(g: SGDGroup, group: number | null): void {
     checkOption("SGD", "lr", g.lr, (v) => v >= 0 && Number.isFinite(v), "a non-negative number (it has no default)", group);
     checkOption("SGD", "momentum", g.momentum, (v) => v >= 0 && Number.isFinite(v), "a non-negative number", group);
     checkOption("SGD", "weightDecay", g.weightDecay, (v) => v >= 0 && Number.isFinite(v), "a non-negative number", group);
