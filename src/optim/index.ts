@@ -3,3 +3,4 @@ export { Optimizer, type ParamGroup, type GroupSpec } from "./optimizer.js";
 export { SGD, type SGDOptions, type SGDGroup } from "./sgd.js";
 export { Adam, AdamW, type AdamOptions, type AdamGroup } from "./adam.js";
 export { packStateDict, unpackStateDict, type OptimizerStateDict, type StateEntry } from "./state-dict.js";
+export * as lrScheduler from "./lr-scheduler.js";
