@@ -159,10 +159,15 @@ describe("the scheduled lr reaches the kernel", () => {
     expectClose(await values(p), [1 - 0.3, -2 - 0.6], 1e-6, 1e-6, "p after 4 steps");
   });
 
-  test("Adam under a warm-up + cosine schedule on WebGPU: after warm-up a step creates no buffer, bind group or pipeline, reads and uploads nothing", async () => {
+  const makers = [
+    { name: "Adam", make: (m: wg.nn.Linear) => new Adam(m.parameters(), { lr: 0.01 }) },
+    { name: "AdamW, two groups", make: (m: wg.nn.Linear) => new wg.optim.AdamW([{ params: [m.weight] }, { params: [m.bias!], weightDecay: 0 }], { lr: 0.01 }) },
+    { name: "SGD momentum, two groups", make: (m: wg.nn.Linear) => new SGD([{ params: [m.weight] }, { params: [m.bias!], lr: 0.05 }], { lr: 0.01, momentum: 0.9 }) },
+  ];
+  test.each(makers)("$name under a warm-up + cosine schedule on WebGPU: after warm-up a step creates no buffer, bind group or pipeline, reads and uploads nothing", async ({ make }) => {
     const stats = (webgpuBackend() as WebGpuBackend).stats;
     const model = new wg.nn.Linear(4, 3, { device: "webgpu" });
-    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    const opt = make(model);
     const sched = new SequentialLR(opt, { schedulers: [new LinearLR(opt, { totalIters: 2 }), new CosineAnnealingLR(opt, { tMax: 5 })], milestones: [2] });
     const x = wg.randn([5, 4], { device: "webgpu" });
     const trainStep = () =>

@@ -174,7 +174,11 @@ describe.each(DEVICES)("optimizer state dicts on %s", (device) => {
     opt.step();
     const sd = opt.stateDict();
     sd.paramGroups[0].lr = 0.02;
+    await settle();
+    const before = wg.memory(device);
     opt.loadStateDict(sd);
+    await settle();
+    expect(wg.memory(device), "the old state is released, the new one kept").toEqual(before);
     expect(opt.lr).toBe(0.02);
     const bad = { ...sd, state: { 0: { ...sd.state[0], expAvg: wg.zeros([3], { device }) } } };
     expect(() => opt.loadStateDict(bad)).toThrow(/Adam\.loadStateDict: expAvg of parameter 0 has shape \[3\] but the parameter has shape \[2\]\. Fix/);
