@@ -50,9 +50,9 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     const isGroup = (x: unknown) => x !== null && typeof x === "object" && !(x instanceof Tensor) && "params" in x;
     if (items.length > 0 && items.some(isGroup) && !items.every(isGroup))
       throw new Error(`${name}: params mixes tensors and parameter groups. Fix: pass either tensors, or groups like [{ params: [...] }, { params: [...], lr: 0.01 }].`);
-    const specs = items.length > 0 && isGroup(items[0]) ? (items as GroupSpec<G>[]) : [{ params: items as Tensor[] } as unknown as GroupSpec<G>];
-    this.paramGroups = [];
     this.grouped = items.length > 0 && isGroup(items[0]);
+    const specs = this.grouped ? (items as GroupSpec<G>[]) : [{ params: items as Tensor[] } as unknown as GroupSpec<G>];
+    this.paramGroups = [];
     for (const spec of specs) this.addParamGroup(spec);
     if (this.params.length === 0) throw new Error(`${name}: got an empty parameter list. Fix: pass model.parameters() of a model that has parameters.`);
   }
