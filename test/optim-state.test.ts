@@ -127,6 +127,38 @@ describe.each(DEVICES)("optimizer state dicts on %s", (device) => {
     expect(got[0]).not.toEqual(await values(first.model.weight));
   });
 
+  test("one checkpoint file (model, optimizer under a prefix, scheduler as JSON metadata) resumes AdamW + warm-up/cosine exactly", async () => {
+    const { SequentialLR, LinearLR, CosineAnnealingLR } = wg.optim.lrScheduler;
+    const make = (m: wg.nn.Linear) => new AdamW([{ params: [m.weight] }, { params: [m.bias!], weightDecay: 0 }], { lr: 0.05 });
+    const schedule = (o: wg.optim.Optimizer) => new SequentialLR(o, { schedulers: [new LinearLR(o, { startFactor: 0.2, totalIters: 2 }), new CosineAnnealingLR(o, { tMax: 4 })], milestones: [2] });
+    const run = (s: ReturnType<typeof setup>, sched: InstanceType<typeof SequentialLR>, n: number) => {
+      for (let k = 0; k < n; k++) {
+        s.train(1);
+        sched.step();
+      }
+    };
+    const whole = setup(device, make);
+    run(whole, schedule(whole.opt), 6);
+    const expected = await Promise.all(whole.model.parameters().map(values));
+
+    const first = setup(device, make);
+    const firstSched = schedule(first.opt);
+    run(first, firstSched, 3);
+    const { tensors, metadata } = packStateDict(first.opt.stateDict(), { prefix: "optimizer." });
+    const bytes = await wg.save({ ...first.model.stateDict(), ...tensors }, { ...metadata, scheduler: JSON.stringify(firstSched.stateDict()) });
+
+    const second = setup(device, make);
+    const secondSched = schedule(second.opt);
+    const all = wg.load(bytes, { device });
+    const meta = wg.loadMetadata(bytes);
+    second.model.loadStateDict({ weight: all.weight, bias: all.bias });
+    second.opt.loadStateDict(unpackStateDict(all, meta, { prefix: "optimizer." }));
+    secondSched.loadStateDict(JSON.parse(meta.scheduler));
+    run(second, secondSched, 3);
+    expect(await Promise.all(second.model.parameters().map(values))).toEqual(expected);
+    expect(second.opt.lr).toBe(whole.opt.lr);
+  });
+
   test("Adam's state dict: torch's structure, a snapshot the caller owns", async () => {
     const p = wg.tensor([1, -2], { device, requiresGrad: true });
     const idle = wg.tensor([5], { device, requiresGrad: true });

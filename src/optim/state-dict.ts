@@ -134,25 +134,31 @@ function checkTensor(opt: string, what: string, t: unknown, p: Tensor): void {
 /** The metadata key that holds the non-tensor part. */
 const META = "optimizer";
 
-/** Safetensors entries ("state.<index>.<name>") and metadata (the rest, as JSON) for wg.save(tensors, metadata). */
-export function packStateDict(sd: OptimizerStateDict): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+/**
+ * Safetensors entries ("<prefix>state.<index>.<name>") and metadata (the rest, as JSON under
+ * "<prefix>optimizer") for wg.save(tensors, metadata). A prefix lets one file also hold the model.
+ */
+export function packStateDict(sd: OptimizerStateDict, { prefix = "" }: { prefix?: string } = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const tensors: Record<string, Tensor> = {};
   const state: Record<string, Record<string, number>> = {};
   for (const [i, entry] of Object.entries(sd.state)) {
     state[i] = {};
     for (const [k, v] of Object.entries(entry)) {
-      if (v instanceof Tensor) tensors[`state.${i}.${k}`] = v;
+      if (v instanceof Tensor) tensors[`${prefix}state.${i}.${k}`] = v;
       else if (typeof v === "number") state[i][k] = v;
     }
   }
-  return { tensors, metadata: { [META]: JSON.stringify({ state, paramGroups: sd.paramGroups }) } };
+  return { tensors, metadata: { [prefix + META]: JSON.stringify({ state, paramGroups: sd.paramGroups }) } };
 }
 
-/** The inverse of packStateDict: wg.load(bytes) and wg.loadMetadata(bytes) back into a state dict. */
-export function unpackStateDict(tensors: Record<string, Tensor>, metadata: Record<string, string>): OptimizerStateDict {
-  const json = metadata?.[META];
+/**
+ * The inverse of packStateDict: wg.load(bytes) and wg.loadMetadata(bytes) back into a state dict.
+ * With a prefix, tensors without it are left alone (they are the model's); without, every tensor must be state.
+ */
+export function unpackStateDict(tensors: Record<string, Tensor>, metadata: Record<string, string>, { prefix = "" }: { prefix?: string } = {}): OptimizerStateDict {
+  const json = metadata?.[prefix + META];
   if (typeof json !== "string")
-    throw new Error(`unpackStateDict: the metadata has no "${META}" entry, so the file holds no optimizer state. Fix: save it with wg.save(...Object.values(wg.optim.packStateDict(opt.stateDict()))).`);
+    throw new Error(`unpackStateDict: the metadata has no "${prefix + META}" entry, so the file holds no optimizer state. Fix: save with const { tensors, metadata } = wg.optim.packStateDict(opt.stateDict()); await wg.save(tensors, metadata) (and unpack with the same prefix).`);
   let parsed: { state: Record<string, Record<string, number>>; paramGroups: OptimizerStateDict["paramGroups"] };
   try {
     parsed = JSON.parse(json);
@@ -161,9 +167,11 @@ export function unpackStateDict(tensors: Record<string, Tensor>, metadata: Recor
   }
   const state: Record<number, StateEntry> = {};
   for (const [i, nums] of Object.entries(parsed.state ?? {})) state[Number(i)] = { ...nums };
-  for (const [key, t] of Object.entries(tensors)) {
+  for (const [name, t] of Object.entries(tensors)) {
+    if (prefix && !name.startsWith(prefix)) continue;
+    const key = name.slice(prefix.length);
     const m = /^state\.(\d+)\.(\w+)$/.exec(key);
-    if (!m) throw new Error(`unpackStateDict: tensor "${key}" is not an optimizer state entry ("state.<index>.<name>"). Fix: unpack only the tensors packStateDict made.`);
+    if (!m) throw new Error(`unpackStateDict: tensor "${name}" is not an optimizer state entry ("${prefix}state.<index>.<name>"). Fix: unpack only the tensors packStateDict made.`);
     (state[Number(m[1])] ??= {})[m[2]] = t;
   }
   return { state, paramGroups: parsed.paramGroups };
