@@ -86,6 +86,18 @@ describe.each(DEVICES)("clipGradNorm on %s", (device) => {
     expectClose(await values(good[2].grad!), [-3.502250023648118], 1e-6, 1e-5, "clipped");
   });
 
+  test("errorIfNonfinite inside tidy: the scaling after the readback still has its coefficient; the norm is the caller's", async () => {
+    const ps = three(device);
+    let pending: Promise<Tensor> | null = null;
+    wg.tidy(() => {
+      pending = clipGradNorm(ps, 5, { errorIfNonfinite: true });
+    });
+    const t = await pending!;
+    expectClose([await t.item()], [8.565920849505908], 1e-5, 1e-6, "total");
+    expectClose(await values(ps[2].grad!), [-3.502250023648118], 1e-6, 1e-5, "clipped");
+    t.dispose();
+  });
+
   test("parameters without gradients are skipped; none at all gives a norm of 0", async () => {
     const ps = three(device);
     const idle = wg.ones([3], { device, requiresGrad: true });

@@ -10,6 +10,7 @@ import { zeros } from "../ops/creation.js";
 import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { defaultDevice } from "../engine/device.js";
+import { keep } from "../engine/scope.js";
 import { normAndCoefficient, type NormKind } from "../optim/grad-norm.js";
 
 export interface ClipOptions {
@@ -35,6 +36,9 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
     scale(grads, res);
     return total;
   }
+  // The continuation may run after an enclosing tidy() has ended: these two must outlive it (the caller owns total).
+  keep(res);
+  keep(total);
   return total.item().then((t) => {
     if (!Number.isFinite(t)) {
       res.dispose();
