@@ -11,7 +11,7 @@ import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { defaultDevice } from "../engine/device.js";
 import { keep } from "../engine/scope.js";
-import { normAndCoefficient, type NormKind } from "../optim/grad-norm.js";
+import { normAndCoefficient, scaleByCoefficient, type NormKind } from "../optim/grad-norm.js";
 
 export interface ClipOptions {
   /** 1, 2 (default) or Infinity. */
@@ -52,13 +52,7 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
 
 /** g ← g · coefficient, in place, the coefficient read on the device. */
 function scale(grads: Tensor[], res: Tensor): void {
-  noGrad(() => {
-    const row = res.slice(0, 1, 2);
-    const coef = row.reshape([]);
-    for (const g of grads) g.mul_(coef);
-    coef.dispose();
-    row.dispose();
-  });
+  scaleByCoefficient(grads, res);
   res.dispose();
 }
 
