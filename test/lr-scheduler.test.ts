@@ -199,6 +199,7 @@ describe("lr scheduler errors", () => {
   const cases: { name: string; run: () => unknown; error: RegExp }[] = [
     { name: "an optimizer without lr", run: () => new StepLR({ paramGroups: [{}] } as never, { stepSize: 1 }), error: /StepLR: parameter group 0 of the optimizer has no lr \(got undefined\), so there is nothing to schedule\. Fix/ },
     { name: "not an optimizer", run: () => new CosineAnnealingLR(null as never, { tMax: 3 }), error: /CosineAnnealingLR: expected an optimizer with parameter groups, got null\. Fix/ },
+    { name: "torch's positional stepSize", run: () => new StepLR(twoGroups(), 30 as never), error: /StepLR: expected its options as an object, got 30\. Fix: new wg\.optim\.lrScheduler\.StepLR\(optimizer, \{ stepSize: 30, gamma: 0\.1 \}\)/ },
     { name: "StepLR without stepSize", run: () => new StepLR(twoGroups(), {} as never), error: /StepLR: stepSize must be a positive integer \(it has no default\), got undefined\. Fix/ },
     { name: "CosineAnnealingLR tMax 0", run: () => new CosineAnnealingLR(twoGroups(), { tMax: 0 }), error: /CosineAnnealingLR: tMax must be a positive integer.*got 0/ },
     { name: "LinearLR startFactor 0", run: () => new LinearLR(twoGroups(), { startFactor: 0 }), error: /LinearLR: startFactor must be in \(0, 1\], got 0/ },

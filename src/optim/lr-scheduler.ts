@@ -116,6 +116,14 @@ function check(name: string, key: string, value: unknown, ok: (v: number) => boo
     throw new Error(`${name}: ${key} must be ${range}, got ${String(value)}. Fix: new wg.optim.lrScheduler.${name}(optimizer, { ${key}: ... }) with a value ${range}.`);
 }
 
+/** The options object, checked before anything else (torch passes these positionally; webgrad by name). */
+function options<T extends object>(name: string, opts: T | undefined, example: string, required: boolean): Partial<T> {
+  if (opts === undefined && !required) return {};
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts))
+    throw new Error(`${name}: expected its options as an object, got ${Array.isArray(opts) ? "an array" : String(opts)}. Fix: new wg.optim.lrScheduler.${name}(optimizer, ${example}).`);
+  return opts;
+}
+
 /** Python's %, whose result takes the divisor's sign. */
 const mod = (a: number, m: number) => ((a % m) + m) % m;
 
@@ -125,7 +133,7 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
   protected readonly hyper = ["stepSize", "gamma"];
   constructor(optimizer: Schedulable, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
-    super("StepLR", optimizer, opts?.lastEpoch);
+    super("StepLR", optimizer, options("StepLR", opts, "{ stepSize: 30, gamma: 0.1 }", true).lastEpoch);
     const { stepSize, gamma = 0.1 } = opts ?? ({} as { stepSize: number });
     check("StepLR", "stepSize", stepSize, (v) => Number.isInteger(v) && v >= 1, "a positive integer (it has no default)");
     check("StepLR", "gamma", gamma, (v) => Number.isFinite(v) && v >= 0, "a non-negative number");
@@ -148,7 +156,7 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly etaMin: number;
   protected readonly hyper = ["tMax", "etaMin"];
   constructor(optimizer: Schedulable, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
-    super("CosineAnnealingLR", optimizer, opts?.lastEpoch);
+    super("CosineAnnealingLR", optimizer, options("CosineAnnealingLR", opts, "{ tMax: 1000 }", true).lastEpoch);
     const { tMax, etaMin = 0 } = opts ?? ({} as { tMax: number });
     check("CosineAnnealingLR", "tMax", tMax, (v) => Number.isInteger(v) && v >= 1, "a positive integer (it has no default)");
     check("CosineAnnealingLR", "etaMin", etaMin, (v) => Number.isFinite(v) && v >= 0, "a non-negative number");
@@ -176,7 +184,7 @@ export class LinearLR extends LRScheduler {
   readonly totalIters: number;
   protected readonly hyper = ["startFactor", "endFactor", "totalIters"];
   constructor(optimizer: Schedulable, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
-    super("LinearLR", optimizer, opts?.lastEpoch);
+    super("LinearLR", optimizer, options("LinearLR", opts, "{ startFactor: 0.1, totalIters: 100 }", false).lastEpoch);
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = opts ?? {};
     // torch 1.13 allows 0, then divides by zero on the second step; torch 2 requires > 0.
     check("LinearLR", "startFactor", startFactor, (v) => v > 0 && v <= 1, "in (0, 1]");
@@ -205,7 +213,7 @@ export class LambdaLR extends LRScheduler {
   readonly lrLambdas: ((epoch: number) => number)[];
   protected readonly hyper: readonly string[] = [];
   constructor(optimizer: Schedulable, opts: { lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }) {
-    super("LambdaLR", optimizer, opts?.lastEpoch);
+    super("LambdaLR", optimizer, options("LambdaLR", opts, "{ lrLambda: (epoch) => 0.95 ** epoch }", true).lastEpoch);
     const f = opts?.lrLambda;
     const n = optimizer.paramGroups.length;
     const fs = Array.isArray(f) ? f : Array.from({ length: n }, () => f);
@@ -225,7 +233,7 @@ export class SequentialLR extends LRScheduler {
   readonly milestones: number[];
   protected readonly hyper = ["milestones"];
   constructor(optimizer: Schedulable, opts: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
-    super("SequentialLR", optimizer, opts?.lastEpoch);
+    super("SequentialLR", optimizer, options("SequentialLR", opts, "{ schedulers: [warmup, cosine], milestones: [100] }", true).lastEpoch);
     const { schedulers, milestones } = opts ?? ({} as { schedulers: LRScheduler[]; milestones: number[] });
     if (!Array.isArray(schedulers) || schedulers.length === 0 || schedulers.some((s) => !(s instanceof LRScheduler)))
       throw new Error(`SequentialLR: schedulers must be a non-empty array of schedulers, got ${String(schedulers)}. Fix: { schedulers: [warmup, cosine], milestones: [warmupSteps] }.`);
