@@ -236,6 +236,8 @@ describe("parameter group and state dict errors", () => {
     return o.stateDict();
   };
   const cases: { name: string; run: () => unknown; error: RegExp }[] = [
+    { name: "torch's positional lr", run: () => new SGD([t()], 0.1 as never), error: /SGD: expected its options as an object, got 0\.1\. Fix: new optim\.SGD\(model\.parameters\(\), \{ lr: 0\.01, momentum: 0\.9 \}\)/ },
+    { name: "torch's positional lr (Adam)", run: () => new Adam([t()], 0.1 as never), error: /Adam: expected its options as an object, got 0\.1/ },
     { name: "an unknown group key", run: () => new SGD([{ params: [t()], learningRate: 0.1 } as never], { lr: 0.1 }), error: /SGD: parameter group 0 has unknown key "learningRate"; SGD groups take params, initialLr, lr, momentum, dampening, weightDecay, nesterov\. Fix/ },
     { name: "a snake_case key", run: () => new Adam([{ params: [t()], weight_decay: 0.1 } as never]), error: /Adam: parameter group 0 has unknown key "weight_decay".*camelCase/ },
     { name: "a group's bad lr", run: () => new Adam([{ params: [t()] }, { params: [t()], lr: -1 }]), error: /Adam: lr of parameter group 1 must be a non-negative number, got -1\. Fix: e\.g\. optimizer\.paramGroups\[1\]\.lr = \.\.\./ },

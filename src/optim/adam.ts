@@ -4,7 +4,7 @@
  */
 import type { Tensor } from "../tensor.js";
 import type { UpdateAttrs } from "./kernel.js";
-import { checkOption, Optimizer, type GroupSpec, type ParamGroup } from "./optimizer.js";
+import { checkOption, checkOptions, Optimizer, type GroupSpec, type ParamGroup } from "./optimizer.js";
 
 export interface AdamOptions {
   lr?: number;
@@ -24,6 +24,7 @@ abstract class AdamFamily extends Optimizer<AdamGroup> {
 
   /** decoupled (AdamW): decay the parameter directly instead of adding wd·p to the gradient. */
   constructor(name: string, params: Iterable<Tensor> | Iterable<GroupSpec<AdamGroup>>, opts: AdamOptions, defaultDecay: number, private readonly decoupled: boolean) {
+    checkOptions(name, opts, "{ lr: 1e-3 }");
     const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = defaultDecay } = opts ?? {};
     super(name, params, { lr, betas, eps, weightDecay });
   }

@@ -174,6 +174,12 @@ export function checkGroupKeys(opt: string, where: string, keys: string[], known
     throw new Error(`${opt}: ${where} has unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; ${opt} groups take ${[...allowed].join(", ")}. Fix: remove or rename ${unknown.length > 1 ? "them" : "it"} (keys are camelCase, e.g. weightDecay).`);
 }
 
+/** Options are named (torch passes lr positionally): anything but an object is an Error with the named form. */
+export function checkOptions(opt: string, opts: unknown, example: string): void {
+  if (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts)))
+    throw new Error(`${opt}: expected its options as an object, got ${Array.isArray(opts) ? "an array" : String(opts)}. Fix: new optim.${opt}(model.parameters(), ${example}).`);
+}
+
 /**
  * Throw naming the optimizer, the option (and its parameter group when there are
  * several) and the fix when a hyperparameter is out of range.

@@ -1,7 +1,7 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD). */
 import { Tensor } from "../tensor.js";
 import type { UpdateAttrs } from "./kernel.js";
-import { checkOption, Optimizer, type GroupSpec, type ParamGroup } from "./optimizer.js";
+import { checkOption, checkOptions, Optimizer, type GroupSpec, type ParamGroup } from "./optimizer.js";
 
 export interface SGDOptions {
   lr: number;
@@ -23,6 +23,7 @@ export class SGD extends Optimizer<SGDGroup> {
 
   /** lr has no default: give it in opts, or in every group. */
   constructor(params: Iterable<Tensor> | Iterable<GroupSpec<SGDGroup>>, opts: SGDOptions) {
+    checkOptions("SGD", opts, "{ lr: 0.01, momentum: 0.9 }");
     const { lr, momentum = 0, nesterov = false, weightDecay = 0, dampening = 0 } = opts ?? ({} as SGDOptions);
     super("SGD", params, { lr, momentum, dampening, weightDecay, nesterov });
   }
