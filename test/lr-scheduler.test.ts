@@ -209,6 +209,7 @@ describe("lr scheduler errors", () => {
     { name: "resuming without initialLr", run: () => new StepLR(twoGroups(), { stepSize: 2, lastEpoch: 3 }), error: /StepLR: resuming at lastEpoch 3, but parameter group 0 has no initialLr\. Fix/ },
     { name: "SequentialLR milestones", run: () => { const o = twoGroups(); return new SequentialLR(o, { schedulers: [new StepLR(o, { stepSize: 1 }), new StepLR(o, { stepSize: 2 })], milestones: [] }); }, error: /SequentialLR: milestones must be 1 increasing positive integers \(one fewer than the 2 schedulers\), got \[\]/ },
     { name: "SequentialLR over another optimizer's scheduler", run: () => new SequentialLR(twoGroups(), { schedulers: [new StepLR(twoGroups(), { stepSize: 1 })], milestones: [] }), error: /SequentialLR: scheduler 0 \(StepLR\) belongs to another optimizer/ },
+    { name: "a group added after the scheduler", run: () => { const o = twoGroups(); const s = new StepLR(o, { stepSize: 1 }); o.addParamGroup({ params: [wg.tensor([0], { device: "cpu", requiresGrad: true })] }); s.step(); }, error: /StepLR\.step: the optimizer has 3 parameter groups but the scheduler was made for 2\. Fix/ },
     { name: "another scheduler's state dict", run: () => new StepLR(twoGroups(), { stepSize: 1 }).loadStateDict(new CosineAnnealingLR(twoGroups(), { tMax: 2 }).stateDict()), error: /StepLR\.loadStateDict: expected the keys baseLrs, lastEpoch, stepCount, lastLr, stepSize, gamma, got .*tMax.*another scheduler/ },
   ];
   test.each(cases)("$name", ({ run, error }) => {

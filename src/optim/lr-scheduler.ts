@@ -60,6 +60,9 @@ export abstract class LRScheduler {
 
   /** Advance one step (or jump to `epoch`, with the closed form) and write each group's lr. */
   step(epoch?: number): void {
+    const n = this.optimizer.paramGroups.length;
+    if (n !== this.baseLrs.length)
+      throw new Error(`${this.name}.step: the optimizer has ${n} parameter groups but the scheduler was made for ${this.baseLrs.length}. Fix: make the scheduler after the last addParamGroup.`);
     this.stepCount++;
     let values: number[];
     if (epoch === undefined) {
