@@ -42,3 +42,4 @@ export const sum = (x: Tensor, dim?: number | number[], keepdim?: boolean) => x.
 export const mean = (x: Tensor, dim?: number | number[], keepdim?: boolean) => x.mean(dim, keepdim);
 export const softmax = (x: Tensor, dim = -1) => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim = -1) => x.logSoftmax(dim);
+export { emptyCache } from "./engine/device.js";

@@ -8,7 +8,7 @@
 import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, Storage, View } from "../backend.js";
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { isContiguous, numel } from "../../shape.js";
-import { BufferPool, type GpuBuf } from "./pool.js";
+import { BufferPool, type Budget, type GpuBuf } from "./pool.js";
 import { LaunchTimer } from "./launch-timer.js";
 
 interface GpuStorage extends Storage {
@@ -21,6 +21,8 @@ const BIND_GROUP_CACHE = 8192;
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
 const READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
+/** Pooled bytes kept beyond what live tensors use, unless wg.init({ poolLimitBytes }) says otherwise. */
+export const DEFAULT_POOL_LIMIT = 256 * 2 ** 20;
 
 /** Host-side counts, for residency tests and the benchmark runner. */
 export interface GpuStats {
@@ -59,10 +61,14 @@ export class WebGpuBackend implements Backend {
   private opsInBatch = new Set<string>();
   private errors: Promise<string | null>[] = [];
   private deferredError: string | null = null;
+  private budget: Budget = { limit: DEFAULT_POOL_LIMIT, pooled: 0 };
+  /** Buffers leaving the pool while the open batch uses them: destroyed right after it is submitted. */
+  private retiring: GpuBuf[] = [];
 
   constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, private timestamps: boolean, public caps: GpuCaps) {
-    this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor");
-    this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
+    const maxBuffer = gpu.limits.maxBufferSize;
+    this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor", this.budget, this.retire, maxBuffer);
+    this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback", this.budget, this.retire, maxBuffer);
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
     this.dummy = { id: 0, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" }) };
     this.dummyOut = { id: -1, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused writable binding" }) };
@@ -91,11 +97,19 @@ export class WebGpuBackend implements Backend {
           `(${this.caps.maxStorageBinding} bytes). Fix: split the work into smaller tensors.`,
       );
     const before = this.pool.created;
-    const buf = this.pool.take(bytes);
+    // A new buffer is made inside an out-of-memory error scope: Dawn reports a failed allocation only asynchronously.
+    const watch: { scope?: Promise<GPUError | null> } = {};
+    const buf = this.pool.take(bytes, (n) => {
+      this.gpu.pushErrorScope("out-of-memory");
+      const buffer = this.gpu.createBuffer({ size: n, usage: STORAGE_USAGE, label: "webgrad tensor" });
+      watch.scope = this.gpu.popErrorScope();
+      return buffer;
+    });
     if (this.pool.created !== before) {
       this.stats.buffersCreated++;
       this.stats.bytesCreated += buf.bytes;
     }
+    if (watch.scope) this.errors.push(watch.scope.then((e) => (e ? this.outOfMemory(buf, dtype, size, e) : null)));
     const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf };
     return s;
   }
@@ -106,7 +120,42 @@ export class WebGpuBackend implements Backend {
   }
 
   bytesPooled(): number {
-    return this.pool.pooledBytes;
+    return this.budget.pooled;
+  }
+
+  /** Release every pooled buffer (no tensor uses them); wg.emptyCache(). */
+  emptyCache(): void {
+    this.pool.trim(0);
+    this.staging.trim(0);
+  }
+
+  /** At most `bytes` stay pooled (tensor and readback buffers together), beyond what live tensors use. */
+  setPoolLimit(bytes: number): void {
+    this.budget.limit = bytes;
+    this.pool.trim(bytes);
+    this.staging.trim(bytes);
+  }
+
+  /** A buffer leaving the pool; one that the open batch binds must outlive that batch's submit. */
+  private retire = (b: GpuBuf): void => {
+    if (this.encoder && b.lastBatch === this.batch) this.retiring.push(b);
+    else b.buffer.destroy();
+  };
+
+  /**
+   * A failed allocation: its buffer is invalid, so it must never be pooled (every later tensor
+   * given it would fail too). The cached buffers are released as well, so a retry has the memory.
+   */
+  private outOfMemory(buf: GpuBuf, dtype: DType, size: number, e: GPUError): string {
+    buf.invalid = true;
+    this.pool.remove(buf);
+    if (buf.lastBatch !== this.batch || !this.encoder) buf.buffer.destroy();
+    this.emptyCache();
+    return (
+      `out of memory: a ${dtype} tensor of ${size} elements asked for ${buf.bytes} bytes and the device could not ` +
+      `allocate them (${e.message.split("\n")[0]}). Cached buffers were released. Fix: dispose tensors you no longer ` +
+      `need (t.dispose(), wg.tidy), or use smaller batches or shapes.`
+    );
   }
 
   write(storage: Storage, data: TypedArray): void {
@@ -157,6 +206,8 @@ export class WebGpuBackend implements Backend {
   private own(storage: Storage, op: string): GpuStorage {
     if (storage.backend !== this)
       throw new Error(`${op}: this tensor belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
+    if ((storage as GpuStorage).buf.invalid)
+      throw new Error(`${op}: this ${storage.dtype} tensor of ${storage.size} elements holds no data: allocating it ran out of GPU memory. Fix: dispose it and make a smaller one.`);
     return storage as GpuStorage;
   }
 
@@ -263,6 +314,8 @@ export class WebGpuBackend implements Backend {
     this.gpu.queue.writeBuffer(this.uniforms, 0, this.uniformHost.buffer, 0, this.launchesInBatch * UNIFORM_STRIDE);
     this.gpu.queue.submit([cb]);
     this.stats.submits++;
+    for (const b of this.retiring) b.buffer.destroy();
+    this.retiring = [];
     const ops = [...this.opsInBatch].join(", ");
     const validation = this.gpu.popErrorScope();
     const oom = this.gpu.popErrorScope();
@@ -303,6 +356,7 @@ export class WebGpuBackend implements Backend {
     try {
       await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
     } catch (e) {
+      stage.buffer.destroy(); // never pooled: a failed mapping may leave it unusable
       await this.check();
       throw new Error(`webgpu: reading back ${n} elements failed: ${(e as Error).message}`);
     }
