@@ -9,7 +9,7 @@ import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import { DEFAULT_POOL_LIMIT, type WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { DEFAULT_CPU_TENSOR_LIMIT } from "../src/backend/cpu/cpu-backend.js";
-import { startWebgpu, values } from "./helpers.js";
+import { DEVICES, settle, startWebgpu, values } from "./helpers.js";
 
 let gpu: WebGpuBackend;
 beforeAll(async () => {
@@ -128,5 +128,33 @@ describe("CPU size limit", () => {
     }
     const [l0, l1] = await trainStep("cpu");
     expect(l1).toBeLessThan(l0);
+  });
+});
+
+describe.each(DEVICES)("tidy(async fn) on %s", (device) => {
+  test("throws its Error, disposes what was made before the first await, and a later throw reaches nobody", async () => {
+    wg.tidy(() => wg.ones([100], { device }).mul(2)); // makes the cached constant 2 now, not inside the measurement
+    await settle();
+    const before = wg.memory(device);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      let resume!: () => void;
+      const gate = new Promise<void>((r) => (resume = r));
+      const body = async () => {
+        wg.ones([100], { device }).mul(2);
+        await gate;
+        throw new Error("a throw after the first await");
+      };
+      expect(() => wg.tidy(body)).toThrow(/^tidy: fn returned a Promise; .*made before its first await were disposed.*Fix: await outside tidy/);
+      const after = wg.memory(device);
+      expect([after.tensors, after.bytesInUse]).toEqual([before.tensors, before.bytesInUse]);
+      resume();
+      for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
