@@ -2,7 +2,7 @@
  * Which backends exist, which device is the default, and start-up. Platform
  * entry points (node.ts, browser.ts) register how to reach a GPU.
  */
-import type { AdapterInfo, Backend, Device } from "../backend/backend.js";
+import type { AdapterInfo, Backend, Device, Storage } from "../backend/backend.js";
 import { CpuBackend } from "../backend/cpu/cpu-backend.js";
 import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
@@ -41,6 +41,15 @@ export function backendFor(device: Device): Backend {
 }
 
 export const defaultDevice = (): Device => defaultDev;
+
+/** Why a storage cannot be used now (its device was lost or replaced by a later init), or null when it can. */
+export function storageProblem(storage: Storage): string | null {
+  if (storage.backend.device === "cpu") return null;
+  const b = storage.backend as Partial<GpuBackend>;
+  if (b.lost) return `its WebGPU device was lost (${b.lost})`;
+  if (b !== gpuBackend) return "it belongs to an earlier WebGPU device, replaced by a later wg.init()";
+  return null;
+}
 
 export interface InitOptions extends WebGpuOptions {
   device?: Device | "auto";
