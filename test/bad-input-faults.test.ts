@@ -10,7 +10,7 @@ import type { Tensor } from "../src/node.js";
 import { datasetFromIdx } from "../src/data/dataset.js";
 import { IMAGES_MAGIC, LABELS_MAGIC } from "../src/data/idx.js";
 import { gunzip } from "../src/data/node-files.js";
-import { DEFAULT_POOL_LIMIT } from "../src/backend/webgpu/webgpu-backend.js";
+import { DEFAULT_POOL_LIMIT } from "../src/backend/webgpu/memory.js";
 import { DEVICES, startWebgpu, type TestDevice } from "./helpers.js";
 
 beforeAll(startWebgpu);

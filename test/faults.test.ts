@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
-import { DEFAULT_POOL_LIMIT, type WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
+import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
+import { DEFAULT_POOL_LIMIT } from "../src/backend/webgpu/memory.js";
 import { DEFAULT_CPU_TENSOR_LIMIT } from "../src/backend/cpu/cpu-backend.js";
 import { DEVICES, settle, startWebgpu, values } from "./helpers.js";
 

@@ -8,7 +8,8 @@
 import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, Storage, View } from "../backend.js";
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { isContiguous, numel } from "../../shape.js";
-import { BufferPool, type Budget, type GpuBuf } from "./pool.js";
+import { BufferPool, type GpuBuf } from "./pool.js";
+import { GpuMemory, STORAGE_USAGE } from "./memory.js";
 import { LaunchTimer } from "./launch-timer.js";
 
 interface GpuStorage extends Storage {
@@ -18,11 +19,7 @@ interface GpuStorage extends Storage {
 const UNIFORM_STRIDE = 256;
 const SUBMIT_EVERY = 512;
 const BIND_GROUP_CACHE = 8192;
-const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
-const READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
-/** Pooled bytes kept beyond what live tensors use, unless wg.init({ poolLimitBytes }) says otherwise. */
-export const DEFAULT_POOL_LIMIT = 256 * 2 ** 20;
 
 /** Host-side counts, for residency tests and the benchmark runner. */
 export interface GpuStats {
@@ -41,7 +38,7 @@ export class WebGpuBackend implements Backend {
   readonly stats: GpuStats = { launches: 0, submits: 0, buffersCreated: 0, bytesCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, readbacks: 0, uploads: 0 };
   lost: string | null = null;
 
-  private pool: BufferPool;
+  private mem: GpuMemory;
   private staging: BufferPool;
   private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
@@ -61,14 +58,10 @@ export class WebGpuBackend implements Backend {
   private opsInBatch = new Set<string>();
   private errors: Promise<string | null>[] = [];
   private deferredError: string | null = null;
-  private budget: Budget = { limit: DEFAULT_POOL_LIMIT, pooled: 0 };
-  /** Buffers leaving the pool while the open batch uses them: destroyed right after it is submitted. */
-  private retiring: GpuBuf[] = [];
 
   constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, private timestamps: boolean, public caps: GpuCaps) {
-    const maxBuffer = gpu.limits.maxBufferSize;
-    this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor", this.budget, this.retire, maxBuffer);
-    this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback", this.budget, this.retire, maxBuffer);
+    this.mem = new GpuMemory(gpu, (b) => this.encoder !== null && b.lastBatch === this.batch);
+    this.staging = this.mem.staging;
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
     this.dummy = { id: 0, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" }) };
     this.dummyOut = { id: -1, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused writable binding" }) };
@@ -96,66 +89,32 @@ export class WebGpuBackend implements Backend {
         `a ${dtype} tensor of ${size} elements needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ` +
           `(${this.caps.maxStorageBinding} bytes). Fix: split the work into smaller tensors.`,
       );
-    const before = this.pool.created;
-    // A new buffer is made inside an out-of-memory error scope: Dawn reports a failed allocation only asynchronously.
-    const watch: { scope?: Promise<GPUError | null> } = {};
-    const buf = this.pool.take(bytes, (n) => {
-      this.gpu.pushErrorScope("out-of-memory");
-      const buffer = this.gpu.createBuffer({ size: n, usage: STORAGE_USAGE, label: "webgrad tensor" });
-      watch.scope = this.gpu.popErrorScope();
-      return buffer;
-    });
-    if (this.pool.created !== before) {
+    const { buf, created, failed } = this.mem.take(bytes, `a ${dtype} tensor of ${size} elements`);
+    if (created) {
       this.stats.buffersCreated++;
       this.stats.bytesCreated += buf.bytes;
     }
-    if (watch.scope) this.errors.push(watch.scope.then((e) => (e ? this.outOfMemory(buf, dtype, size, e) : null)));
+    if (failed) this.errors.push(failed);
     const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf };
     return s;
   }
 
   free(storage: Storage): void {
     if (this.lost) return;
-    this.pool.give((storage as GpuStorage).buf);
+    this.mem.tensors.give((storage as GpuStorage).buf);
   }
 
   bytesPooled(): number {
-    return this.budget.pooled;
+    return this.mem.pooled;
   }
 
-  /** Release every pooled buffer (no tensor uses them); wg.emptyCache(). */
+  /** wg.emptyCache() and wg.init({ poolLimitBytes }). */
   emptyCache(): void {
-    this.pool.trim(0);
-    this.staging.trim(0);
+    this.mem.emptyCache();
   }
 
-  /** At most `bytes` stay pooled (tensor and readback buffers together), beyond what live tensors use. */
   setPoolLimit(bytes: number): void {
-    this.budget.limit = bytes;
-    this.pool.trim(bytes);
-    this.staging.trim(bytes);
-  }
-
-  /** A buffer leaving the pool; one that the open batch binds must outlive that batch's submit. */
-  private retire = (b: GpuBuf): void => {
-    if (this.encoder && b.lastBatch === this.batch) this.retiring.push(b);
-    else b.buffer.destroy();
-  };
-
-  /**
-   * A failed allocation: its buffer is invalid, so it must never be pooled (every later tensor
-   * given it would fail too). The cached buffers are released as well, so a retry has the memory.
-   */
-  private outOfMemory(buf: GpuBuf, dtype: DType, size: number, e: GPUError): string {
-    buf.invalid = true;
-    this.pool.remove(buf);
-    if (buf.lastBatch !== this.batch || !this.encoder) buf.buffer.destroy();
-    this.emptyCache();
-    return (
-      `out of memory: a ${dtype} tensor of ${size} elements asked for ${buf.bytes} bytes and the device could not ` +
-      `allocate them (${e.message.split("\n")[0]}). Cached buffers were released. Fix: dispose tensors you no longer ` +
-      `need (t.dispose(), wg.tidy), or use smaller batches or shapes.`
-    );
+    this.mem.setLimit(bytes);
   }
 
   write(storage: Storage, data: TypedArray): void {
@@ -314,8 +273,7 @@ export class WebGpuBackend implements Backend {
     this.gpu.queue.writeBuffer(this.uniforms, 0, this.uniformHost.buffer, 0, this.launchesInBatch * UNIFORM_STRIDE);
     this.gpu.queue.submit([cb]);
     this.stats.submits++;
-    for (const b of this.retiring) b.buffer.destroy();
-    this.retiring = [];
+    this.mem.submitted();
     const ops = [...this.opsInBatch].join(", ");
     const validation = this.gpu.popErrorScope();
     const oom = this.gpu.popErrorScope();
