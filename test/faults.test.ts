@@ -1,7 +1,8 @@
 /** Faults that used to crash the process or poison the library: concurrent init, GPU out-of-memory, the pool cap, the CPU size limit. */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
@@ -25,6 +26,29 @@ test("three concurrent first init() calls in a fresh process make one device and
   expect(r.signal, r.stderr).toBeNull();
   expect(r.status, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({ devices: ["webgpu", "webgpu", "webgpu"], same: true, values: [2, 4, 6] });
+});
+
+test("webgrad train on IDX files with 0 training examples exits 1 naming the split, writing no model", () => {
+  const dir = mkdtempSync(join(tmpdir(), "webgrad-empty-idx-"));
+  try {
+    const header = (words: number[]) => {
+      const b = Buffer.alloc(4 * words.length);
+      words.forEach((w, i) => b.writeUInt32BE(w, 4 * i));
+      return b;
+    };
+    const put = (name: string, words: number[], body: number[] = []) => writeFileSync(join(dir, name), Buffer.concat([header(words), Buffer.from(body)]));
+    put("train-images-idx3-ubyte", [0x803, 0, 28, 28]);
+    put("train-labels-idx1-ubyte", [0x801, 0]);
+    put("t10k-images-idx3-ubyte", [0x803, 1, 28, 28], new Array(784).fill(7));
+    put("t10k-labels-idx1-ubyte", [0x801, 1], [3]);
+    const out = join(dir, "out");
+    const r = spawnSync(process.execPath, [resolve("dist/node/cli.js"), "train", "--data", dir, "--out", out, "--device", "cpu", "--epochs", "1"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/train split: the IDX files hold 0 examples/);
+    expect(existsSync(join(out, "model.safetensors"))).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** One SGD step of a small MLP; returns the loss before and after, so a broken device shows as an Error or a loss that did not fall. */
