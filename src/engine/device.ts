@@ -64,6 +64,8 @@ export interface InitOptions extends WebGpuOptions {
 /**
  * Choose and start the default device. "auto" takes WebGPU when an adapter
  * exists, else the CPU with one warning; "webgpu" throws when there is none.
+ * Calls run one after another: a second call while one is starting waits for
+ * it and then finds its device.
  */
 export function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
   const run = starting.then(() => initNow(opts));
@@ -82,8 +84,9 @@ async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo
   const want = opts.device ?? "auto";
   if (want !== "cpu" && want !== "webgpu" && want !== "auto")
     throw new Error(`init: unknown device "${String(want)}"; expected "webgpu", "cpu" or "auto".`);
-  poolLimit = byteOption(opts, "poolLimitBytes") ?? poolLimit;
-  cpu.limitBytes = byteOption(opts, "cpuTensorLimitBytes") ?? cpu.limitBytes;
+  const [pool, cpuLimit] = [byteOption(opts, "poolLimitBytes"), byteOption(opts, "cpuTensorLimitBytes")];
+  poolLimit = pool ?? poolLimit;
+  cpu.limitBytes = cpuLimit ?? cpu.limitBytes;
   if (gpuBackend && !gpuBackend.lost && poolLimit !== null) gpuBackend.setPoolLimit(poolLimit);
   if (want === "cpu") {
     defaultDev = "cpu";
