@@ -81,7 +81,7 @@ function asBytes(file: unknown): Uint8Array {
   if (file instanceof ArrayBuffer) return new Uint8Array(file);
   if (ArrayBuffer.isView(file)) return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   const what = file === null ? "null" : typeof file === "object" ? `a ${file.constructor?.name ?? "object"}` : typeof file;
-  throw new Error(`load: expected the file's bytes (a Uint8Array, an ArrayBuffer or a Node Buffer, e.g. fs.readFileSync(path)), got ${what}.`);
+  throw new Error(`load: expected the file's bytes (a Uint8Array, an ArrayBuffer or a Node Buffer read from the file), got ${what}.`);
 }
 
 /** Parse a safetensors file into tensors (on the default device unless opts.device); throws, having made nothing, on a malformed file. */
