@@ -8,6 +8,7 @@ export type { DType, TypedArray } from "./dtype.js";
 export type { Device, AdapterInfo } from "./backend/backend.js";
 export { init, defaultDevice, flush, memory, type InitOptions } from "./engine/device.js";
 export { tidy, keep } from "./engine/scope.js";
+export { emptyCache } from "./engine/device.js";
 export { profile, formatProfile, type ProfileReport } from "./engine/profile.js";
 export { noGrad, enableGrad, inferenceMode, isGradEnabled } from "./autograd/mode.js";
 export { grad, valueAndGrad, vjp, jvp, jacobian, hessian } from "./autograd/functional.js";

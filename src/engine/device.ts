@@ -2,7 +2,7 @@
  * Which backends exist, which device is the default, and start-up. Platform
  * entry points (node.ts, browser.ts) register how to reach a GPU.
  */
-import type { AdapterInfo, Backend, Device } from "../backend/backend.js";
+import type { AdapterInfo, Backend, Device, Storage } from "../backend/backend.js";
 import { CpuBackend } from "../backend/cpu/cpu-backend.js";
 import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
@@ -11,7 +11,12 @@ import { liveStats } from "./scope.js";
 export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string }>;
 
 const cpu = new CpuBackend();
-let gpuBackend: (Backend & { lost: string | null; destroy(): void }) | null = null;
+type GpuBackend = Backend & { lost: string | null; destroy(): void; emptyCache(): void; setPoolLimit(bytes: number): void };
+let gpuBackend: GpuBackend | null = null;
+/** The pool cap asked for by init({ poolLimitBytes }); applied to every WebGPU backend started later too. */
+let poolLimit: number | null = null;
+/** The init() in progress: a second call waits for it, so concurrent first calls make one device (two Dawn instances abort the process). */
+let starting: Promise<unknown> = Promise.resolve();
 let defaultDev: Device = "cpu";
 let provider: GpuProvider = async () =>
   typeof navigator !== "undefined" && navigator.gpu
@@ -37,20 +42,52 @@ export function backendFor(device: Device): Backend {
 
 export const defaultDevice = (): Device => defaultDev;
 
+/** Why a storage cannot be used now (its device was lost or replaced by a later init), or null when it can. */
+export function storageProblem(storage: Storage): string | null {
+  if (storage.backend.device === "cpu") return null;
+  const b = storage.backend as Partial<GpuBackend>;
+  if (b.lost) return `its WebGPU device was lost (${b.lost})`;
+  if (b !== gpuBackend) return "it belongs to an earlier WebGPU device, replaced by a later wg.init()";
+  return null;
+}
+
 export interface InitOptions extends WebGpuOptions {
   device?: Device | "auto";
   /** Print the one-line adapter notice (default true). */
   quiet?: boolean;
+  /** The most bytes the WebGPU buffer pool keeps beyond what live tensors use (default 256 MiB; 0 pools nothing). */
+  poolLimitBytes?: number;
+  /** The largest tensor the CPU backend allocates (default 2 GiB): past the machine's memory the OS kills the process. */
+  cpuTensorLimitBytes?: number;
 }
 
 /**
  * Choose and start the default device. "auto" takes WebGPU when an adapter
  * exists, else the CPU with one warning; "webgpu" throws when there is none.
+ * Calls run one after another: a second call while one is starting waits for
+ * it and then finds its device.
  */
-export async function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
+export function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
+  const run = starting.then(() => initNow(opts));
+  starting = run.catch(() => {});
+  return run;
+}
+
+function byteOption(opts: InitOptions, name: "poolLimitBytes" | "cpuTensorLimitBytes"): number | undefined {
+  const v = opts[name];
+  if (v !== undefined && !(typeof v === "number" && v >= 0 && (Number.isSafeInteger(v) || v === Infinity)))
+    throw new Error(`init: ${name} is ${String(v)}; expected a whole number of bytes >= 0 (or Infinity for no limit).`);
+  return v;
+}
+
+async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
   const want = opts.device ?? "auto";
   if (want !== "cpu" && want !== "webgpu" && want !== "auto")
     throw new Error(`init: unknown device "${String(want)}"; expected "webgpu", "cpu" or "auto".`);
+  const [pool, cpuLimit] = [byteOption(opts, "poolLimitBytes"), byteOption(opts, "cpuTensorLimitBytes")];
+  poolLimit = pool ?? poolLimit;
+  cpu.limitBytes = cpuLimit ?? cpu.limitBytes;
+  if (gpuBackend && !gpuBackend.lost && poolLimit !== null) gpuBackend.setPoolLimit(poolLimit);
   if (want === "cpu") {
     defaultDev = "cpu";
     return { device: "cpu", adapterInfo: cpu.info };
@@ -64,6 +101,7 @@ export async function init(opts: InitOptions = {}): Promise<{ device: Device; ad
   if (found.gpu) {
     try {
       gpuBackend = await createWebGpuBackend(found.gpu, opts);
+      if (poolLimit !== null) gpuBackend.setPoolLimit(poolLimit);
       if ("notice" in found && found.notice && !opts.quiet) console.warn(found.notice);
       defaultDev = "webgpu";
       return { device: "webgpu", adapterInfo: gpuBackend.info };
@@ -90,6 +128,17 @@ export async function flush(device: Device = defaultDev): Promise<void> {
 export function memory(device: Device = defaultDev): { tensors: number; bytesInUse: number; bytesPooled: number } {
   const pooled = device === "webgpu" ? (gpuBackend?.bytesPooled() ?? 0) : cpu.bytesPooled();
   return { ...liveStats(device), bytesPooled: pooled };
+}
+
+/**
+ * Release pooled buffers that no tensor uses (as torch.cuda.empty_cache), on `device` or, by default,
+ * on every device; memory().bytesPooled drops to what is left.
+ */
+export function emptyCache(device?: Device): void {
+  if (device !== undefined && device !== "cpu" && device !== "webgpu")
+    throw new Error(`emptyCache: unknown device "${String(device)}"; expected "cpu" or "webgpu".`);
+  if (device !== "webgpu") cpu.emptyCache();
+  if (device !== "cpu" && gpuBackend && !gpuBackend.lost) gpuBackend.emptyCache();
 }
 
 /** The current WebGPU backend, for tests and the benchmark runner. */

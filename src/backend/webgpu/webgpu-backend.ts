@@ -9,6 +9,7 @@ import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, 
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { isContiguous, numel } from "../../shape.js";
 import { BufferPool, type GpuBuf } from "./pool.js";
+import { GpuMemory, STORAGE_USAGE } from "./memory.js";
 import { LaunchTimer } from "./launch-timer.js";
 
 interface GpuStorage extends Storage {
@@ -18,9 +19,7 @@ interface GpuStorage extends Storage {
 const UNIFORM_STRIDE = 256;
 const SUBMIT_EVERY = 512;
 const BIND_GROUP_CACHE = 8192;
-const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
-const READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
 
 /** Host-side counts, for residency tests and the benchmark runner. */
 export interface GpuStats {
@@ -39,7 +38,7 @@ export class WebGpuBackend implements Backend {
   readonly stats: GpuStats = { launches: 0, submits: 0, buffersCreated: 0, bytesCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, readbacks: 0, uploads: 0 };
   lost: string | null = null;
 
-  private pool: BufferPool;
+  private mem: GpuMemory;
   private staging: BufferPool;
   private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
@@ -61,8 +60,8 @@ export class WebGpuBackend implements Backend {
   private deferredError: string | null = null;
 
   constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, private timestamps: boolean, public caps: GpuCaps) {
-    this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor");
-    this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
+    this.mem = new GpuMemory(gpu, (b) => this.encoder !== null && b.lastBatch === this.batch);
+    this.staging = this.mem.staging;
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
     this.dummy = { id: 0, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" }) };
     this.dummyOut = { id: -1, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused writable binding" }) };
@@ -90,23 +89,32 @@ export class WebGpuBackend implements Backend {
         `a ${dtype} tensor of ${size} elements needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ` +
           `(${this.caps.maxStorageBinding} bytes). Fix: split the work into smaller tensors.`,
       );
-    const before = this.pool.created;
-    const buf = this.pool.take(bytes);
-    if (this.pool.created !== before) {
+    const { buf, created, failed } = this.mem.take(bytes, `a ${dtype} tensor of ${size} elements`);
+    if (created) {
       this.stats.buffersCreated++;
       this.stats.bytesCreated += buf.bytes;
     }
+    if (failed) this.errors.push(failed);
     const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf };
     return s;
   }
 
   free(storage: Storage): void {
     if (this.lost) return;
-    this.pool.give((storage as GpuStorage).buf);
+    this.mem.tensors.give((storage as GpuStorage).buf);
   }
 
   bytesPooled(): number {
-    return this.pool.pooledBytes;
+    return this.mem.pooled;
+  }
+
+  /** wg.emptyCache() and wg.init({ poolLimitBytes }). */
+  emptyCache(): void {
+    this.mem.emptyCache();
+  }
+
+  setPoolLimit(bytes: number): void {
+    this.mem.setLimit(bytes);
   }
 
   write(storage: Storage, data: TypedArray): void {
@@ -157,6 +165,8 @@ export class WebGpuBackend implements Backend {
   private own(storage: Storage, op: string): GpuStorage {
     if (storage.backend !== this)
       throw new Error(`${op}: this tensor belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
+    if ((storage as GpuStorage).buf.invalid)
+      throw new Error(`${op}: this ${storage.dtype} tensor of ${storage.size} elements holds no data: allocating it ran out of GPU memory. Fix: dispose it and make a smaller one.`);
     return storage as GpuStorage;
   }
 
@@ -263,6 +273,7 @@ export class WebGpuBackend implements Backend {
     this.gpu.queue.writeBuffer(this.uniforms, 0, this.uniformHost.buffer, 0, this.launchesInBatch * UNIFORM_STRIDE);
     this.gpu.queue.submit([cb]);
     this.stats.submits++;
+    this.mem.submitted();
     const ops = [...this.opsInBatch].join(", ");
     const validation = this.gpu.popErrorScope();
     const oom = this.gpu.popErrorScope();
@@ -303,6 +314,7 @@ export class WebGpuBackend implements Backend {
     try {
       await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
     } catch (e) {
+      stage.buffer.destroy(); // never pooled: a failed mapping may leave it unusable
       await this.check();
       throw new Error(`webgpu: reading back ${n} elements failed: ${(e as Error).message}`);
     }
