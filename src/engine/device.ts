@@ -4,10 +4,10 @@
  */
 import type { AdapterInfo, Backend, Device } from "../backend/backend.js";
 import { CpuBackend } from "../backend/cpu/cpu-backend.js";
-import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/adapter.js";
+import { createWebGpuBackend } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
 
-/** How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */
+/** @internal How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */
 export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string }>;
 
 const cpu = new CpuBackend();
@@ -18,10 +18,12 @@ let provider: GpuProvider = async () =>
     ? { gpu: navigator.gpu }
     : { gpu: null, reason: "this JavaScript runtime has no navigator.gpu" };
 
+/** @internal */
 export function setGpuProvider(p: GpuProvider): void {
   provider = p;
 }
 
+/** @internal */
 export function backendFor(device: Device): Backend {
   if (device === "cpu") return cpu;
   if (device !== "webgpu") throw new Error(`unknown device "${String(device)}"; expected "cpu" or "webgpu".`);
@@ -35,10 +37,28 @@ export function backendFor(device: Device): Backend {
   return gpuBackend;
 }
 
-export const defaultDevice = (): Device => defaultDev;
+// Ops are synchronous and finding an adapter is not, so an op before init() cannot start
+// WebGPU: it runs on the CPU and says so once, naming the fix.
+let initCalled = false;
+let warnedNoInit = false;
 
-export interface InitOptions extends WebGpuOptions {
+export const defaultDevice = (): Device => {
+  if (!initCalled && !warnedNoInit) {
+    warnedNoInit = true;
+    console.warn(
+      `webgrad: a tensor was made before wg.init(), so it is on the CPU backend. Fix: await wg.init() first ` +
+        `(WebGPU when there is an adapter), or await wg.init({ device: "cpu" }) to choose the CPU and silence this.`,
+    );
+  }
+  return defaultDev;
+};
+
+export interface InitOptions {
   device?: Device | "auto";
+  /** Which adapter to ask the platform for when it has several (WebGPU's requestAdapter option). */
+  powerPreference?: "low-power" | "high-performance";
+  /** @internal Kernel variants (e.g. { matmul: "tiled" }), so tests and the bench time every path on one adapter. */
+  force?: Record<string, string>;
   /** Print the one-line adapter notice (default true). */
   quiet?: boolean;
 }
@@ -49,6 +69,7 @@ export interface InitOptions extends WebGpuOptions {
  */
 export async function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
   const want = opts.device ?? "auto";
+  initCalled = true;
   if (want !== "cpu" && want !== "webgpu" && want !== "auto")
     throw new Error(`init: unknown device "${String(want)}"; expected "webgpu", "cpu" or "auto".`);
   if (want === "cpu") {
@@ -92,7 +113,7 @@ export function memory(device: Device = defaultDev): { tensors: number; bytesInU
   return { ...liveStats(device), bytesPooled: pooled };
 }
 
-/** The current WebGPU backend, for tests and the benchmark runner. */
+/** @internal The current WebGPU backend, for tests and the benchmark runner. */
 export function webgpuBackend(): Backend | null {
   return gpuBackend;
 }
