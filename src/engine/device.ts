@@ -8,7 +8,8 @@ import { createWebGpuBackend } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
 
 /** @internal How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */
-export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string }>;
+// `fix` replaces the generic advice when the platform knows the one step that is missing.
+export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string; fix?: string }>;
 
 const cpu = new CpuBackend();
 let gpuBackend: (Backend & { lost: string | null; destroy(): void }) | null = null;
@@ -92,13 +93,15 @@ export async function init(opts: InitOptions = {}): Promise<{ device: Device; ad
       failure = (e as Error).message;
     }
   }
+  const fix = found.gpu ? undefined : (found as { fix?: string }).fix;
+  if (want === "webgpu" && fix) throw new Error(`init: no WebGPU adapter: ${failure}. Fix: ${fix}.`);
   if (want === "webgpu")
     throw new Error(
       `init: no WebGPU adapter: ${failure}. Fix: in a browser, use one with WebGPU enabled (Chrome/Edge 113+, ` +
         `served over https or http://localhost); in Node on Linux without a GPU, install SwiftShader with ` +
         `"apt-get install -y chromium-common libvulkan1" (webgrad finds it), or run with { device: "cpu" }.`,
     );
-  if (!opts.quiet) console.warn(`webgrad: no WebGPU adapter (${failure}); using the CPU backend.`);
+  if (!opts.quiet) console.warn(`webgrad: no WebGPU adapter (${failure}); using the CPU backend.${fix ? ` Fix: ${fix}.` : ""}`);
   defaultDev = "cpu";
   return { device: "cpu", adapterInfo: cpu.info };
 }

@@ -38,24 +38,29 @@ function chosenDrivers(): [string, string] | null {
   return null;
 }
 
-async function loadDawn(): Promise<string | null> {
+async function loadDawn(): Promise<{ gpu: null; reason: string; fix: string } | null> {
   try {
     dawn = (await import("webgpu")) as unknown as Dawn;
   } catch (e) {
     const missing = (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && /['"]webgpu['"]/.test((e as Error).message);
-    return missing
-      ? `the "webgpu" package (Dawn, WebGPU for Node) is not installed; it is an optional peer dependency: run npm install webgpu`
-      : `the "webgpu" package (Dawn) could not be loaded: ${(e as Error).message}. Fix: npm install webgpu`;
+    const reason = missing
+      ? `the "webgpu" package (Dawn, WebGPU for Node) is not installed (it is an optional peer dependency of webgrad)`
+      : `the "webgpu" package (Dawn) could not be loaded: ${(e as Error).message}`;
+    return { gpu: null, reason, fix: "npm install webgpu" };
   }
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   return null;
 }
 
 /** The user picked the Vulkan drivers: use them, or say which file of the variable is missing. */
-async function fromChosen([name, value]: [string, string]): Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string }> {
+async function fromChosen([name, value]: [string, string]): ReturnType<GpuProvider> {
   const missing = value.split(":").filter((f) => f && !existsSync(f));
   if (missing.length)
-    return { gpu: null, reason: `${name}=${value} names ${missing.length > 1 ? "files that do" : "a file that does"} not exist (${missing.join(", ")}). Fix: point ${name} at a Vulkan driver manifest (SwiftShader's is ${SWIFTSHADER_ICD}), or unset it` };
+    return {
+      gpu: null,
+      reason: `${name}=${value} names ${missing.length > 1 ? "files that do" : "a file that does"} not exist (${missing.join(", ")})`,
+      fix: `point ${name} at a Vulkan driver manifest (SwiftShader's is ${SWIFTSHADER_ICD}, from apt-get install -y chromium-common), or unset it`,
+    };
   const gpu = await adapterFrom();
   if (!gpu) return { gpu: null, reason: `Dawn found no adapter with the Vulkan driver ${name}=${value}` };
   return (found = /swiftshader/i.test(value) ? { gpu, notice: `webgrad: ${name} selects SwiftShader; ${EMULATOR_NOTICE}` } : { gpu });
@@ -65,7 +70,7 @@ export const nodeGpuProvider: GpuProvider = async () => {
   if (found) return found;
   process.env.XDG_RUNTIME_DIR ??= tmpdir();
   const failed = dawn ? null : await loadDawn();
-  if (failed) return { gpu: null, reason: failed };
+  if (failed) return failed;
   const chosen = chosenDrivers();
   if (chosen) return fromChosen(chosen);
   if (process.platform !== "linux" || hasGpuDevice()) {
