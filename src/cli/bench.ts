@@ -117,7 +117,8 @@ function progressBar(cases: number) {
     update(s: { caseIndex: number; caseId: string; library: string; run: number }) {
       const filled = Math.round((24 * s.caseIndex) / cases);
       const line = `[${"#".repeat(filled)}${"-".repeat(24 - filled)}] ${s.caseIndex + 1}/${cases} ${s.caseId} (${s.library})`;
-      if (out.isTTY) out.write(`\r${line}${s.run ? ` run ${s.run}` : ""}\x1b[K`);
+      // Cut to the terminal's width: a wrapped line cannot be redrawn with \r.
+      if (out.isTTY) out.write(`\r${`${line}${s.run ? ` run ${s.run}` : ""}`.slice(0, (out.columns ?? 80) - 1)}\x1b[K`);
       else if (line !== last) out.write(`${line}\n`);
       last = line;
     },
