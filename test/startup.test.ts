@@ -53,6 +53,14 @@ test("VK_ICD_FILENAMES naming a missing file: the error names the variable and i
   expect(r.stdout).not.toMatch(/libvulkan1/);
 });
 
+test("VK_ICD_FILENAMES naming a driver that does not load: the error names the variable and says to unset it", () => {
+  const icd = join(lonely, "broken-icd.json");
+  writeFileSync(icd, JSON.stringify({ file_format_version: "1.0.0", ICD: { library_path: "/no/such/libvulkan_driver.so", api_version: "1.1.0" } }));
+  const r = node(`try { await wg.init({ device: "webgpu" }); } catch (e) { console.log(e.message); }`, bundle, { VK_ICD_FILENAMES: icd });
+  expect(r.stdout).toContain(`Dawn found no adapter with the Vulkan driver that VK_ICD_FILENAMES=${icd} names. Fix: check that driver`);
+  expect(r.stdout).toMatch(/or unset VK_ICD_FILENAMES/);
+});
+
 test.skipIf(!existsSync("/usr/lib/chromium/vk_swiftshader_icd.json"))("SwiftShader chosen through VK_ICD_FILENAMES still gets the emulator notice", () => {
   const r = node(`const { adapterInfo } = await wg.init({ device: "webgpu" }); console.log(adapterInfo.description);`, bundle, {
     VK_ICD_FILENAMES: "/usr/lib/chromium/vk_swiftshader_icd.json",

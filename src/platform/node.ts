@@ -62,7 +62,12 @@ async function fromChosen([name, value]: [string, string]): ReturnType<GpuProvid
       fix: `point ${name} at a Vulkan driver manifest (SwiftShader's is ${SWIFTSHADER_ICD}, from apt-get install -y chromium-common), or unset it`,
     };
   const gpu = await adapterFrom();
-  if (!gpu) return { gpu: null, reason: `Dawn found no adapter with the Vulkan driver ${name}=${value}` };
+  if (!gpu)
+    return {
+      gpu: null,
+      reason: `Dawn found no adapter with the Vulkan driver that ${name}=${value} names`,
+      fix: `check that driver (vulkaninfo lists what the loader sees), or unset ${name} so webgrad looks for a GPU driver and SwiftShader itself`,
+    };
   return (found = /swiftshader/i.test(value) ? { gpu, notice: `webgrad: ${name} selects SwiftShader; ${EMULATOR_NOTICE}` } : { gpu });
 }
 
