@@ -7,8 +7,10 @@ import { CpuBackend } from "../backend/cpu/cpu-backend.js";
 import { createWebGpuBackend } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
 
-/** @internal How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */
-// `fix` replaces the generic advice when the platform knows the one step that is missing.
+/**
+ * @internal How this platform reaches WebGPU: the GPU object, or a reason there is none; `fix`
+ * replaces the generic advice when the platform knows the one step that is missing.
+ */
 export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string; fix?: string }>;
 
 const cpu = new CpuBackend();
