@@ -30,6 +30,8 @@ objects, the same way for every library.
   --device D         webgpu (default) or cpu
   --compare LIST     also run the cases on tfjs (TensorFlow.js's webgpu backend, same
                      adapter) and/or cpu (webgrad's CPU backend); comma-separated
+                     (tfjs: from an installed webgrad, npm install @tensorflow/tfjs@4
+                     @tensorflow/tfjs-backend-webgpu@4 first; a checkout has them)
   --quick            the small suite, fewer runs (${QUICK_OPTIONS.warmup} warm-up, ${QUICK_OPTIONS.runs} timed)
   --runs N           timed runs per case (default ${DEFAULT_OPTIONS.runs}; a slow case stops after
                      --budget seconds once ${DEFAULT_OPTIONS.minRuns} runs are done)
