@@ -76,8 +76,7 @@ function roundOut([lo, hi]: [number, number]): { lo: number; hi: number; ticks: 
 function panel(p: Panel, xMax: number): string {
   const x0 = M.left, x1 = W - M.right, y0 = p.top + PANEL_H - M.bottom, y1 = p.top + M.top;
   const ys = p.series.flatMap((s) => s.points.map((q) => q.y));
-  const given = p.yRange && { lo: p.yRange[0], hi: p.yRange[1], ticks: niceTicks(p.yRange[0], p.yRange[1], 6), text: label };
-  const { lo, hi, ticks: yTicks, text } = given ?? roundOut(extent(ys, 0.04));
+  const { lo, hi, ticks: yTicks, text } = roundOut(p.yRange ?? extent(ys, 0.04));
   const xTicks = niceTicks(0, xMax, Math.min(10, Math.max(1, xMax))).filter((v) => v <= xMax);
   const sx = (x: number) => x0 + INSET + (x / xMax) * (x1 - x0 - 2 * INSET);
   const sy = (y: number) => y0 - INSET - ((y - lo) / (hi - lo)) * (y0 - y1 - 2 * INSET);
