@@ -45,6 +45,9 @@ function pullback(out: Tensor, inputs: Tensor[], seed: Tensor | undefined, creat
 }
 
 /** [f(args), d f / d args]; f must return a scalar. A number argnums gives one gradient, an array a list. */
+export function valueAndGrad(f: Fn, opts?: { argnums?: number }): (...args: Tensor[]) => [Tensor, Tensor];
+export function valueAndGrad(f: Fn, opts: { argnums: number[] }): (...args: Tensor[]) => [Tensor, Tensor[]];
+export function valueAndGrad(f: Fn, opts?: { argnums?: Argnums }): (...args: Tensor[]) => [Tensor, Tensor | Tensor[]];
 export function valueAndGrad(f: Fn, opts: { argnums?: Argnums } = {}) {
   const argnums = opts.argnums ?? 0;
   const nums = Array.isArray(argnums) ? argnums : [argnums];
@@ -62,12 +65,19 @@ export function valueAndGrad(f: Fn, opts: { argnums?: Argnums } = {}) {
     });
 }
 
+/** d f / d args of a scalar f: one gradient for a number argnums (default 0), a list for an array. */
+export function grad(f: Fn, opts?: { argnums?: number }): (...args: Tensor[]) => Tensor;
+export function grad(f: Fn, opts: { argnums: number[] }): (...args: Tensor[]) => Tensor[];
+export function grad(f: Fn, opts?: { argnums?: Argnums }): (...args: Tensor[]) => Tensor | Tensor[];
 export function grad(f: Fn, opts: { argnums?: Argnums } = {}) {
   const vg = valueAndGrad(f, opts);
   return (...args: Tensor[]): Tensor | Tensor[] => vg(...args)[1];
 }
 
 /** [f(primals), cotangents · ∂f/∂primals]. */
+export function vjp(f: Fn, primals: Tensor, cotangents: Tensor): [Tensor, Tensor];
+export function vjp(f: Fn, primals: Tensor[], cotangents: Tensor): [Tensor, Tensor[]];
+export function vjp(f: Fn, primals: Tensor | Tensor[], cotangents: Tensor): [Tensor, Tensor | Tensor[]];
 export function vjp(f: Fn, primals: Tensor | Tensor[], cotangents: Tensor): [Tensor, Tensor | Tensor[]] {
   return traced([...list(primals), cotangents], (graph) => {
     const inputs = list(primals).map((x) => track(x, "vjp"));
@@ -103,6 +113,9 @@ export function jvp(f: Fn, primals: Tensor | Tensor[], tangents: Tensor | Tensor
 }
 
 /** ∂f/∂x with shape [...outputShape, ...inputShape] (a list of them for a list of inputs). */
+export function jacobian(f: Fn, x: Tensor): Tensor;
+export function jacobian(f: Fn, x: Tensor[]): Tensor[];
+export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[];
 export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[] {
   return traced(list(x), (graph) => {
     const inputs = list(x).map((t) => track(t, "jacobian"));

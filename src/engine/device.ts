@@ -4,11 +4,14 @@
  */
 import type { AdapterInfo, Backend, Device, Storage } from "../backend/backend.js";
 import { CpuBackend } from "../backend/cpu/cpu-backend.js";
-import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/adapter.js";
+import { createWebGpuBackend } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
 
-/** How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */
-export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string }>;
+/**
+ * @internal How this platform reaches WebGPU: the GPU object, or a reason there is none; `fix`
+ * replaces the generic advice when the platform knows the one step that is missing.
+ */
+export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string; fix?: string }>;
 
 const cpu = new CpuBackend();
 type GpuBackend = Backend & { lost: string | null; destroy(): void; emptyCache(): void; setPoolLimit(bytes: number): void };
@@ -23,10 +26,12 @@ let provider: GpuProvider = async () =>
     ? { gpu: navigator.gpu }
     : { gpu: null, reason: "this JavaScript runtime has no navigator.gpu" };
 
+/** @internal */
 export function setGpuProvider(p: GpuProvider): void {
   provider = p;
 }
 
+/** @internal */
 export function backendFor(device: Device): Backend {
   if (device === "cpu") return cpu;
   if (device !== "webgpu") throw new Error(`unknown device "${String(device)}"; expected "cpu" or "webgpu".`);
@@ -40,7 +45,10 @@ export function backendFor(device: Device): Backend {
   return gpuBackend;
 }
 
-export const defaultDevice = (): Device => defaultDev;
+// Ops are synchronous and finding an adapter is not, so an op before init() cannot start
+// WebGPU: it runs on the CPU and says so once, naming the fix.
+let initCalled = false;
+let warnedNoInit = false;
 
 /** Why a storage cannot be used now (its device was lost or replaced by a later init), or null when it can. */
 export function storageProblem(storage: Storage): string | null {
@@ -51,8 +59,23 @@ export function storageProblem(storage: Storage): string | null {
   return null;
 }
 
-export interface InitOptions extends WebGpuOptions {
+export const defaultDevice = (): Device => {
+  if (!initCalled && !warnedNoInit) {
+    warnedNoInit = true;
+    console.warn(
+      `webgrad: a tensor was made before wg.init(), so it is on the CPU backend. Fix: await wg.init() first ` +
+        `(WebGPU when there is an adapter), or await wg.init({ device: "cpu" }) to choose the CPU and silence this.`,
+    );
+  }
+  return defaultDev;
+};
+
+export interface InitOptions {
   device?: Device | "auto";
+  /** Which adapter to ask the platform for when it has several (WebGPU's requestAdapter option). */
+  powerPreference?: "low-power" | "high-performance";
+  /** @internal Kernel variants (e.g. { matmul: "tiled" }), so tests and the bench time every path on one adapter. */
+  force?: Record<string, string>;
   /** Print the one-line adapter notice (default true). */
   quiet?: boolean;
   /** The most bytes the WebGPU buffer pool keeps beyond what live tensors use (default 256 MiB; 0 pools nothing). */
@@ -82,6 +105,7 @@ function byteOption(opts: InitOptions, name: "poolLimitBytes" | "cpuTensorLimitB
 
 async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
   const want = opts.device ?? "auto";
+  initCalled = true;
   if (want !== "cpu" && want !== "webgpu" && want !== "auto")
     throw new Error(`init: unknown device "${String(want)}"; expected "webgpu", "cpu" or "auto".`);
   const [pool, cpuLimit] = [byteOption(opts, "poolLimitBytes"), byteOption(opts, "cpuTensorLimitBytes")];
@@ -109,13 +133,15 @@ async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo
       failure = (e as Error).message;
     }
   }
+  const fix = found.gpu ? undefined : (found as { fix?: string }).fix;
+  if (want === "webgpu" && fix) throw new Error(`init: no WebGPU adapter: ${failure}. Fix: ${fix}.`);
   if (want === "webgpu")
     throw new Error(
       `init: no WebGPU adapter: ${failure}. Fix: in a browser, use one with WebGPU enabled (Chrome/Edge 113+, ` +
         `served over https or http://localhost); in Node on Linux without a GPU, install SwiftShader with ` +
         `"apt-get install -y chromium-common libvulkan1" (webgrad finds it), or run with { device: "cpu" }.`,
     );
-  if (!opts.quiet) console.warn(`webgrad: no WebGPU adapter (${failure}); using the CPU backend.`);
+  if (!opts.quiet) console.warn(`webgrad: no WebGPU adapter (${failure}); using the CPU backend.${fix ? ` Fix: ${fix}.` : ""}`);
   defaultDev = "cpu";
   return { device: "cpu", adapterInfo: cpu.info };
 }
@@ -141,7 +167,7 @@ export function emptyCache(device?: Device): void {
   if (device !== "cpu" && gpuBackend && !gpuBackend.lost) gpuBackend.emptyCache();
 }
 
-/** The current WebGPU backend, for tests and the benchmark runner. */
+/** @internal The current WebGPU backend, for tests and the benchmark runner. */
 export function webgpuBackend(): Backend | null {
   return gpuBackend;
 }

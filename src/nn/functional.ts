@@ -135,6 +135,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return x.mul(keepMask.mul(1 / (1 - p)));
 }
 
+/** @internal Dropout's argument check, shared by F.dropout and nn.Dropout. */
 export function checkProbability(op: string, p: unknown): void {
   if (typeof p !== "number" || !(p >= 0 && p <= 1))
     throw new Error(`${op}: p is the probability of zeroing an element and must be a number in [0, 1], got ${String(p)}. Fix: e.g. ${op}(0.5).`);

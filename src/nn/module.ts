@@ -37,7 +37,9 @@ export abstract class Module {
   /** Dropout and similar layers act differently in training and evaluation. */
   training = true;
 
-  abstract forward(x: Tensor): Tensor;
+  // Subclasses take what their computation needs (a mask, a second input) and return what it
+  // makes (a tensor, or a pair as attention does), as in PyTorch.
+  abstract forward(...args: any[]): any;
 
   /** Direct parameters and children with their local names, in registration order. */
   protected members(): [string, Tensor | Module][] {
