@@ -28,12 +28,16 @@ struct Params {
 
 override WG: u32 = 256u;
 
-// Record the first failure: this launch's id in flag[0] (0 = none yet), the bad value's bits in flag[1].
-fn report(bits: u32) {
+// Record the first failure: this launch's id in flag[0] (0 = none yet), the bad value's bits in flag[1], its position in flag[2].
+fn report(bits: u32, pos: u32) {
   if (atomicLoad(&flag[0]) != 0u) { return; }
   loop {
     let r = atomicCompareExchangeWeak(&flag[0], 0u, p.check_id);
-    if (r.exchanged) { atomicStore(&flag[1], bits); return; }
+    if (r.exchanged) {
+      atomicStore(&flag[1], bits);
+      atomicStore(&flag[2], pos);
+      return;
+    }
     if (r.old_value != 0u) { return; }
   }
 }
@@ -57,7 +61,7 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     return;
   }
   if (k < 0 || u32(k) >= at(p.shape_x, p.dim)) {
-    report(bitcast<u32>(k));
+    report(bitcast<u32>(k), i);
     out[i] = T(0);
     return;
   }
@@ -103,7 +107,7 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       let pos = base + j * dim_stride;
       let k = index[pos];
       // The invocation at dim coordinate 0 of each index column checks that column.
-      if (hit == 0u && !ignored(k) && (k < 0 || u32(k) >= at(p.shape_x, p.dim))) { report(bitcast<u32>(k)); }
+      if (hit == 0u && !ignored(k) && (k < 0 || u32(k) >= at(p.shape_x, p.dim))) { report(bitcast<u32>(k), o); }
       if (k == i32(hit) && !ignored(k)) { acc += src[pos]; }
     }
   }

@@ -10,6 +10,7 @@ import { enableGrad, noGrad, isGradEnabled } from "./mode.js";
 import { AccumulateGrad, type Node } from "./node.js";
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
+import { checkRule, inBackward } from "./anomaly.js";
 
 export interface BackwardOptions {
   /** Keep saved values so the graph can be walked again (default: createGraph). */
@@ -125,7 +126,7 @@ function run(
   const withMode = createGraph ? enableGrad : noGrad;
 
   return tidy(() =>
-    withMode(() => {
+    inBackward(() => withMode(() => {
       const grads = new Map<Node, Tensor>();
       const add = (n: Node, g: Tensor) => {
         const prev = grads.get(n);
@@ -147,12 +148,14 @@ function run(
         node.next.forEach((child, i) => {
           const rule = node.rules[i];
           if (!child || !rule || !needed.has(child)) return;
-          add(child, ops.sumToShape(rule(g, saved, node.attrs), node.inputShapes[i]));
+          const gi = rule(g, saved, node.attrs);
+          checkRule(node, i, gi);
+          add(child, ops.sumToShape(gi, node.inputShapes[i]));
         });
         if (!retain) node.release();
       }
       return captured;
-    }),
+    })),
   );
 }
 

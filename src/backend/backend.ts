@@ -82,8 +82,8 @@ export interface GpuLaunch {
 export interface LaunchCheck {
   /** The u32 word of `params` that receives the launch id (0 is never an id: 0 means "no failure"). */
   readonly idWord: number;
-  /** The Error message for a failure whose kernel reported `bits` (the raw 32 bits of the bad value). */
-  readonly message: (bits: number) => string;
+  /** The Error message for a failure whose kernel reported `bits` (the raw 32 bits of the bad value) at position `at` (kernel-defined: a row, an element). */
+  readonly message: (bits: number, at: number) => string;
 }
 
 export interface Kernel<A> {

@@ -2,7 +2,7 @@
  * The device-side error flag: one small storage buffer, bound at @group(1) @binding(0) to every
  * pipeline, where a checking kernel (gather's index range, cross-entropy's labels, anomaly mode's
  * NaN scan) records the first failure: word 0 = the failing launch's id, word 1 = the raw bits of
- * the bad value. The host keeps a table launch id → op, message and call site. At a sync point
+ * the bad value, word 2 = where it was (a row, an element; the kernel says). The host keeps a table launch id → op, message and call site. At a sync point
  * (flush, readback) the flag is copied out in the same submit as the work and cleared, so checks
  * cost no round trip per op, and the Error names the op that launched the bad work.
  */
@@ -71,7 +71,7 @@ export class ErrorFlag {
     const e = window.get(id);
     if (!e)
       return `an index or value check failed in a WebGPU launch whose details were dropped (more than ${MAX_PENDING} checked launches since the last sync point). Fix: call await wg.flush() more often to locate it.`;
-    return `${e.check.message(words[1])}\n(WebGPU checks on the device and reports at the next sync point; ${e.op} was launched at:\n${callSite(e.site)})`;
+    return `${e.check.message(words[1], words[2])}\n(WebGPU checks on the device and reports at the next sync point; ${e.op} was launched at:\n${callSite(e.site)})`;
   }
 }
 
