@@ -8,6 +8,7 @@
 import { fmt } from "../shape.js";
 import { checkFinite } from "../ops/check.js";
 import type { Node } from "./node.js";
+import { captureSite, userFrames } from "../stack.js";
 import type { Tensor } from "../tensor.js";
 
 let enabled = false;
@@ -38,24 +39,12 @@ export function detectAnomaly<T>(fn: () => T): T {
   return result;
 }
 
-function stackOf(e: Error): string {
-  return (e.stack ?? "").split("\n").slice(1).join("\n");
-}
-
-function callSite(): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 24;
-  const e = new Error("forward");
-  Error.stackTraceLimit = limit;
-  return e;
-}
-
 const shapesOf = (ins: readonly { shape: readonly number[] }[]) => ins.map((t) => fmt(t.shape)).join(", ") || "none";
 
 /** After a forward op: its output must be finite. */
 export function checkForward(op: string, ins: readonly Tensor[], out: Tensor): void {
   if (!enabled || backwardDepth > 0 || ins.length === 0) return;
-  const site = out.device === "cpu" ? `\nThe forward call:\n${stackOf(callSite())}` : "";
+  const site = out.device === "cpu" ? `\nThe forward op was called at:\n${userFrames(captureSite())}` : "";
   checkFinite(out, (v, i) =>
     `anomaly detected: ${op} produced ${v} at flat element ${i} of its output ${fmt(out.shape)} (input shapes ${shapesOf(ins)}). ` +
       `Fix: look for log of 0 or negatives, division by 0, overflow in exp, or NaN inputs.${site}`,
@@ -64,7 +53,7 @@ export function checkForward(op: string, ins: readonly Tensor[], out: Tensor): v
 
 /** Record where the forward op of a graph node was called (anomaly mode only). */
 export function rememberSite(node: Node): void {
-  if (enabled) sites.set(node, callSite());
+  if (enabled) sites.set(node, captureSite());
 }
 
 /** Run a backward pass; the rules' inner ops are not checked one by one (checkRule checks their results). */
@@ -81,7 +70,7 @@ export function inBackward<T>(fn: () => T): T {
 export function checkRule(node: Node, i: number, grad: Tensor): void {
   if (!enabled) return;
   const site = sites.get(node);
-  const where = site ? `\nIts forward op was called at:\n${stackOf(site)}` : " (its forward ran before anomaly detection was on, so its call site is unknown)";
+  const where = site ? `\nIts forward op was called at:\n${userFrames(site)}` : " (its forward ran before anomaly detection was on, so its call site is unknown)";
   checkFinite(grad, (v, k) =>
     `anomaly detected: ${node.name} returned ${v} at flat element ${k} of the gradient for its input ${i} ` +
       `(gradient ${fmt(grad.shape)}; the node's input shapes ${shapesOf(node.inputShapes.map((shape) => ({ shape })))}).${where}`,

@@ -7,6 +7,7 @@
  * cost no round trip per op, and the Error names the op that launched the bad work.
  */
 import type { LaunchCheck } from "../backend.js";
+import { captureSite, userFrames } from "../../stack.js";
 
 const FLAG_BYTES = 16;
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
@@ -51,7 +52,7 @@ export class ErrorFlag {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
     if (this.table.size >= MAX_PENDING) this.table.delete(this.table.keys().next().value!);
-    this.table.set(id, { op, check, site: captureSite() });
+    this.table.set(id, { op, check, site: captureSite(`${op} launched`) });
     return id;
   }
 
@@ -71,22 +72,6 @@ export class ErrorFlag {
     const e = window.get(id);
     if (!e)
       return `an index or value check failed in a WebGPU launch whose details were dropped (more than ${MAX_PENDING} checked launches since the last sync point). Fix: call await wg.flush() more often to locate it.`;
-    return `${e.check.message(words[1], words[2])}\n(WebGPU checks on the device and reports at the next sync point; ${e.op} was launched at:\n${callSite(e.site)})`;
+    return `${e.check.message(words[1], words[2])}\n(WebGPU checks on the device and reports at the next sync point; the launch was made at:\n${userFrames(e.site)})`;
   }
-}
-
-/** A stack deep enough to reach the user's code past webgrad's own frames. */
-export function captureSite(): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 24;
-  const site = new Error("launched");
-  Error.stackTraceLimit = limit;
-  return site;
-}
-
-/** The launch's stack without its first line and without webgrad's own backend frames. */
-function callSite(site: Error): string {
-  const lines = (site.stack ?? "").split("\n").slice(1);
-  const outside = lines.filter((l) => !/[/\\]backend[/\\]|error-flag/.test(l));
-  return (outside.length ? outside : lines).join("\n");
 }
