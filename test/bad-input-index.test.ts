@@ -202,7 +202,7 @@ const rows: Row[] = [
     name: "mean of 2^32 + 256 elements is refused before any work",
     devices: BOTH,
     run: async (d) => read(wg.ones([1], { device: d }).expand([2 ** 32 + 256]).mean()),
-    error: /sum: an input of shape \[4294967552\] has 4294967552 elements/,
+    error: /mean: an input of shape \[4294967552\] has 4294967552 elements/,
   },
   {
     name: "an elementwise op with a 2^31-element output is refused",

@@ -8,7 +8,7 @@ import * as wg from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { ErrorFlag, type FlagWindow } from "../src/backend/webgpu/error-flag.js";
-import { startWebgpu, values } from "./helpers.js";
+import { randomData, startWebgpu, values } from "./helpers.js";
 
 const device = "webgpu" as const;
 let gpu: WebGpuBackend;
@@ -100,5 +100,30 @@ describe("cpu: the same words, at the op itself", () => {
     expect(() => x.gather(1, int([3], [1, 1], "cpu"))).toThrow(/^gather: index 3 is out of range for dim 1 of size 3/);
     expect(() => wg.nn.functional.crossEntropy(x, int([3], [1], "cpu"))).toThrow(/^crossEntropy: target 3 in row 0 is out of range for 3 classes/);
     expect(() => wg.nn.functional.nllLoss(x, int([-2], [1], "cpu"))).toThrow(/^nllLoss: target -2 is out of range for 3 classes/);
+  });
+});
+
+describe("ignoreIndex gradients against finite differences (float64, CPU)", () => {
+  const F = wg.nn.functional;
+  const f64 = (shape: number[], seed: number) =>
+    wg.tensor(randomData(shape[0] * shape[1], -2, 2, seed), { shape, dtype: "float64", device: "cpu" });
+  const labels = int([2, -100, 0, 3], [4], "cpu");
+  const rows: { name: string; f: (x: wg.Tensor) => wg.Tensor }[] = [
+    { name: "crossEntropy mean, an ignored row", f: (x) => F.crossEntropy(x, labels) },
+    { name: "crossEntropy none, weighted rows", f: (x) => F.crossEntropy(x, labels, { reduction: "none" }).mul(wg.tensor([1, 2, 3, 4], { dtype: "float64", device: "cpu" })).sum() },
+    { name: "crossEntropy labelSmoothing 0.2", f: (x) => F.crossEntropy(x, labels, { labelSmoothing: 0.2 }) },
+    { name: "nllLoss ignoreIndex 0", f: (x) => F.nllLoss(x.logSoftmax(-1), int([2, 1, 0, 3], [4], "cpu"), { ignoreIndex: 0 }) },
+    {
+      // Second order: the gradient of crossEntropy, itself differentiated (its rules mask ignored rows).
+      name: "d/dx of sum(dCE/dx · r), an ignored row",
+      f: (x) => {
+        const [g] = wg.autograd.grad(F.crossEntropy(x, labels, { reduction: "sum" }), x, { createGraph: true });
+        return g!.mul(wg.tensor(randomData(16, -1, 1, 9), { shape: [4, 4], dtype: "float64", device: "cpu" })).sum();
+      },
+    },
+  ];
+  test.each(rows)("$name", async ({ f }) => {
+    const res = await wg.gradcheck(f, [f64([4, 4], 3)], { atol: 1e-6, rtol: 1e-4 });
+    expect(res.ok, JSON.stringify(res.details)).toBe(true);
   });
 });
