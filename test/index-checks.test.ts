@@ -101,6 +101,15 @@ describe("cpu: the same words, at the op itself", () => {
     expect(() => wg.nn.functional.crossEntropy(x, int([3], [1], "cpu"))).toThrow(/^crossEntropy: target 3 in row 0 is out of range for 3 classes/);
     expect(() => wg.nn.functional.nllLoss(x, int([-2], [1], "cpu"))).toThrow(/^nllLoss: target -2 is out of range for 3 classes/);
   });
+
+  test("a refused op leaves no tensor behind", async () => {
+    const x = wg.tensor([[1, 2, 3]], { device: "cpu" });
+    const i = int([3], [1, 1], "cpu");
+    const before = wg.memory("cpu").tensors;
+    for (let k = 0; k < 3; k++) expect(() => x.gather(1, i)).toThrow(/gather: index 3/);
+    wg.autograd.detectAnomaly(() => expect(() => x.div(0)).toThrow(/anomaly detected: div produced Infinity/));
+    expect(wg.memory("cpu").tensors).toBe(before);
+  });
 });
 
 describe("ignoreIndex gradients against finite differences (float64, CPU)", () => {

@@ -48,8 +48,13 @@ export function apply<A>(p: Primitive<A>, ins: readonly Tensor[], attrs: A): Ten
   for (const t of ins) checkIndexable(p.name, t.shape, "an input");
   checkIndexable(p.name, shape, "its output");
   const out = Tensor.empty(shape, dtype, device);
-  backendFor(device).run(p.kernel, [out], ins, attrs);
-  checkForward(p.name, ins, out);
+  try {
+    backendFor(device).run(p.kernel, [out], ins, attrs);
+    checkForward(p.name, ins, out);
+  } catch (e) {
+    out.dispose(); // a refused or failed op leaves nothing behind
+    throw e;
+  }
   record(p.name, ins, out, p.grads, () => p.save?.(ins, out, attrs) ?? [], attrs);
   return out;
 }
