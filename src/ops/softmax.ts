@@ -169,7 +169,7 @@ const prims: { [K in RowOp]: Primitive<RowAttrs> } = {
     infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
     kernel: rowKernel("crossEntropyGrad"),
     save: ([x, t, gl]) => [x, t, gl],
-    // Ignored rows (t = ignoreIndex) are constant 0, so both get a 0 there (the mask m).
+    // Ignored rows (t = ignoreIndex) are constant 0, so both gradients are 0 there (the mask kept(t)).
     grads: [
       (v, [x, t, gl], a) => rowGrad("softmaxGrad", x.softmax(-1), v.mul(gl.mul(kept(t, a)).unsqueeze(-1))),
       null,

@@ -10,7 +10,7 @@ import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.j
 import { isContiguous, numel } from "../../shape.js";
 import { BufferPool, type GpuBuf } from "./pool.js";
 import { LaunchTimer } from "./launch-timer.js";
-import { ErrorFlag, type FlagWindow } from "./error-flag.js";
+import { ErrorFlag } from "./error-flag.js";
 
 interface GpuStorage extends Storage {
   buf: GpuBuf;
