@@ -1,11 +1,12 @@
 /** Call sites for Errors reported later than the call (WebGPU sync points, anomaly mode's backward). */
 
-/** The directory of webgrad's own files (src/, or the bundle's folder), from this module's stack frame. */
+/** webgrad's own code, from this module's stack frame: the src/ folder, or the bundle file itself. */
 const ROOT = (() => {
   const frame = (new Error().stack ?? "").split("\n")[1] ?? "";
   const file = frame.includes("(") ? frame.slice(frame.lastIndexOf("(") + 1) : frame.replace(/^\s*at\s+/, "");
   const path = file.replace(/:\d+:\d+\)?\s*$/, "");
-  return path.slice(0, Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+  const dir = path.slice(0, Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+  return /[/\\]src[/\\]$/.test(dir) ? dir : path;
 })();
 
 /** A stack deep enough to reach the user's code past webgrad's own frames. */
