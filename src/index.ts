@@ -1,5 +1,6 @@
 /** webgrad's public API (shared/API.md). Both entry points, node.ts and browser.ts, export exactly this. */
 import { grad as autogradGrad } from "./autograd/engine.js";
+import { detectAnomaly, setDetectAnomaly } from "./autograd/anomaly.js";
 import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 
@@ -22,8 +23,8 @@ export {
   where, cat, stack, einsum, matmul, type CreateOptions,
 } from "./ops/index.js";
 
-/** torch.autograd's functional entry: gradients of outputs with respect to inputs. */
-export const autograd = { grad: autogradGrad };
+/** torch.autograd's functional entry: gradients of outputs with respect to inputs; anomaly detection. */
+export const autograd = { grad: autogradGrad, detectAnomaly, setDetectAnomaly };
 
 type Operand = Tensor | number;
 export const add = (a: Operand, b: Operand) => ops.binary("add", a, b);
