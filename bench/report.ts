@@ -13,7 +13,7 @@ export function rate(m: Measurement): string {
   const parts: string[] = [];
   if (m.gflops !== undefined) parts.push(`${sig(m.gflops)} GFLOP/s`);
   if (m.gbps !== undefined) parts.push(`${sig(m.gbps)} GB/s`);
-  if (m.usPerOp !== undefined) parts.push(`${sig(m.usPerOp)} µs/op (host ${sig(m.hostUsPerOp!)})`);
+  if (m.usPerOp !== undefined) parts.push(`${sig(m.usPerOp)} µs/op (host ${sig(m.hostUsPerOp!)} µs)`);
   if (m.examplesPerSec !== undefined) parts.push(`${Math.round(m.examplesPerSec)} ex/s`);
   return parts.join(", ");
 }
@@ -21,7 +21,9 @@ export function rate(m: Measurement): string {
 function count(m: Measurement, k: keyof Counts): string {
   if (!m.counts) return "-";
   const show = (c: Counts) => (k === "bufferBytes" ? bytes(c[k]) : String(c[k]));
-  if (m.countsRange && m.countsRange.min[k] !== m.countsRange.max[k]) return `${show(m.countsRange.min)}..${show(m.countsRange.max)}`;
+  // Bytes vary with the others; their maximum keeps the column narrow.
+  if (m.countsRange && m.countsRange.min[k] !== m.countsRange.max[k])
+    return k === "bufferBytes" ? `≤${show(m.countsRange.max)}` : `${show(m.countsRange.min)}..${show(m.countsRange.max)}`;
   return show(m.counts);
 }
 
@@ -39,19 +41,24 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), width.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-/** One row per case and library: times, rate, and the per-run WebGPU counts. */
+/**
+ * The cases' shapes, then one row per case and library with the times and rate, then the
+ * per-run WebGPU counts: three tables, so that each fits in 120 columns.
+ */
 export function resultsTable(ms_: Measurement[]): string {
-  const header = ["case", "library", "shape", "runs", "median ms", "min", "max", "host ms", "rate", "launches", "submits", "buffers", "bytes", "bindgroups", "pipelines", "readbacks", "writes"];
-  const rows = ms_.map((m) =>
+  const cases = [...new Map(ms_.map((m) => [m.caseId, m.shape])).entries()].map(([id, shape]) => [id, shape]);
+  const times = ms_.map((m) =>
     m.error
-      ? [m.caseId, m.library, m.shape, "0", "error", "", "", "", m.error.slice(0, 60), "", "", "", "", "", "", "", ""]
-      : [
-          m.caseId, m.library, m.shape, String(m.runs), ms(m.medianMs), ms(m.minMs), ms(m.maxMs), ms(m.medianHostMs), rate(m),
-          count(m, "launches"), count(m, "submits"), count(m, "buffers"), count(m, "bufferBytes"),
-          count(m, "bindGroups"), count(m, "pipelines"), count(m, "readbacks"), count(m, "writes"),
-        ],
+      ? [m.caseId, m.library, "0", "error", "", "", "", m.error.slice(0, 40)]
+      : [m.caseId, m.library, String(m.runs), ms(m.medianMs), ms(m.minMs), ms(m.maxMs), ms(m.medianHostMs), rate(m)],
   );
-  return table(header, rows);
+  const kinds: (keyof Counts)[] = ["launches", "submits", "buffers", "bufferBytes", "bindGroups", "pipelines", "readbacks", "writes"];
+  const calls = ms_.filter((m) => !m.error).map((m) => [m.caseId, m.library, ...kinds.map((k) => count(m, k))]);
+  return [
+    table(["case", "shape"], cases),
+    table(["case", "library", "runs", "median ms", "min ms", "max ms", "host ms", "rate"], times),
+    `WebGPU calls per timed run ("-": not on WebGPU)\n${table(["case", "library", "launches", "submits", "buffers", "bytes", "bindgroups", "pipelines", "readbacks", "writes"], calls)}`,
+  ].join("\n\n");
 }
 
 export interface Ratio {

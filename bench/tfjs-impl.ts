@@ -76,7 +76,13 @@ export async function loadTfjs(gpu: GPU): Promise<TfjsLibrary> {
     // Registers the "webgpu" backend when navigator.gpu exists at import time.
     await import("@tensorflow/tfjs-backend-webgpu");
   } catch (e) {
-    throw new Error(`--compare tfjs: TensorFlow.js could not be loaded (${(e as Error).message}). Fix: npm install (it is a devDependency).`);
+    // From an installed package TF.js is absent: webgrad only lists it as a devDependency.
+    const absent = (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND";
+    const what = absent ? "is not installed (webgrad does not depend on it)" : `could not be loaded (${(e as Error).message})`;
+    throw new Error(
+      `--compare tfjs: TensorFlow.js ${what}. Fix: npm install @tensorflow/tfjs@4 @tensorflow/tfjs-backend-webgpu@4 ` +
+        `(the comparison is written against 4.22), or run the bench from a webgrad checkout after npm install.`,
+    );
   }
   // Small tensors not yet on the GPU run on TF.js's CPU backend by default; every op here must be a GPU launch, as webgrad's are.
   tf.env().set("WEBGPU_CPU_FORWARD", false);

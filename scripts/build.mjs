@@ -2,7 +2,7 @@
 // and a browser ESM bundle with no Node imports; WGSL is embedded as text. Then declarations.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { cpSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 const demoOnly = process.argv.includes("--demo");
 const common = { bundle: true, format: "esm", loader: { ".wgsl": "text" }, sourcemap: true, target: "es2022", logLevel: "warning" };
@@ -44,4 +44,12 @@ if (nodeImport) throw new Error(`browser bundle imports a Node module: ${nodeImp
 
 await buildDemo();
 execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+
+// stripInternal drops Tensor's @internal constructor, which would leave an implicit public
+// `new Tensor()` in the types: declare it private (tensors come from wg.tensor and from ops).
+const tensorTypes = "dist/types/tensor.d.ts";
+const classLine = "export declare class Tensor implements View {\n";
+const declared = readFileSync(tensorTypes, "utf8");
+if (!declared.includes(classLine)) throw new Error(`${tensorTypes}: no "${classLine.trim()}" line to add the private constructor to`);
+writeFileSync(tensorTypes, declared.replace(classLine, `${classLine}    private constructor();\n`));
 console.log("built dist/node (index.js, cli.js), dist/browser/webgrad.js, dist/demo, dist/types");

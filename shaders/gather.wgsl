@@ -2,7 +2,9 @@
 // Entry `gather`: one invocation per output element (index's shape): out[c] = x[c with c[dim] = index[c]].
 // Entry `scatter_add`: one invocation per output element (x's shape): the sum of src[c'] over the
 // positions c' of index that point at it; no atomics, so it is deterministic and needs no float atomics.
-// Dispatch: ceil(n / WG) workgroups over x then y.
+// An index outside [0, size of dim) (other than `ignore` when has_ignore) is reported to the error
+// flag (group 1), which the host turns into an Error naming the op; an ignored index reads as 0 and
+// receives no gradient. Dispatch: ceil(n / WG) workgroups over x then y.
 
 alias T = f32;
 
@@ -10,7 +12,10 @@ struct Params {
   n: u32,
   rank: u32,
   dim: u32,
-  _pad: u32,
+  check_id: u32,  // this launch's id for the error flag
+  ignore: i32,
+  has_ignore: u32,
+  _pad: vec2<u32>,
   shape_x: array<vec4<u32>, 2>,
   shape_i: array<vec4<u32>, 2>,
 }
@@ -19,18 +24,26 @@ struct Params {
 @group(0) @binding(1) var<storage, read> index: array<i32>;
 @group(0) @binding(2) var<storage, read_write> out: array<T>;
 @group(0) @binding(3) var<uniform> p: Params;
+@group(1) @binding(0) var<storage, read_write> flag: array<atomic<u32>, 4>;
 
 override WG: u32 = 256u;
 
-// Infinity and NaN are not representable as WGSL constants; build them at run time.
-fn inf_f32() -> f32 {
-  var bits = 0x7f800000u;
-  return bitcast<f32>(bits);
+// Record the first failure: this launch's id in flag[0] (0 = none yet), the bad value's bits in flag[1], its position in flag[2].
+fn report(bits: u32, pos: u32) {
+  if (atomicLoad(&flag[0]) != 0u) { return; }
+  loop {
+    let r = atomicCompareExchangeWeak(&flag[0], 0u, p.check_id);
+    if (r.exchanged) {
+      atomicStore(&flag[1], bits);
+      atomicStore(&flag[2], pos);
+      return;
+    }
+    if (r.old_value != 0u) { return; }
+  }
 }
 
-fn nan_f32() -> f32 {
-  var bits = 0x7fc00000u;
-  return bitcast<f32>(bits);
+fn ignored(k: i32) -> bool {
+  return p.has_ignore != 0u && k == p.ignore;
 }
 
 fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
@@ -43,8 +56,13 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   let k = index[i];
+  if (ignored(k)) {
+    out[i] = T(0);
+    return;
+  }
   if (k < 0 || u32(k) >= at(p.shape_x, p.dim)) {
-    out[i] = T(nan_f32());  // an out-of-range index poisons its element
+    report(bitcast<u32>(k), i);
+    out[i] = T(0);
     return;
   }
   var rem = i;
@@ -87,7 +105,10 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (inside) {
     for (var j = 0u; j < at(p.shape_i, p.dim); j++) {
       let pos = base + j * dim_stride;
-      if (index[pos] == i32(hit)) { acc += src[pos]; }
+      let k = index[pos];
+      // The invocation at dim coordinate 0 of each index column checks that column.
+      if (hit == 0u && !ignored(k) && (k < 0 || u32(k) >= at(p.shape_x, p.dim))) { report(bitcast<u32>(k), o); }
+      if (k == i32(hit) && !ignored(k)) { acc += src[pos]; }
     }
   }
   out[o] = acc;

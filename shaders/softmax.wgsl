@@ -2,6 +2,8 @@
 // OP 0 softmax(x), 1 logSoftmax(x), 2 softmax grad y*(g - sum(g*y)), 3 logSoftmax grad g - exp(y)*sum(g),
 // 4 cross-entropy loss per row logsumexp(x) - x[t], 5 its grad (softmax(x) - onehot(t)) * gl[row].
 // Inputs: x (or y), g (ops 2, 3; per-row gl for op 5), t (int32 targets, ops 4, 5).
+// Ops 4, 5: a target equal to `ignore` gives loss 0 and gradient 0; one outside [0, cols) is reported
+// to the error flag (group 1) with its row, and the host throws at the next sync point.
 // Entry `rows`: one workgroup per row; entry `threads`: one invocation per row. Dispatch over x then y.
 
 struct Params {
@@ -10,6 +12,9 @@ struct Params {
   // op 5 reads its per-row gl through an offset and a stride (0 when mean() broadcast one value)
   gl_offset: u32,
   gl_stride: u32,
+  ignore: i32,    // ops 4, 5: crossEntropy's ignoreIndex
+  check_id: u32,  // ops 4, 5: this launch's id for the error flag
+  _pad: vec2<u32>,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -17,6 +22,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> t: array<i32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+@group(1) @binding(0) var<storage, read_write> flag: array<atomic<u32>, 4>;
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
@@ -60,9 +66,30 @@ fn summand(i: u32, m: f32) -> f32 {
   return exp(x[i] - m);
 }
 
+// Record the first failure: this launch's id in flag[0] (0 = none yet), the bad value's bits in flag[1], its row in flag[2].
+fn report(bits: u32, row: u32) {
+  if (atomicLoad(&flag[0]) != 0u) { return; }
+  loop {
+    let r = atomicCompareExchangeWeak(&flag[0], 0u, p.check_id);
+    if (r.exchanged) {
+      atomicStore(&flag[1], bits);
+      atomicStore(&flag[2], row);
+      return;
+    }
+    if (r.old_value != 0u) { return; }
+  }
+}
+
+const NO_CLASS: u32 = 0xffffffffu;  // an ignored row, or a bad target (reported)
+
 fn class_of(r: u32) -> u32 {
   let k = t[r];
-  return select(u32(k), 0xffffffffu, k < 0 || u32(k) >= p.cols);
+  if (k == p.ignore) { return NO_CLASS; }
+  if (k < 0 || u32(k) >= p.cols) {
+    report(bitcast<u32>(k), r);
+    return NO_CLASS;
+  }
+  return u32(k);
 }
 
 fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
@@ -72,13 +99,13 @@ fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
   if (OP == 2u) { return x[i] * (g[i] - s); }
   if (OP == 3u) { return g[i] - exp(x[i]) * s; }
   let k = class_of(r);
-  if (k == 0xffffffffu) { return nan_f32(); }  // out-of-range class index
+  if (k == NO_CLASS) { return 0.0; }
   return (exp(x[i] - m) / s - select(0.0, 1.0, c == k)) * g[p.gl_offset + r * p.gl_stride];
 }
 
 fn row_loss(r: u32, m: f32, s: f32) -> f32 {
   let k = class_of(r);
-  if (k == 0xffffffffu) { return nan_f32(); }
+  if (k == NO_CLASS) { return 0.0; }
   return m + log(s) - x[r * p.cols + k];
 }
 

@@ -133,3 +133,16 @@ export function flattenNested(data: unknown): { flat: number[]; shape: number[] 
   walk(data, 0, "");
   return { flat, shape };
 }
+
+/** Kernels index elements with 32 bits (WGSL u32/i32, CPU Int32Array offsets): the most a computed tensor may hold. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Refuse, before any work, a tensor whose element count 32-bit indexing would wrap. */
+export function checkIndexable(op: string, shape: Shape, what = "a tensor"): void {
+  const n = numel(shape);
+  if (n > MAX_ELEMENTS)
+    throw new Error(
+      `${op}: ${what} of shape ${fmt(shape)} has ${n} elements, over webgrad's limit of ${MAX_ELEMENTS} (2^31 - 1) elements per tensor ` +
+        `(kernels index with 32 bits). Fix: split the work into smaller tensors (e.g. reduce in chunks with slice()).`,
+    );
+}

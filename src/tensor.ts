@@ -12,11 +12,13 @@ import { AccumulateGrad, type Node } from "./autograd/node.js";
 import { isInferenceMode, noGrad } from "./autograd/mode.js";
 import { backward, type BackwardOptions } from "./autograd/engine.js";
 import * as ops from "./ops/index.js";
+import { formatValues, printed } from "./tensor-format.js";
 
 type Operand = Tensor | number;
 type Dims = number | number[];
 
 export class Tensor implements View {
+  /** @internal */
   readonly handle: Handle;
   readonly shape: number[];
   readonly strides: number[];
@@ -27,6 +29,7 @@ export class Tensor implements View {
   private _acc: AccumulateGrad | null = null;
   readonly isInference = isInferenceMode();
 
+  /** @internal Tensors come from wg.tensor, wg.zeros and the other creation functions, or from ops. */
   constructor(
     storage: Storage,
     shape: readonly number[],
@@ -75,12 +78,12 @@ export class Tensor implements View {
       throw new Error(`grad: assigned gradient ${fmt(g.shape)} on ${g.device} must match the tensor ${fmt(this.shape)} on ${this.device}.`);
     this._grad = g;
   }
-  /** The AccumulateGrad node of a leaf that requires grad (made on first use). */
+  /** @internal The AccumulateGrad node of a leaf that requires grad (made on first use). */
   accumulator(): AccumulateGrad {
     return (this._acc ??= new AccumulateGrad(this));
   }
   isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
-  /** A new handle on the same storage with the same autograd identity (how backward unpacks saved tensors). */
+  /** @internal A new handle on the same storage with the same autograd identity (how backward unpacks saved tensors). */
   aliasForBackward(): Tensor {
     const t = new Tensor(this.handle.storage, this.shape, this.dtype, this.strides, this.offset, true);
     t.gradFn = this.gradFn;
@@ -88,17 +91,30 @@ export class Tensor implements View {
     if (this.isLeaf && this._requiresGrad) t._acc = this.accumulator();
     return t;
   }
+  /** Shape, dtype, device, gradFn; and the values of a small tensor read since its last change. */
   toString(): string {
-    return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device}${this.gradFn ? `, gradFn=${this.gradFn.name}` : this.requiresGrad ? ", requiresGrad" : ""})`;
+    const seen = this._seen && this._seen.version === this.handle.storage.version && !this.handle.disposed ? this._seen.values : null;
+    const values = seen ? `, values=${formatValues(seen, this.shape, this.dtype, 0, false)}` : "";
+    return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device}${this.gradFn ? `, gradFn=${this.gradFn.name}` : this.requiresGrad ? ", requiresGrad" : ""}${values})`;
+  }
+  /** console.log and util.inspect in Node show toString(), not the storage's internals (no node:util import). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string { return this.toString(); }
+  /** Read the values and print them as PyTorch does: tensor([[1., 2.], ...], device=webgpu, gradFn=<MulBackward>). */
+  async print(): Promise<void> { console.log(printed(await this.data(), this)); }
+  // The last readback of a small tensor, for toString (a copy: the caller may change the array it got).
+  private _seen: { version: number; values: TypedArray } | null = null;
+  private remember(values: TypedArray): TypedArray {
+    if (this.size <= 100) this._seen = { version: this.handle.storage.version, values: values.slice() };
+    return values;
   }
 
   // Readback: the only way data leaves the device.
   async data(): Promise<TypedArray> {
     const v = this.viewFor("data");
-    if (v.isContiguous()) return backendFor(this.device).read(v);
+    if (v.isContiguous()) return this.remember(await backendFor(this.device).read(v));
     const dense = noGrad(() => ops.contiguous(v));
     try {
-      return await backendFor(this.device).read(dense);
+      return this.remember(await backendFor(this.device).read(dense));
     } finally {
       dense.dispose();
     }

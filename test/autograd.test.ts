@@ -169,6 +169,27 @@ describe.each(DEVICES)("autograd on %s", (device) => {
     expect(() => wg.grad((x: Tensor) => x.mul(2))(a)).toThrow(/must return a scalar/);
   });
 
+  test("transforms outside a transform: differentiable when an input requires grad, so grad of grad needs no nesting", async () => {
+    const x = t([1, 2, -3], true);
+    const g = wg.grad((v: Tensor) => v.pow(3).sum())(x) as Tensor; // 3x²
+    expect(await values(g)).toEqual([3, 12, 27]);
+    expect(g.requiresGrad).toBe(true);
+    g.mul(t([1, -1, 2])).sum().backward(); // Σ r·6x
+    expect(await values(x.grad!)).toEqual([6, -12, -36]);
+    const [gg] = wg.autograd.grad((wg.grad((v: Tensor) => v.pow(3).sum())(x) as Tensor).sum(), x);
+    expect(await values(gg!)).toEqual([6, 12, -18]);
+    const w = t([2, 5], true); // a mixed partial: d/dw of d/da (a·w) = 1
+    const ga = wg.grad((a: Tensor, b: Tensor) => a.mul(b).sum())(t([1, 1]), w) as Tensor;
+    expect(ga.requiresGrad).toBe(true);
+    ga.sum().backward();
+    expect(await values(w.grad!)).toEqual([1, 1]);
+    const [value, vj] = wg.vjp((v: Tensor) => v.exp(), t([0, 1], true), t([1, 1]));
+    expect([value.requiresGrad, (vj as Tensor).requiresGrad]).toEqual([true, true]);
+    const plain = wg.grad((v: Tensor) => v.pow(3).sum())(t([1, 2]));
+    expect([(plain as Tensor).requiresGrad, (plain as Tensor).gradFn]).toEqual([false, null]);
+    expect(() => (plain as Tensor).sum().backward()).toThrow(/does not require grad/);
+  });
+
   test("autograd.grad: unused inputs need allowUnused; leaves' .grad is untouched", async () => {
     const x = t([1, 2], true);
     const u = t([5], true);

@@ -38,13 +38,16 @@ const WITHOUT_WEBGPU = {
 };
 type Without = keyof typeof WITHOUT_WEBGPU;
 
-/** A page whose uncaught errors fail the test. */
+/** A page whose uncaught errors, and requests that fail (a missing favicon), fail the test. */
 async function open(path: string, without?: Without): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext();
   if (without) await context.addInitScript(WITHOUT_WEBGPU[without]);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  page.on("response", (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
   await page.goto(server.url + path);
   return { page, errors };
 }
@@ -92,7 +95,8 @@ test("the demo trains a few hundred steps: the loss falls and accuracy rises far
 test("without WebGPU the page says so plainly and offers the CPU backend, which then trains", async () => {
   const { page, errors } = await open("?steps=20&batch=32&hidden=32&evalEvery=20&evalSize=200&logEvery=10", "no navigator.gpu");
   await page.locator("#use-cpu").waitFor({ timeout: 30_000 });
-  expect(await page.locator("#notice").textContent()).toMatch(/No WebGPU here\. This browser has no WebGPU \(navigator\.gpu is missing\)/);
+  expect(await page.locator("#notice").textContent()).toMatch(/WebGPU is not available on this page\. This browser has no WebGPU \(navigator\.gpu is missing\)/);
+  expect(await page.locator("h1").textContent()).not.toMatch(/GPU/); // the page may run on the CPU backend
   expect(await page.locator("#adapter").textContent()).toBe("no WebGPU adapter");
   await page.locator("#use-cpu").click();
   await page.waitForFunction(() => (window as unknown as { demo: { state: { phase: string } } }).demo.state.phase === "done", undefined, { timeout: 120_000 });
@@ -104,7 +108,7 @@ test("without WebGPU the page says so plainly and offers the CPU backend, which 
 }, 180_000);
 
 test.each([
-  ["no adapter", /WebGPU is there, but the browser offers no GPU adapter/],
+  ["no adapter", /This browser supports WebGPU, but it found no GPU adapter to run it on/],
   ["an insecure context", /not a secure context, and WebGPU exists only in one/],
 ] as [Without, RegExp][])("with %s, both pages explain it and offer the CPU backend", async (without, message) => {
   for (const path of ["", "bench.html"]) {
@@ -130,6 +134,17 @@ test("the benchmark page runs cases in the browser and reports sane figures", as
   expect(state.results[1].counts!.launches).toBe(100);
   expect(state.results[2].counts!.readbacks).toBe(1);
   expect(await page.locator("#results tbody tr").count()).toBe(3);
+  // Units in the headers and the rate; a shape such as "128x128 @ 128x128" on one line.
+  expect(await page.locator("#results thead th").allTextContents()).toEqual(expect.arrayContaining(["median ms", "min ms", "max ms"]));
+  expect(await page.locator("#results tbody tr:nth-child(2) td:nth-child(6)").textContent()).toMatch(/µs\/op \(host [\d.]+ µs\)/);
+  const shapeLines = await page.locator("#results tbody td:nth-child(2)").evaluateAll((tds) =>
+    tds.map((td) => {
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    }),
+  );
+  expect(shapeLines).toEqual([1, 1, 1]);
   expect(await page.locator("#download").isEnabled()).toBe(true);
   expect(errors).toEqual([]);
   await page.context().close();

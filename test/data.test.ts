@@ -13,7 +13,7 @@ import * as wg from "../src/node.js";
 import { batches, batchCount, permutation, Rng } from "../src/data/batches.js";
 import { datasetFromIdx, head, toSplit, type Split } from "../src/data/dataset.js";
 import { gunzip as browserGunzip, fetchFashionMnist } from "../src/data/fetch.js";
-import { IMAGES_MAGIC, LABELS_MAGIC, parseIdxImages, parseIdxLabels } from "../src/data/idx.js";
+import { IdxInflater, IMAGES_MAGIC, LABELS_MAGIC, MAX_IDX_BYTES, parseIdxImages, parseIdxLabels } from "../src/data/idx.js";
 import { gunzip as nodeGunzip, loadFashionMnist } from "../src/data/node-files.js";
 import { DEVICES, startWebgpu } from "./helpers.js";
 
@@ -90,6 +90,55 @@ describe("gunzip", () => {
     ["DecompressionStream (browser)", browserGunzip],
   ])("%s inverts gzip", async (_, gunzip) => {
     expect(Array.from(await gunzip(gzipSync(raw)))).toEqual(Array.from(raw));
+  });
+});
+
+describe("IDX files that would train on nothing, and gzip bombs", () => {
+  test("0 examples or 0×0 images are refused, naming the split", () => {
+    expect(() => parseIdxImages(images(5, 0, 0))).toThrow(/IDX images: the header says 0×0 images, which have no pixels/);
+    expect(() => parseIdxImages(images(5, 28, 0))).toThrow(/28×0 images/);
+    const ok = { trainImages: images(2, 1, 2), trainLabels: labels([1, 2]), testImages: images(1, 1, 2), testLabels: labels([3]) };
+    expect(() => datasetFromIdx({ ...ok, trainImages: images(0, 1, 2), trainLabels: labels([]) })).toThrow(/^train split: the IDX files hold 0 examples/);
+    expect(() => datasetFromIdx({ ...ok, testImages: images(0, 28, 28), testLabels: labels([]) })).toThrow(/^test split: the IDX files hold 0 examples/);
+  });
+
+  /** A label file whose header promises 10 labels, followed by `members` gzip members of 16 MiB of zeros each (about 16 KiB compressed). */
+  function bomb(members: number): Uint8Array {
+    const zeros = gzipSync(new Uint8Array(2 ** 24));
+    const parts = [gzipSync(labels([1, 2, 3, 4, 5, 6, 7, 8, 9, 0])), ...Array.from({ length: members }, () => zeros)];
+    return Buffer.concat(parts);
+  }
+
+  test.each([
+    ["node:zlib", nodeGunzip],
+    ["DecompressionStream (browser)", browserGunzip],
+  ])("%s stops at the size the header promises (a 4 GiB bomb is refused, not inflated)", async (_, gunzip) => {
+    await expect(gunzip(bomb(256), "labels.gz")).rejects.toThrow(/^labels\.gz: it decompresses to more than the 18 bytes its IDX header promises.*gzip bomb/);
+    const honest = gzipSync(images(2, 2, 2));
+    expect(Array.from(await gunzip(honest, "images.gz"))).toEqual(Array.from(images(2, 2, 2)));
+    await expect(gunzip(gzipSync(new Uint8Array(64)), "zeros.gz")).rejects.toThrow(/^zeros\.gz: bad magic 0x00000000 after gunzip/);
+    const huge = idx([IMAGES_MAGIC, 60000, 4096, 4096], []);
+    await expect(gunzip(gzipSync(huge), "big.gz")).rejects.toThrow(new RegExp(`^big\\.gz: its IDX header promises \\d+ bytes, over the ${MAX_IDX_BYTES}-byte limit`));
+  });
+
+  test("IdxInflater refuses the first chunk past the header's size, whatever the chunking", () => {
+    const file = images(3, 2, 2);
+    for (const size of [1, 5, 16, 28]) {
+      const inf = new IdxInflater("f");
+      for (let i = 0; i < file.length; i += size) inf.add(file.subarray(i, i + size));
+      expect(Array.from(inf.result())).toEqual(Array.from(file));
+      expect(() => inf.add(new Uint8Array(1))).toThrow(/more than the 28 bytes/);
+    }
+  });
+
+  test("loadFashionMnist refuses a folder whose train set is empty", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "webgrad-idx0-"));
+    const put = (name: string, bytes: Uint8Array) => writeFileSync(join(dir, `${name}.gz`), gzipSync(bytes));
+    put("train-images-idx3-ubyte", images(0, 28, 28));
+    put("train-labels-idx1-ubyte", labels([]));
+    put("t10k-images-idx3-ubyte", images(2, 28, 28));
+    put("t10k-labels-idx1-ubyte", labels([4, 5]));
+    await expect(loadFashionMnist(dir)).rejects.toThrow(/train split: the IDX files hold 0 examples/);
   });
 });
 

@@ -23,3 +23,19 @@ test("a destroyed device: ops throw naming the loss and the fix; init() recovers
   expect(await values(b.mul(2).add(0.5))).toEqual([2.5, 4.5, 6.5, 8.5]);
   expect(() => a.add(b)).toThrow(/earlier WebGPU device/);
 });
+
+test("loadStateDict with a tensor of a lost device loads nothing, naming the key", async () => {
+  await startWebgpu();
+  const old = webgpuBackend() as WebGpuBackend;
+  const stale = wg.ones([2], { device: "webgpu" });
+  old.destroy();
+  await old.gpu.lost;
+  await wg.init({ device: "webgpu", quiet: true });
+  const model = new wg.nn.Linear(2, 2, { device: "webgpu" });
+  const weight = await model.weight.tolist();
+  const dict = { weight: wg.full([2, 2], 5, { device: "webgpu" }), bias: stale }; // the good key first: a half-load would copy it
+  expect(() => model.loadStateDict(dict)).toThrow(/^loadStateDict: nothing was loaded: "bias" \[2\]: the dict's tensor cannot be read, its WebGPU device was lost/);
+  expect(await model.weight.tolist()).toEqual(weight);
+  model.loadStateDict({ weight: dict.weight, bias: wg.zeros([2], { device: "webgpu" }) });
+  expect(await model.weight.tolist()).toEqual([[5, 5], [5, 5]]);
+});

@@ -255,6 +255,7 @@ describe("parameter group and state dict errors", () => {
     { name: "a bad hyperparameter", run: () => { const sd = adamDict(); sd.paramGroups[0].eps = -1; return new Adam([t()]).loadStateDict(sd); }, error: /Adam: eps of parameter group 0 must be a non-negative number, got -1/ },
     { name: "not a state dict", run: () => new Adam([t()]).loadStateDict({ weight: t() } as never), error: /Adam\.loadStateDict: expected \{ state, paramGroups \}, got an object with keys weight\. Fix/ },
     { name: "metadata without optimizer state", run: () => unpackStateDict({}, {}), error: /unpackStateDict: the metadata has no "optimizer" entry/ },
+    { name: "a state entry named __proto__", run: () => unpackStateDict({ "state.0.__proto__": t() }, packStateDict(adamDict()).metadata), error: /unpackStateDict: tensor "state\.0\.__proto__" is not an optimizer state entry/ },
     { name: "a tensor that is no state entry", run: () => unpackStateDict({ weight: t() }, packStateDict(adamDict()).metadata), error: /unpackStateDict: tensor "weight" is not an optimizer state entry/ },
   ];
   test.each(cases)("$name", ({ run, error }) => {
@@ -272,5 +273,7 @@ describe("parameter group and state dict errors", () => {
     expect(wg.loadMetadata(bytes)).toEqual({ note: "x" });
     expect(wg.loadMetadata(await wg.save({ a: t() }))).toEqual({});
     expect(() => wg.loadMetadata(bytes.subarray(0, 10))).toThrow(/load: not a valid safetensors file/);
+    expect(wg.loadMetadata(Buffer.from(bytes))).toEqual({ note: "x" }); // a Node Buffer, which may sit inside a shared pool
+
   });
 });

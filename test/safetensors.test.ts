@@ -3,6 +3,9 @@
  * back by hand, a hand-built file, a model round trip, and every malformed
  * file rejected with a clear error before any tensor is made.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
@@ -108,6 +111,8 @@ describe("safetensors format", () => {
     { name: "a gap between tensors", bytes: () => file({ a: f32([2], 0), b: f32([2], 12) }, 20), error: /data bytes 8-12 before "b" belong to no tensor/ },
     { name: "trailing bytes", bytes: () => file({ a: f32([2], 0) }, 12), error: /its tensors cover 8 data bytes but 12 follow the header/ },
     { name: "bad metadata", bytes: () => file({ __metadata__: { a: 1 } }, 0), error: /"__metadata__" must be an object of strings/ },
+    { name: "dtype naming an Object.prototype key", bytes: () => file({ a: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, 4), error: /"a" has dtype "constructor"; webgrad loads F32 and I32/ },
+    { name: "unknown dtype BF16", bytes: () => file({ w: { dtype: "BF16", shape: [2], data_offsets: [0, 4] } }, 4), error: /"w" has dtype "BF16"; webgrad loads F32 and I32 \(convert/ },
     {
       name: "a truncated file",
       bytes: async () => (await wg.save({ a: wg.ones([2, 2], { device: "cpu" }), b: wg.ones([3], { device: "cpu" }) })).slice(0, -4),
@@ -130,5 +135,43 @@ describe("safetensors format", () => {
   ];
   test.each(badSaves)("save rejects $name", async ({ dict, error }) => {
     await expect(wg.save(dict() as Record<string, Tensor>)).rejects.toThrow(error);
+  });
+});
+
+describe("safetensors from Node files and hostile names", () => {
+  test("load(fs.readFileSync(path)): a Buffer is a view into a larger pool, read from its own offset", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "webgrad-st-"));
+    try {
+      const dict = { w: wg.tensor([[1.5, -2], [3, 4.25]], { device: "cpu" }), n: wg.tensor(new Int32Array([7, -8, 9]), { device: "cpu" }) };
+      writeFileSync(join(dir, "m.safetensors"), await wg.save(dict));
+      readFileSync(join(dir, "m.safetensors")); // a first read, so the second Buffer sits further into Node's pool
+      const buf = readFileSync(join(dir, "m.safetensors"));
+      expect(Buffer.isBuffer(buf)).toBe(true);
+      for (const bytes of [buf, new Uint8Array(buf), buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)]) {
+        const back = wg.load(bytes, { device: "cpu" });
+        expect(await back.w.tolist()).toEqual([[1.5, -2], [3, 4.25]]);
+        expect(await back.n.tolist()).toEqual([7, -8, 9]);
+      }
+      // The same inside a pooled Buffer that does not start at 0: a small file comes from Node's shared pool.
+      const pooled = Buffer.from(buf);
+      expect(pooled.byteOffset).toBeGreaterThan(0);
+      expect(await wg.load(pooled, { device: "cpu" }).w.tolist()).toEqual([[1.5, -2], [3, 4.25]]);
+      expect(() => wg.load("model.safetensors" as unknown as Uint8Array)).toThrow(/load: expected the file's bytes \(a Uint8Array, an ArrayBuffer or a Node Buffer.*got string/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a tensor named "__proto__" is an own entry: it round-trips and the dict keeps its prototype', async () => {
+    const dict: Record<string, Tensor> = {};
+    Object.defineProperty(dict, "__proto__", { value: wg.tensor([1, 2], { device: "cpu" }), enumerable: true });
+    dict.b = wg.tensor([3], { device: "cpu" });
+    const back = wg.load(await wg.save(dict), { device: "cpu" });
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back)).toEqual(["__proto__", "b"]);
+    expect(await Object.getOwnPropertyDescriptor(back, "__proto__")!.value.tolist()).toEqual([1, 2]);
+    const hand = wg.load(file({ ["__proto__"]: f32([1], 0), toString: f32([1], 4) } as object, 8), { device: "cpu" });
+    expect(Object.keys(hand).sort()).toEqual(["__proto__", "toString"]);
+    expect(typeof ({} as object).toString).toBe("function");
   });
 });

@@ -9,7 +9,7 @@ export async function webgpuStatus(): Promise<GpuStatus> {
   if (!gpu)
     return { ok: false, reason: "This browser has no WebGPU (navigator.gpu is missing). Chrome and Edge 113+ have it; on Linux, start Chromium with --enable-unsafe-webgpu." };
   try {
-    if (!(await gpu.requestAdapter())) return { ok: false, reason: "WebGPU is there, but the browser offers no GPU adapter (the GPU may be blocklisted or WebGPU disabled)." };
+    if (!(await gpu.requestAdapter())) return { ok: false, reason: "This browser supports WebGPU, but it found no GPU adapter to run it on (the GPU may be blocklisted, or WebGPU turned off in the browser's settings or flags)." };
   } catch (e) {
     return { ok: false, reason: `Asking for a WebGPU adapter failed: ${(e as Error).message}` };
   }
@@ -22,7 +22,7 @@ export function showNoWebgpu(el: HTMLElement, reason: string, onCpu: () => void)
   el.className = "notice";
   el.replaceChildren();
   const p = document.createElement("p");
-  p.textContent = `No WebGPU here. ${reason}`;
+  p.textContent = `WebGPU is not available on this page. ${reason}`;
   const q = document.createElement("p");
   q.textContent = "webgrad's CPU backend runs the same code in plain JavaScript: slower, but it works everywhere.";
   const b = document.createElement("button");

@@ -10,6 +10,7 @@ import { enableGrad, noGrad, isGradEnabled } from "./mode.js";
 import { AccumulateGrad, type Node } from "./node.js";
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
+import { checkRule, inBackward } from "./anomaly.js";
 
 export interface BackwardOptions {
   /** Keep saved values so the graph can be walked again (default: createGraph). */
@@ -126,7 +127,7 @@ function run(
   const withMode = createGraph ? enableGrad : noGrad;
 
   return tidy(() =>
-    withMode(() => {
+    inBackward(() => withMode(() => {
       const grads = new Map<Node, Tensor>();
       const add = (n: Node, g: Tensor) => {
         const prev = grads.get(n);
@@ -151,6 +152,7 @@ function run(
           const rule = node.rules[i];
           if (!child || !rule || !needed.has(child)) return;
           const raw = rule(g, saved, node.attrs);
+          checkRule(node, i, raw);
           const summed = ops.sumToShape(raw, node.inputShapes[i]);
           if (sent) sent[i] = { raw, summed };
           add(child, summed);
@@ -159,7 +161,7 @@ function run(
         if (!retain) node.release();
       }
       return captured;
-    }),
+    })),
   );
 }
 

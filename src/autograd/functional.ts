@@ -2,8 +2,10 @@
  * JAX-style transforms over the reverse-mode tape: grad, valueAndGrad, vjp,
  * jvp (two vjps: the first is linear in its cotangent u, the second takes the
  * tangent through u), jacobian (one vjp per output element) and hessian.
- * Inside another transform each records its own backward (createGraph), so
- * the outer one can differentiate through it.
+ * Inside another transform, or when a tensor given to it requires grad, each
+ * records its own backward (createGraph, as torch.autograd.grad(create_graph=True)),
+ * so the outer transform or a later .backward() can differentiate through it:
+ * grad of grad composes without nesting. Otherwise results are detached.
  */
 import { fmt } from "../shape.js";
 import { grad as autogradGrad } from "./engine.js";
@@ -13,13 +15,14 @@ import * as ops from "../ops/index.js";
 type Fn = (...args: Tensor[]) => Tensor;
 type Argnums = number | number[];
 
-// How many transforms are running; `outer` tells a transform it runs inside another.
+// How many transforms are running: a transform inside another must record a differentiable result.
 let depth = 0;
-function traced<T>(fn: (outer: boolean) => T): T {
-  const outer = depth > 0;
+/** Run a transform's body; `graph`: its results must be differentiable (inside another transform, or an input requires grad). */
+function traced<T>(given: readonly Tensor[], fn: (graph: boolean) => T): T {
+  const graph = depth > 0 || given.some((t) => t?.requiresGrad === true);
   depth++;
   try {
-    return fn(outer);
+    return fn(graph);
   } finally {
     depth--;
   }
@@ -42,11 +45,14 @@ function pullback(out: Tensor, inputs: Tensor[], seed: Tensor | undefined, creat
 }
 
 /** [f(args), d f / d args]; f must return a scalar. A number argnums gives one gradient, an array a list. */
+export function valueAndGrad(f: Fn, opts?: { argnums?: number }): (...args: Tensor[]) => [Tensor, Tensor];
+export function valueAndGrad(f: Fn, opts: { argnums: number[] }): (...args: Tensor[]) => [Tensor, Tensor[]];
+export function valueAndGrad(f: Fn, opts?: { argnums?: Argnums }): (...args: Tensor[]) => [Tensor, Tensor | Tensor[]];
 export function valueAndGrad(f: Fn, opts: { argnums?: Argnums } = {}) {
   const argnums = opts.argnums ?? 0;
   const nums = Array.isArray(argnums) ? argnums : [argnums];
   return (...args: Tensor[]): [Tensor, Tensor | Tensor[]] =>
-    traced((outer) => {
+    traced(args, (graph) => {
       for (const n of nums)
         if (!Number.isInteger(n) || n < 0 || n >= args.length)
           throw new Error(`grad: argnums ${JSON.stringify(argnums)} does not name one of the ${args.length} arguments given.`);
@@ -54,31 +60,38 @@ export function valueAndGrad(f: Fn, opts: { argnums?: Argnums } = {}) {
       const value = f(...inputs);
       if (value.size !== 1)
         throw new Error(`grad: f must return a scalar (one-element) tensor, got shape ${fmt(value.shape)}. Fix: reduce it (e.g. .sum()) or use vjp/jacobian.`);
-      const grads = pullback(value, nums.map((n) => inputs[n]), undefined, outer);
-      return [outer ? value : value.detach(), Array.isArray(argnums) ? grads : grads[0]];
+      const grads = pullback(value, nums.map((n) => inputs[n]), undefined, graph);
+      return [graph ? value : value.detach(), Array.isArray(argnums) ? grads : grads[0]];
     });
 }
 
+/** d f / d args of a scalar f: one gradient for a number argnums (default 0), a list for an array. */
+export function grad(f: Fn, opts?: { argnums?: number }): (...args: Tensor[]) => Tensor;
+export function grad(f: Fn, opts: { argnums: number[] }): (...args: Tensor[]) => Tensor[];
+export function grad(f: Fn, opts?: { argnums?: Argnums }): (...args: Tensor[]) => Tensor | Tensor[];
 export function grad(f: Fn, opts: { argnums?: Argnums } = {}) {
   const vg = valueAndGrad(f, opts);
   return (...args: Tensor[]): Tensor | Tensor[] => vg(...args)[1];
 }
 
 /** [f(primals), cotangents · ∂f/∂primals]. */
+export function vjp(f: Fn, primals: Tensor, cotangents: Tensor): [Tensor, Tensor];
+export function vjp(f: Fn, primals: Tensor[], cotangents: Tensor): [Tensor, Tensor[]];
+export function vjp(f: Fn, primals: Tensor | Tensor[], cotangents: Tensor): [Tensor, Tensor | Tensor[]];
 export function vjp(f: Fn, primals: Tensor | Tensor[], cotangents: Tensor): [Tensor, Tensor | Tensor[]] {
-  return traced((outer) => {
+  return traced([...list(primals), cotangents], (graph) => {
     const inputs = list(primals).map((x) => track(x, "vjp"));
     const out = f(...inputs);
     if (cotangents.shape.join() !== out.shape.join())
       throw new Error(`vjp: cotangents have shape ${fmt(cotangents.shape)} but f returned shape ${fmt(out.shape)}; they must match.`);
-    const res = pullback(out, inputs, cotangents, outer);
-    return [outer ? out : out.detach(), Array.isArray(primals) ? res : res[0]];
+    const res = pullback(out, inputs, cotangents, graph);
+    return [graph ? out : out.detach(), Array.isArray(primals) ? res : res[0]];
   });
 }
 
 /** [f(primals), ∂f/∂primals · tangents] (forward mode, by transposing a vjp). */
 export function jvp(f: Fn, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [Tensor, Tensor] {
-  return traced((outer) => {
+  return traced([...list(primals), ...list(tangents)], (graph) => {
     const xs = list(primals);
     const ts = list(tangents);
     if (ts.length !== xs.length) throw new Error(`jvp: ${xs.length} primals but ${ts.length} tangents.`);
@@ -88,20 +101,23 @@ export function jvp(f: Fn, primals: Tensor | Tensor[], tangents: Tensor | Tensor
     });
     const inputs = xs.map((x) => track(x, "jvp"));
     const out = f(...inputs);
-    const value = outer ? out : out.detach();
+    const value = graph ? out : out.detach();
     if (!out.requiresGrad) return [value, ops.zerosLike(out)];
     const u = ops.zerosLike(out).requiresGrad_();
     const jtu = autogradGrad(out, inputs, { gradOutputs: u, createGraph: true, allowUnused: true }); // Jᵀu, linear in u
     const used = jtu.flatMap((g, i) => (g !== null && g.requiresGrad ? [[g, ts[i]] as const] : []));
     if (used.length === 0) return [value, ops.zerosLike(out)];
-    const [jv] = autogradGrad(used.map(([g]) => g), u, { gradOutputs: used.map(([, t]) => t), createGraph: outer, allowUnused: true });
+    const [jv] = autogradGrad(used.map(([g]) => g), u, { gradOutputs: used.map(([, t]) => t), createGraph: graph, allowUnused: true });
     return [value, jv ?? ops.zerosLike(out)];
   });
 }
 
 /** ∂f/∂x with shape [...outputShape, ...inputShape] (a list of them for a list of inputs). */
+export function jacobian(f: Fn, x: Tensor): Tensor;
+export function jacobian(f: Fn, x: Tensor[]): Tensor[];
+export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[];
 export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[] {
-  return traced((outer) => {
+  return traced(list(x), (graph) => {
     const inputs = list(x).map((t) => track(t, "jacobian"));
     const out = f(...inputs);
     const rows: Tensor[][] = inputs.map(() => []);
@@ -109,7 +125,7 @@ export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[] {
       const basis = new Float64Array(out.size);
       basis[j] = 1;
       const seed = ops.tensor(basis, { shape: out.shape, dtype: out.dtype, device: out.device });
-      pullback(out, inputs, seed, outer, true).forEach((g, i) => rows[i].push(g));
+      pullback(out, inputs, seed, graph, true).forEach((g, i) => rows[i].push(g));
     }
     const jac = inputs.map((t, i) =>
       out.size === 0

@@ -70,6 +70,20 @@ export interface GpuLaunch {
    * (WebGPU forbids binding one buffer as both); the backend binds an unused buffer in its input slot.
    */
   readonly readsOutputs?: boolean;
+  /**
+   * The kernel checks its data (indices in range, values finite) and reports the first failure
+   * to the backend's error flag (WGSL @group(1) @binding(0)); the backend writes this launch's id
+   * into word `idWord` of the params and turns a reported failure into an Error at the next sync point.
+   */
+  readonly check?: LaunchCheck;
+}
+
+/** What a checking launch tells the backend: where its id goes and how to word a failure. */
+export interface LaunchCheck {
+  /** The u32 word of `params` that receives the launch id (0 is never an id: 0 means "no failure"). */
+  readonly idWord: number;
+  /** The Error message for a failure whose kernel reported `bits` (the raw 32 bits of the bad value) at position `at` (kernel-defined: a row, an element). */
+  readonly message: (bits: number, at: number) => string;
 }
 
 export interface Kernel<A> {

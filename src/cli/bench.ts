@@ -30,6 +30,8 @@ objects, the same way for every library.
   --device D         webgpu (default) or cpu
   --compare LIST     also run the cases on tfjs (TensorFlow.js's webgpu backend, same
                      adapter) and/or cpu (webgrad's CPU backend); comma-separated
+                     (tfjs: from an installed webgrad, npm install @tensorflow/tfjs@4
+                     @tensorflow/tfjs-backend-webgpu@4 first; a checkout has them)
   --quick            the small suite, fewer runs (${QUICK_OPTIONS.warmup} warm-up, ${QUICK_OPTIONS.runs} timed)
   --runs N           timed runs per case (default ${DEFAULT_OPTIONS.runs}; a slow case stops after
                      --budget seconds once ${DEFAULT_OPTIONS.minRuns} runs are done)
@@ -117,7 +119,8 @@ function progressBar(cases: number) {
     update(s: { caseIndex: number; caseId: string; library: string; run: number }) {
       const filled = Math.round((24 * s.caseIndex) / cases);
       const line = `[${"#".repeat(filled)}${"-".repeat(24 - filled)}] ${s.caseIndex + 1}/${cases} ${s.caseId} (${s.library})`;
-      if (out.isTTY) out.write(`\r${line}${s.run ? ` run ${s.run}` : ""}\x1b[K`);
+      // Cut to the terminal's width: a wrapped line cannot be redrawn with \r.
+      if (out.isTTY) out.write(`\r${`${line}${s.run ? ` run ${s.run}` : ""}`.slice(0, (out.columns ?? 80) - 1)}\x1b[K`);
       else if (line !== last) out.write(`${line}\n`);
       last = line;
     },

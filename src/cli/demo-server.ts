@@ -3,9 +3,9 @@
  * IDX files from `dataDir` under /data/. Loopback only by default: WebGPU
  * needs a secure context, and http://127.0.0.1 is one.
  */
-import http from "node:http";
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { extname, join, normalize, resolve, sep } from "node:path";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
+import { extname, join, resolve, sep } from "node:path";
 import type { AddressInfo } from "node:net";
 
 const TYPES: Record<string, string> = {
@@ -48,28 +48,68 @@ function dataFile(dir: string, name: string): string | null {
   return null;
 }
 
+/** `file` with every symlink resolved, if that is a regular file inside the real `dir`; else null (no way out by a link). */
+function inside(dir: string, file: string | null): string | null {
+  if (!file) return null;
+  try {
+    const real = realpathSync(file);
+    const top = realpathSync(dir);
+    return (real === top || real.startsWith(top + sep)) && statSync(real).isFile() ? real : null;
+  } catch {
+    return null; // missing, or a dangling link
+  }
+}
+
+/** The request's path, percent-decoded; null when it is not valid (a malformed escape, a NUL byte). */
+function requestPath(url: string | undefined): string | null {
+  try {
+    const path = decodeURIComponent(new URL(url ?? "/", "http://x").pathname);
+    return path.includes("\0") ? null : path;
+  } catch {
+    return null;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}, head = false): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers });
+  res.end(head ? undefined : body);
+}
+
+/**
+ * GET and HEAD only. Error bodies never repeat the request path (no reflected content), and a
+ * file is served only if its real path lies inside the folder it was asked from.
+ */
+function handle(opts: DemoServerOptions, root: string, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", { allow: "GET, HEAD" });
+  const head = req.method === "HEAD";
+  const path = requestPath(req.url);
+  if (path === null) return send(res, 400, "bad request: the path is not valid percent-encoding\n", {}, head);
+  if (path === "/data/status.json") {
+    const missing = DATA_FILES.filter((f) => !inside(opts.dataDir, dataFile(opts.dataDir, f)));
+    return send(res, 200, JSON.stringify({ dir: opts.dataDir, missing }), { "content-type": TYPES[".json"] }, head);
+  }
+  const file = path.startsWith("/data/")
+    ? inside(opts.dataDir, dataFile(opts.dataDir, path.slice("/data/".length)))
+    : inside(root, join(root, path === "/" ? "index.html" : path));
+  if (!file) return send(res, 404, "not found\n", {}, head);
+  // .gz data goes out as bytes (no Content-Encoding): the page gunzips it with DecompressionStream.
+  const type = TYPES[extname(file)] ?? "application/octet-stream";
+  res.writeHead(200, { "content-type": type, "content-length": String(statSync(file).size), "cache-control": "no-store" });
+  if (head) return void res.end();
+  createReadStream(file)
+    .on("error", () => res.destroy())
+    .pipe(res);
+}
+
 export async function serveDemo(opts: DemoServerOptions): Promise<DemoServer> {
   const root = resolve(opts.root);
   const server = http.createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const send = (status: number, body: string, type = "text/plain; charset=utf-8") => {
-      res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
-      res.end(body);
-    };
-    if (path === "/data/status.json") {
-      const missing = DATA_FILES.filter((f) => !dataFile(opts.dataDir, f));
-      return send(200, JSON.stringify({ dir: opts.dataDir, missing }), TYPES[".json"]);
+    try {
+      handle(opts, root, req, res);
+    } catch {
+      if (!res.headersSent) send(res, 500, "internal error\n");
+      else res.destroy();
     }
-    let file: string | null;
-    if (path.startsWith("/data/")) file = dataFile(opts.dataDir, path.slice("/data/".length));
-    else {
-      file = normalize(join(root, path === "/" ? "index.html" : path));
-      if (file !== root && !file.startsWith(root + sep)) file = null; // no way out of root
-    }
-    if (!file || !existsSync(file) || !statSync(file).isFile()) return send(404, `not found: ${path}`);
-    // .gz data goes out as bytes (no Content-Encoding): the page gunzips it with DecompressionStream.
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
-    createReadStream(file).pipe(res);
   });
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);

@@ -11,12 +11,12 @@ export function command(name: string, about: string, run: (argv: string[]) => Pr
   commands[name] = { about, run };
 }
 
-/** A bad command line: printed with the command's usage text, exit code 2. */
+/** A bad command line: printed with a --help hint, exit code 2. */
 export class UsageError extends Error {}
 
 /**
  * Parse argv for command `name`: --help prints the usage (0), a UsageError prints
- * the message and the usage (2); otherwise run with the parsed options.
+ * the message and a --help hint (2), not the whole usage; otherwise run with the parsed options.
  */
 export async function withArgs<A extends { help?: boolean }>(
   name: string,
@@ -30,7 +30,7 @@ export async function withArgs<A extends { help?: boolean }>(
     args = parse(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`webgrad ${name}: ${e.message}\n\n${usage}`);
+    console.error(`webgrad ${name}: ${e.message}\nRun "webgrad ${name} --help" for its options.`);
     return 2;
   }
   if (args.help) {

@@ -107,15 +107,21 @@ async function runTrainWith(args: ReturnType<typeof parse>): Promise<number> {
     onProgress: bar.update,
     onEpoch: (e) => {
       bar.done();
-      say(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${e.testAccuracy.toFixed(4)}, ${Math.round(e.examplesPerSecond)} examples/s, ${e.seconds.toFixed(1)} s`);
+      say(`epoch ${e.epoch}: ${figures(e.trainLoss, e.testAccuracy, e.examplesPerSecond)}, ${e.seconds.toFixed(1)} s`);
     },
   });
 
   const paths = await writeOutputs(args.out, result, device);
   say(`wrote ${paths.join(" and ")}`);
-  say(`test accuracy ${result.testAccuracy.toFixed(4)} after ${result.config.epochs} epochs, ${Math.round(result.examplesPerSecond)} examples/s, ${result.seconds.toFixed(1)} s`);
+  const n = result.config.epochs;
+  say(`done: ${n} epoch${n === 1 ? "" : "s"} (${result.steps} steps) in ${result.seconds.toFixed(1)} s; ${figures(result.finalLoss, result.testAccuracy, result.examplesPerSecond)}`);
   if (args.json) console.log(JSON.stringify(summary(result, device, adapterInfo.description, paths)));
   return 0;
+}
+
+/** The same figures, named alike, in each epoch's line and in the summary (the summary's are the last epoch's, and the mean rate). */
+function figures(trainLoss: number, testAccuracy: number, examplesPerSecond: number): string {
+  return `train loss ${trainLoss.toFixed(4)}, test accuracy ${testAccuracy.toFixed(4)}, ${Math.round(examplesPerSecond)} training examples/s`;
 }
 
 /** OUT/model.safetensors and OUT/training.svg, each written atomically; returns their paths. */

@@ -20,6 +20,7 @@ export interface Dataset {
 export function toSplit(images: IdxImages, labels: Uint8Array, what = "split"): Split {
   if (images.n !== labels.length)
     throw new Error(`${what}: ${images.n} images but ${labels.length} labels; the files do not belong together.`);
+  if (images.n === 0) throw new Error(`${what}: the IDX files hold 0 examples; training or testing on it would give NaN. Fix: use the full files.`);
   const out = new Float32Array(images.pixels.length);
   for (let i = 0; i < out.length; i++) out[i] = images.pixels[i] / 255;
   return { images: out, labels: Int32Array.from(labels), n: images.n, features: images.rows * images.cols };

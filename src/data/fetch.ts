@@ -3,12 +3,25 @@
  * DecompressionStream, and Fashion-MNIST fetched from a URL prefix, as the
  * browser demo serves the Debian package's .gz files.
  */
-import { isGzip } from "./idx.js";
+import { IdxInflater, isGzip } from "./idx.js";
 import { datasetFromIdx, IDX_FILES, type Dataset, type IdxBytes } from "./dataset.js";
 
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+/** Decompress gzip; with `idx` (the file's name for errors) the output is capped at the size its IDX header promises. */
+export async function gunzip(bytes: Uint8Array, idx?: string): Promise<Uint8Array> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  if (idx === undefined) return new Uint8Array(await new Response(stream).arrayBuffer());
+  const out = new IdxInflater(idx);
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return out.result();
+    try {
+      out.add(value);
+    } catch (e) {
+      await reader.cancel();
+      throw e;
+    }
+  }
 }
 
 /** Fetch `${baseUrl}/train-images-idx3-ubyte.gz` and the other three; a body that is not gzip is taken as raw IDX. */
@@ -21,7 +34,7 @@ export async function fetchFashionMnist(baseUrl: string, fetchFn: typeof fetch =
       if (!res.ok) throw new Error(`Fashion-MNIST: GET ${url} answered ${res.status} ${res.statusText}; serve the four IDX .gz files there.`);
       const bytes = new Uint8Array(await res.arrayBuffer());
       // A server may already have undone the gzip (Content-Encoding), so look at the bytes.
-      return [key, isGzip(bytes) ? await gunzip(bytes) : bytes] as const;
+      return [key, isGzip(bytes) ? await gunzip(bytes, url) : bytes] as const;
     }),
   );
   return datasetFromIdx(Object.fromEntries(entries) as IdxBytes);

@@ -6,16 +6,32 @@ import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gunzip as zlibGunzip } from "node:zlib";
-import { isGzip } from "./idx.js";
+import { createGunzip, gunzip as zlibGunzip } from "node:zlib";
+import { IdxInflater, isGzip } from "./idx.js";
 import { datasetFromIdx, IDX_FILES, type Dataset, type IdxBytes } from "./dataset.js";
 
 export const DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist";
 
 const inflate = promisify(zlibGunzip);
 
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await inflate(bytes));
+/** Decompress gzip; with `idx` (the file's name for errors) the output is capped at the size its IDX header promises. */
+export async function gunzip(bytes: Uint8Array, idx?: string): Promise<Uint8Array> {
+  if (idx === undefined) return new Uint8Array(await inflate(bytes));
+  const out = new IdxInflater(idx);
+  const z = createGunzip();
+  return new Promise((ok, fail) => {
+    z.on("data", (chunk: Buffer) => {
+      try {
+        out.add(chunk);
+      } catch (e) {
+        z.destroy();
+        fail(e);
+      }
+    });
+    z.on("end", () => ok(out.result()));
+    z.on("error", fail);
+    z.end(bytes);
+  });
 }
 
 /** The error users meet without the data: where it was looked for and the two ways to fix it. */
@@ -38,7 +54,7 @@ function locate(dir: string, file: string): string {
 async function readIdx(path: string): Promise<Uint8Array> {
   const bytes = new Uint8Array(await readFile(path));
   try {
-    return isGzip(bytes) ? await gunzip(bytes) : bytes;
+    return isGzip(bytes) ? await gunzip(bytes, path) : bytes;
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }

@@ -2,26 +2,36 @@
  * Which backends exist, which device is the default, and start-up. Platform
  * entry points (node.ts, browser.ts) register how to reach a GPU.
  */
-import type { AdapterInfo, Backend, Device } from "../backend/backend.js";
+import type { AdapterInfo, Backend, Device, Storage } from "../backend/backend.js";
 import { CpuBackend } from "../backend/cpu/cpu-backend.js";
-import { createWebGpuBackend, type WebGpuOptions } from "../backend/webgpu/adapter.js";
+import { createWebGpuBackend } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
 
-/** How this platform reaches WebGPU: the GPU object, or a reason there is none and how to fix it. */
-export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string }>;
+/**
+ * @internal How this platform reaches WebGPU: the GPU object, or a reason there is none; `fix`
+ * replaces the generic advice when the platform knows the one step that is missing.
+ */
+export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string; fix?: string }>;
 
 const cpu = new CpuBackend();
-let gpuBackend: (Backend & { lost: string | null; destroy(): void }) | null = null;
+type GpuBackend = Backend & { lost: string | null; destroy(): void; emptyCache(): void; setPoolLimit(bytes: number): void };
+let gpuBackend: GpuBackend | null = null;
+/** The pool cap asked for by init({ poolLimitBytes }); applied to every WebGPU backend started later too. */
+let poolLimit: number | null = null;
+/** The init() in progress: a second call waits for it, so concurrent first calls make one device (two Dawn instances abort the process). */
+let starting: Promise<unknown> = Promise.resolve();
 let defaultDev: Device = "cpu";
 let provider: GpuProvider = async () =>
   typeof navigator !== "undefined" && navigator.gpu
     ? { gpu: navigator.gpu }
     : { gpu: null, reason: "this JavaScript runtime has no navigator.gpu" };
 
+/** @internal */
 export function setGpuProvider(p: GpuProvider): void {
   provider = p;
 }
 
+/** @internal */
 export function backendFor(device: Device): Backend {
   if (device === "cpu") return cpu;
   if (device !== "webgpu") throw new Error(`unknown device "${String(device)}"; expected "cpu" or "webgpu".`);
@@ -35,22 +45,73 @@ export function backendFor(device: Device): Backend {
   return gpuBackend;
 }
 
-export const defaultDevice = (): Device => defaultDev;
+// Ops are synchronous and finding an adapter is not, so an op before init() cannot start
+// WebGPU: it runs on the CPU and says so once, naming the fix.
+let initCalled = false;
+let warnedNoInit = false;
 
-export interface InitOptions extends WebGpuOptions {
+/** Why a storage cannot be used now (its device was lost or replaced by a later init), or null when it can. */
+export function storageProblem(storage: Storage): string | null {
+  if (storage.backend.device === "cpu") return null;
+  const b = storage.backend as Partial<GpuBackend>;
+  if (b.lost) return `its WebGPU device was lost (${b.lost})`;
+  if (b !== gpuBackend) return "it belongs to an earlier WebGPU device, replaced by a later wg.init()";
+  return null;
+}
+
+export const defaultDevice = (): Device => {
+  if (!initCalled && !warnedNoInit) {
+    warnedNoInit = true;
+    console.warn(
+      `webgrad: a tensor was made before wg.init(), so it is on the CPU backend. Fix: await wg.init() first ` +
+        `(WebGPU when there is an adapter), or await wg.init({ device: "cpu" }) to choose the CPU and silence this.`,
+    );
+  }
+  return defaultDev;
+};
+
+export interface InitOptions {
   device?: Device | "auto";
+  /** Which adapter to ask the platform for when it has several (WebGPU's requestAdapter option). */
+  powerPreference?: "low-power" | "high-performance";
+  /** @internal Kernel variants (e.g. { matmul: "tiled" }), so tests and the bench time every path on one adapter. */
+  force?: Record<string, string>;
   /** Print the one-line adapter notice (default true). */
   quiet?: boolean;
+  /** The most bytes the WebGPU buffer pool keeps beyond what live tensors use (default 256 MiB; 0 pools nothing). */
+  poolLimitBytes?: number;
+  /** The largest tensor the CPU backend allocates (default 2 GiB): past the machine's memory the OS kills the process. */
+  cpuTensorLimitBytes?: number;
 }
 
 /**
  * Choose and start the default device. "auto" takes WebGPU when an adapter
  * exists, else the CPU with one warning; "webgpu" throws when there is none.
+ * Calls run one after another: a second call while one is starting waits for
+ * it and then finds its device.
  */
-export async function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
+export function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
+  const run = starting.then(() => initNow(opts));
+  starting = run.catch(() => {});
+  return run;
+}
+
+function byteOption(opts: InitOptions, name: "poolLimitBytes" | "cpuTensorLimitBytes"): number | undefined {
+  const v = opts[name];
+  if (v !== undefined && !(typeof v === "number" && v >= 0 && (Number.isSafeInteger(v) || v === Infinity)))
+    throw new Error(`init: ${name} is ${String(v)}; expected a whole number of bytes >= 0 (or Infinity for no limit).`);
+  return v;
+}
+
+async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
   const want = opts.device ?? "auto";
+  initCalled = true;
   if (want !== "cpu" && want !== "webgpu" && want !== "auto")
     throw new Error(`init: unknown device "${String(want)}"; expected "webgpu", "cpu" or "auto".`);
+  const [pool, cpuLimit] = [byteOption(opts, "poolLimitBytes"), byteOption(opts, "cpuTensorLimitBytes")];
+  poolLimit = pool ?? poolLimit;
+  cpu.limitBytes = cpuLimit ?? cpu.limitBytes;
+  if (gpuBackend && !gpuBackend.lost && poolLimit !== null) gpuBackend.setPoolLimit(poolLimit);
   if (want === "cpu") {
     defaultDev = "cpu";
     return { device: "cpu", adapterInfo: cpu.info };
@@ -64,6 +125,7 @@ export async function init(opts: InitOptions = {}): Promise<{ device: Device; ad
   if (found.gpu) {
     try {
       gpuBackend = await createWebGpuBackend(found.gpu, opts);
+      if (poolLimit !== null) gpuBackend.setPoolLimit(poolLimit);
       if ("notice" in found && found.notice && !opts.quiet) console.warn(found.notice);
       defaultDev = "webgpu";
       return { device: "webgpu", adapterInfo: gpuBackend.info };
@@ -71,13 +133,15 @@ export async function init(opts: InitOptions = {}): Promise<{ device: Device; ad
       failure = (e as Error).message;
     }
   }
+  const fix = found.gpu ? undefined : (found as { fix?: string }).fix;
+  if (want === "webgpu" && fix) throw new Error(`init: no WebGPU adapter: ${failure}. Fix: ${fix}.`);
   if (want === "webgpu")
     throw new Error(
       `init: no WebGPU adapter: ${failure}. Fix: in a browser, use one with WebGPU enabled (Chrome/Edge 113+, ` +
         `served over https or http://localhost); in Node on Linux without a GPU, install SwiftShader with ` +
         `"apt-get install -y chromium-common libvulkan1" (webgrad finds it), or run with { device: "cpu" }.`,
     );
-  if (!opts.quiet) console.warn(`webgrad: no WebGPU adapter (${failure}); using the CPU backend.`);
+  if (!opts.quiet) console.warn(`webgrad: no WebGPU adapter (${failure}); using the CPU backend.${fix ? ` Fix: ${fix}.` : ""}`);
   defaultDev = "cpu";
   return { device: "cpu", adapterInfo: cpu.info };
 }
@@ -92,7 +156,18 @@ export function memory(device: Device = defaultDev): { tensors: number; bytesInU
   return { ...liveStats(device), bytesPooled: pooled };
 }
 
-/** The current WebGPU backend, for tests and the benchmark runner. */
+/**
+ * Release pooled buffers that no tensor uses (as torch.cuda.empty_cache), on `device` or, by default,
+ * on every device; memory().bytesPooled drops to what is left.
+ */
+export function emptyCache(device?: Device): void {
+  if (device !== undefined && device !== "cpu" && device !== "webgpu")
+    throw new Error(`emptyCache: unknown device "${String(device)}"; expected "cpu" or "webgpu".`);
+  if (device !== "webgpu") cpu.emptyCache();
+  if (device !== "cpu" && gpuBackend && !gpuBackend.lost) gpuBackend.emptyCache();
+}
+
+/** @internal The current WebGPU backend, for tests and the benchmark runner. */
 export function webgpuBackend(): Backend | null {
   return gpuBackend;
 }

@@ -97,8 +97,7 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   scopes.pop();
-  if (result instanceof Promise)
-    throw new Error("tidy: fn returned a Promise; tidy tracks synchronous work only. Await outside tidy and tidy the synchronous parts.");
+  if (isThenable(result)) refuseAsync(result, scope);
   const kept = new Set<unknown>();
   collect(result, kept);
   const parent = scopes[scopes.length - 1];
@@ -107,6 +106,23 @@ export function tidy<T>(fn: () => T): T {
     else t.dispose();
   }
   return result;
+}
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as PromiseLike<unknown>).then === "function";
+
+/**
+ * An async fn: what it made before its first await is disposed (the caller gets an Error, never the
+ * result); its rejection is taken here, since nobody else can await it and an unhandled rejection
+ * exits Node. Tensors it makes after the await are outside every scope (the finalizer's).
+ */
+function refuseAsync(result: PromiseLike<unknown>, scope: Set<Tracked>): never {
+  for (const t of scope) t.dispose();
+  Promise.resolve(result).catch(() => {});
+  throw new Error(
+    "tidy: fn returned a Promise; tidy tracks synchronous work only (the tensors it made before its first await were disposed). " +
+      "Fix: await outside tidy and tidy the synchronous parts, e.g. const loss = wg.tidy(() => step()); await loss.item().",
+  );
 }
 
 /** Live tensors and bytes on one device (bytesPooled is added by the caller from the backend). */

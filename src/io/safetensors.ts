@@ -17,6 +17,11 @@ const DTYPES: Record<string, DType> = { F32: "float32", I32: "int32" };
 const MAX_HEADER = 100_000_000;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** dict[name] = value as an own property: a tensor named "__proto__" must not replace the dict's prototype. */
+function put<T>(dict: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(dict, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** 4-byte elements in file order: a no-op on little-endian hosts (all current browsers and Node platforms). */
 function toLittleEndian(bytes: Uint8Array): Uint8Array {
   if (!LITTLE_ENDIAN) for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse();
@@ -42,7 +47,7 @@ export async function save(stateDict: Record<string, Tensor>, metadata?: Record<
   for (const [name, t] of entries) {
     const data = await t.data();
     const bytes = toLittleEndian(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    header[name] = { dtype: CODES[t.dtype], shape: t.shape, data_offsets: [at, at + bytes.length] };
+    put(header, name, { dtype: CODES[t.dtype], shape: t.shape, data_offsets: [at, at + bytes.length] });
     chunks.push(bytes);
     at += bytes.length;
   }
@@ -68,17 +73,27 @@ interface Entry {
   end: number;
 }
 
+/**
+ * The file's bytes as a plain Uint8Array view. A Node Buffer is a Uint8Array over a larger shared pool,
+ * and its own slice() makes no copy, so it is re-viewed: offsets below are relative to this view only.
+ */
+function asBytes(file: unknown): Uint8Array {
+  if (file instanceof ArrayBuffer) return new Uint8Array(file);
+  if (ArrayBuffer.isView(file)) return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+  const what = file === null ? "null" : typeof file === "object" ? `a ${file.constructor?.name ?? "object"}` : typeof file;
+  throw new Error(`load: expected the file's bytes (a Uint8Array, an ArrayBuffer or a Node Buffer read from the file), got ${what}.`);
+}
+
 /** Parse a safetensors file into tensors (on the default device unless opts.device); throws, having made nothing, on a malformed file. */
 export function load(file: Uint8Array | ArrayBuffer, opts: { device?: Device } = {}): Record<string, Tensor> {
-  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
-  if (!(bytes instanceof Uint8Array)) throw new Error(`load: expected the file's bytes as a Uint8Array or ArrayBuffer, got ${typeof file}.`);
+  const bytes = asBytes(file);
   const { entries, dataStart } = parse(bytes);
   const out: Record<string, Tensor> = {};
   for (const e of entries) {
     // A copy: tensor data must be 4-byte aligned, and the file's buffer is the caller's.
     const raw = toLittleEndian(bytes.slice(dataStart + e.begin, dataStart + e.end));
     const values = e.dtype === "int32" ? new Int32Array(raw.buffer) : new Float32Array(raw.buffer);
-    out[e.name] = tensor(values, { shape: e.shape, dtype: e.dtype, device: opts.device });
+    put(out, e.name, tensor(values, { shape: e.shape, dtype: e.dtype, device: opts.device }));
   }
   return out;
 }
@@ -124,8 +139,8 @@ function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataL
 
 function entry(name: string, info: unknown, dataLen: number): Entry {
   const { dtype, shape, data_offsets: offsets } = (info ?? {}) as Record<string, unknown>;
-  if (typeof dtype !== "string" || !DTYPES[dtype])
-    throw bad(`"${name}" has dtype ${JSON.stringify(dtype)}; webgrad loads ${Object.keys(DTYPES).join(" and ")}`);
+  if (typeof dtype !== "string" || !Object.hasOwn(DTYPES, dtype))
+    throw bad(`"${name}" has dtype ${JSON.stringify(dtype)}; webgrad loads ${Object.keys(DTYPES).join(" and ")} (convert the tensors to float32 or int32 before saving)`);
   if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
     throw bad(`"${name}" has shape ${JSON.stringify(shape)}, not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0) || offsets[0] > offsets[1])
@@ -139,8 +154,7 @@ function entry(name: string, info: unknown, dataLen: number): Entry {
 
 /** A file's string metadata ({} when it has none), checked as load() checks the whole file; makes no tensor. */
 export function loadMetadata(file: Uint8Array | ArrayBuffer): Record<string, string> {
-  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
-  if (!(bytes instanceof Uint8Array)) throw new Error(`loadMetadata: expected the file's bytes as a Uint8Array or ArrayBuffer, got ${typeof file}.`);
+  const bytes = asBytes(file);
   parse(bytes);
   const meta = readHeader(bytes).header.__metadata__ as Record<string, string> | undefined;
   return { ...(meta ?? {}) };

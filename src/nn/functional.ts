@@ -5,6 +5,8 @@
  */
 import { rand } from "../ops/creation.js";
 import { crossEntropyRows } from "../ops/softmax.js";
+import { gatherIndexed } from "../ops/gather.js";
+import { checkRange } from "../ops/check.js";
 import { where } from "../ops/elementwise.js";
 import { fmt, sameShape } from "../shape.js";
 import { Tensor } from "../tensor.js";
@@ -39,6 +41,27 @@ function reductionOf(op: string, opts: LossOptions): Reduction {
 
 const reduce = (loss: Tensor, r: Reduction): Tensor => (r === "mean" ? loss.mean() : r === "sum" ? loss.sum() : loss);
 
+/** Class-index losses take PyTorch's ignoreIndex: those targets add 0 loss and 0 gradient. */
+export interface ClassLossOptions extends LossOptions {
+  ignoreIndex?: number;
+}
+export interface CrossEntropyOptions extends ClassLossOptions {
+  /** Mix the target with the uniform distribution: (1 − ε)·target + ε/C (PyTorch's label_smoothing). */
+  labelSmoothing?: number;
+}
+
+function ignoreIndexOf(op: string, opts: ClassLossOptions): number {
+  const ii = opts.ignoreIndex ?? -100;
+  if (!Number.isInteger(ii) || Math.abs(ii) > 2 ** 31 - 1)
+    throw new Error(`${op}: ignoreIndex must be an int32 integer, got ${String(ii)}. Fix: e.g. { ignoreIndex: -100 } (the default).`);
+  return ii;
+}
+
+/** mean over the targets that are not ignoreIndex (PyTorch: 0/0 = NaN when all are ignored). */
+function reduceKept(loss: Tensor, targets: Tensor, ignore: number, r: Reduction): Tensor {
+  return r === "mean" ? loss.sum().div(targets.ne(ignore).sum()) : reduce(loss, r);
+}
+
 /** Mean (or summed) squared error (pred − target)². */
 export function mseLoss(pred: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
   floatArg("mseLoss", "pred", pred);
@@ -50,32 +73,39 @@ export function mseLoss(pred: Tensor, target: Tensor, opts: LossOptions = {}): T
 }
 
 /**
- * Cross-entropy of logits [N, C] (or [C]): with int32 class indices [N] (or [])
- * through the fused row kernel; with float targets of the logits' shape as
- * probabilities, −Σ_c t_c · log softmax(x)_c.
+ * Cross-entropy of logits [N, C] (or [C]): with int32 class indices [N] (or []) through the fused
+ * row kernel; with float targets of the logits' shape as probabilities, −Σ_c t_c · log softmax(x)_c.
+ * With label smoothing ε the per-row loss is (1 − ε)·CE + ε·mean_c(−log softmax(x)_c).
  */
-export function crossEntropy(logits: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   floatArg("crossEntropy", "logits", logits);
   tensorArg("crossEntropy", "targets", targets);
   const r = reductionOf("crossEntropy", opts);
+  const eps = opts.labelSmoothing ?? 0;
+  if (typeof eps !== "number" || !(eps >= 0 && eps <= 1))
+    throw new Error(`crossEntropy: labelSmoothing must be a number in [0, 1], got ${String(eps)}. Fix: e.g. { labelSmoothing: 0.1 }.`);
   if (targets.dtype === "int32") {
     if (!sameShape(targets.shape, logits.shape.slice(0, -1)) || logits.ndim < 1 || logits.ndim > 2)
       throw new Error(
         `crossEntropy: logits ${fmt(logits.shape)} and class-index targets ${fmt(targets.shape)} do not match. ` +
           `Fix: pass logits [N, C] with int32 targets [N] (or [C] with a scalar target).`,
       );
-    return reduce(crossEntropyRows(logits, targets), r);
+    const ii = ignoreIndexOf("crossEntropy", opts);
+    let loss = crossEntropyRows(logits, targets, ii);
+    if (eps > 0) loss = loss.mul(1 - eps).add(logits.logSoftmax(-1).mean(-1).mul(targets.ne(ii)).mul(-eps));
+    return reduceKept(loss, targets, ii, r);
   }
   if (!sameShape(targets.shape, logits.shape))
     throw new Error(
       `crossEntropy: float targets are class probabilities and must have the logits' shape ${fmt(logits.shape)}, got ${fmt(targets.shape)}. ` +
         `Fix: pass int32 class indices of shape ${fmt(logits.shape.slice(0, -1))}, or probabilities of shape ${fmt(logits.shape)}.`,
     );
-  return reduce(targets.mul(logits.logSoftmax(-1)).sum(-1).neg(), r);
+  const t = eps > 0 ? targets.mul(1 - eps).add(eps / logits.shape[logits.ndim - 1]) : targets;
+  return reduce(t.mul(logits.logSoftmax(-1)).sum(-1).neg(), r);
 }
 
 /** Negative log-likelihood −logProbs[n, t_n] of log-probabilities [N, C] (or [C]) and int32 targets [N] (or []). */
-export function nllLoss(logProbs: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
+export function nllLoss(logProbs: Tensor, targets: Tensor, opts: ClassLossOptions = {}): Tensor {
   floatArg("nllLoss", "logProbs", logProbs);
   tensorArg("nllLoss", "targets", targets);
   if (targets.dtype !== "int32")
@@ -87,8 +117,14 @@ export function nllLoss(logProbs: Tensor, targets: Tensor, opts: LossOptions = {
         `Fix: pass logProbs [N, C] with targets [N] (or [C] with a scalar target).`,
     );
   const r = reductionOf("nllLoss", opts);
+  const ii = ignoreIndexOf("nllLoss", opts);
   const index = rows ? targets.unsqueeze(1) : targets.reshape([1]);
-  return reduce(logProbs.gather(logProbs.ndim - 1, index).reshape(targets.shape).neg(), r);
+  const classes = logProbs.shape[logProbs.ndim - 1];
+  const message = (k: number) =>
+    `nllLoss: target ${k} is out of range for ${classes} classes (logProbs ${fmt(logProbs.shape)}): valid class indices are 0 to ${classes - 1} ` +
+    `(or ignoreIndex, ${ii}). Fix: check the labels against the last dim.`;
+  const picked = gatherIndexed(logProbs, logProbs.ndim - 1, index, ii, message);
+  return reduceKept(picked.reshape(targets.shape).neg(), targets, ii, r);
 }
 
 /** log x clamped below at −100 as PyTorch's BCE does; where x ≤ 0 the value is −100 and the gradient 0, never NaN. */
@@ -97,11 +133,19 @@ function clampedLog(x: Tensor): Tensor {
   return where(ok, where(ok, x, 1).log().clamp(-100), -100);
 }
 
-/** −(t · log p + (1 − t) · log(1 − p)) of probabilities p in [0, 1] (not checked: that would need a readback). */
+/**
+ * −(t · log p + (1 − t) · log(1 − p)) of probabilities p in [0, 1]. A p outside [0, 1] (or NaN) is an
+ * Error as in PyTorch: at once on the CPU, at the next sync point on WebGPU (a device-side check).
+ */
 export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
   floatArg("binaryCrossEntropy", "probs", probs);
   floatArg("binaryCrossEntropy", "targets", targets);
   sameShapes("binaryCrossEntropy", probs, targets, "probs and targets");
+  const shape = fmt(probs.shape);
+  checkRange(probs, 0, 1, (v, i) =>
+    `binaryCrossEntropy: every element of probs must be in [0, 1], got ${v} at flat element ${i} (probs ${shape}). ` +
+      `Fix: pass probabilities, e.g. logits.sigmoid().`,
+  );
   const r = reductionOf("binaryCrossEntropy", opts);
   const pos = targets.mul(clampedLog(probs));
   const neg = targets.neg().add(1).mul(clampedLog(probs.neg().add(1)));
@@ -135,6 +179,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return x.mul(keepMask.mul(1 / (1 - p)));
 }
 
+/** @internal Dropout's argument check, shared by F.dropout and nn.Dropout. */
 export function checkProbability(op: string, p: unknown): void {
   if (typeof p !== "number" || !(p >= 0 && p <= 1))
     throw new Error(`${op}: p is the probability of zeroing an element and must be a number in [0, 1], got ${String(p)}. Fix: e.g. ${op}(0.5).`);

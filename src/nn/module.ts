@@ -6,6 +6,7 @@
  * Names and order follow PyTorch's named_parameters() and state_dict().
  */
 import { noGrad } from "../autograd/mode.js";
+import { storageProblem } from "../engine/device.js";
 import { keep } from "../engine/scope.js";
 import { fmt, sameShape } from "../shape.js";
 import { Tensor } from "../tensor.js";
@@ -36,7 +37,9 @@ export abstract class Module {
   /** Dropout and similar layers act differently in training and evaluation. */
   training = true;
 
-  abstract forward(x: Tensor): Tensor;
+  // Subclasses take what their computation needs (a mask, a second input) and return what it
+  // makes (a tensor, or a pair as attention does), as in PyTorch.
+  abstract forward(...args: any[]): any;
 
   /** Direct parameters and children with their local names, in registration order. */
   protected members(): [string, Tensor | Module][] {
@@ -134,6 +137,9 @@ export abstract class Module {
         problems.push(`dtype mismatch for "${key}" ${fmt(p.shape)}: the dict has ${v.dtype}, the model ${p.dtype}`);
       } else if (v.device !== p.device) {
         problems.push(`"${key}" ${fmt(p.shape)} is on ${v.device}, the model on ${p.device} (move it with await t.to("${p.device}"))`);
+      } else if (storageProblem(v.storage) || storageProblem(p.storage)) {
+        const [what, why] = storageProblem(v.storage) ? ["the dict's tensor", storageProblem(v.storage)] : ["the model's parameter", storageProblem(p.storage)];
+        problems.push(`"${key}" ${fmt(p.shape)}: ${what} cannot be read, ${why} (recreate it on the current device)`);
       } else pairs.push([p, v]);
     }
     if (strict) for (const key of params.keys()) if (!(key in dict)) problems.push(`missing key "${key}" (shape ${fmt(params.get(key)!.shape)})`);

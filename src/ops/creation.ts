@@ -159,12 +159,21 @@ export function eye(n: number, m: number | CreateOptions = n, opts: CreateOption
 }
 
 // The generator: a seed and a count of random calls so far. Each call hashes (index, key(seed, call)).
+// It starts from a fixed state, so a program that never calls manualSeed draws the same numbers
+// on every run (PyTorch's default seed is fixed too).
 const rng = { seed: 0x2545f491, calls: 0 };
 
-/** Same seed → same numbers on every device (uniforms bit for bit; normals to float32 rounding). */
+/**
+ * Same seed → same numbers on every device (uniforms bit for bit; normals to float32 rounding).
+ * Seeds are 64-bit integers as in PyTorch: a negative seed is its two's complement (-1 is 2^64 - 1).
+ */
 export function manualSeed(seed: number): void {
-  if (!Number.isFinite(seed)) throw new Error(`manualSeed: seed must be a finite number, got ${seed}.`);
-  rng.seed = mix(Math.floor(Math.abs(seed)) >>> 0) ^ mix(Math.floor(Math.abs(seed) / 2 ** 32) >>> 0);
+  if (!Number.isInteger(seed) || seed < -(2 ** 63) || seed >= 2 ** 64)
+    throw new Error(
+      `manualSeed: seed must be an integer in [-2^63, 2^64), got ${seed}. Fix: pass an integer, e.g. Math.floor(seed).`,
+    );
+  const u = BigInt.asUintN(64, BigInt(seed));
+  rng.seed = mix(Number(u & 0xffffffffn)) ^ mix(Number(u >> 32n));
   rng.calls = 0;
 }
 
@@ -173,15 +182,15 @@ function nextKey(): number {
   return mix((rng.seed ^ mix(Math.imul(rng.calls, 0x9e3779b9) >>> 0)) >>> 0);
 }
 
-function randomFill(op: string, kind: 2 | 3, shape: number[], opts: CreateOptions): Tensor {
+function randomFill(op: string, kind: 2 | 3, shape: readonly number[], opts: CreateOptions): Tensor {
   if (opts.dtype === "int32") throw new Error(`${op}: random floats cannot be int32; omit dtype or use float32.`);
-  return generate(op, shape, { op: kind, start: 0, step: 0, cols: 1, key: nextKey() }, opts);
+  return generate(op, [...shape], { op: kind, start: 0, step: 0, cols: 1, key: nextKey() }, opts);
 }
 
 /** Uniform on [0, 1). */
-export const rand = (shape: number[], opts: CreateOptions = {}) => randomFill("rand", 2, shape, opts);
+export const rand = (shape: readonly number[], opts: CreateOptions = {}) => randomFill("rand", 2, shape, opts);
 /** Standard normal. */
-export const randn = (shape: number[], opts: CreateOptions = {}) => randomFill("randn", 3, shape, opts);
+export const randn = (shape: readonly number[], opts: CreateOptions = {}) => randomFill("randn", 3, shape, opts);
 
 /** The flat data of a tensor as nested arrays of its shape. */
 export function nest(data: TypedArray, shape: readonly number[]): number | unknown[] {

@@ -5,7 +5,8 @@
  */
 import type { Device, Kernel } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
-import { fmt } from "../shape.js";
+import { checkIndexable, fmt } from "../shape.js";
+import { checkForward, rememberSite } from "../autograd/anomaly.js";
 import { backendFor } from "../engine/device.js";
 import { isGradEnabled } from "../autograd/mode.js";
 import { Node, type Rule } from "../autograd/node.js";
@@ -46,8 +47,16 @@ export function commonDevice(op: string, ins: readonly Tensor[]): Device {
 export function apply<A>(p: Primitive<A>, ins: readonly Tensor[], attrs: A): Tensor {
   const device = commonDevice(p.name, ins);
   const { shape, dtype } = p.infer(ins, attrs);
+  for (const t of ins) checkIndexable(p.name, t.shape, "an input");
+  checkIndexable(p.name, shape, "its output");
   const out = Tensor.empty(shape, dtype, device);
-  backendFor(device).run(p.kernel, [out], ins, attrs);
+  try {
+    backendFor(device).run(p.kernel, [out], ins, attrs);
+    checkForward(p.name, ins, out);
+  } catch (e) {
+    out.dispose(); // a refused or failed op leaves nothing behind
+    throw e;
+  }
   record(p.name, ins, out, p.grads, () => p.save?.(ins, out, attrs) ?? [], attrs, p.docs);
   return out;
 }
@@ -69,6 +78,7 @@ export function record<A>(
   const roles = saved.map((t) => (t === out ? -1 : ins.indexOf(t)));
   const forward = { op: name, docs, outShape: out.shape, output: new WeakRef(out), saved: roles };
   out.gradFn = new Node(backwardName(name), next, ins.map((t) => t.shape), rules as readonly (Rule | null)[], saved, attrs, forward);
+  rememberSite(out.gradFn);
 }
 
 /** A tensor that shares `x`'s storage under a new shape and strides (reshape, permute, expand, slice). */

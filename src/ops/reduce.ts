@@ -2,7 +2,7 @@
 import template from "../../shaders/reduce.wgsl";
 import type { Kernel, View } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
-import { fmt, normalizeDims, numel } from "../shape.js";
+import { checkIndexable, fmt, normalizeDims, numel } from "../shape.js";
 import { stridedOffsets } from "../backend/cpu/loops.js";
 import { apply, type Primitive } from "./primitive.js";
 import { collapse } from "./elementwise.js";
@@ -149,6 +149,7 @@ export function reduce(op: "sum" | "max" | "min", x: Tensor, dim?: number | numb
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   if (x.dtype === "int32") throw new Error(`mean: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().mean().`);
   const dims = normalizeDims("mean", dim, x.shape);
+  checkIndexable("mean", x.shape, "an input"); // before sum's own check, so the Error names mean
   const n = dims.reduce((k, d) => k * x.shape[d], 1);
   return reduce("sum", x, dims, keepdim).mul(1 / n);
 }

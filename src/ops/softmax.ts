@@ -32,10 +32,22 @@ function roles(op: RowOp, ins: readonly CpuView[]): (CpuView | undefined)[] {
   return BINDINGS[op].map((k) => (k === null ? undefined : ins[k]));
 }
 
-function rowKernel(op: RowOp): Kernel<void> {
+/** crossEntropy's ignoreIndex (its two ops only; the others take undefined). */
+type RowAttrs = { ignore: number } | undefined;
+const IGNORE_DEFAULT = -100;
+
+/** The same words on every device for a class index outside [0, cols). */
+export function targetMessage(k: number, row: number, cols: number, ignore: number): string {
+  return (
+    `crossEntropy: target ${k} in row ${row} is out of range for ${cols} classes: valid class indices are 0 to ${cols - 1} ` +
+    `(or ignoreIndex, ${ignore}). Fix: check the labels against the logits' last dim.`
+  );
+}
+
+function rowKernel(op: RowOp): Kernel<RowAttrs> {
   return {
     name: op,
-    cpu([out], ins) {
+    cpu([out], ins, attrs) {
       const [x, g, t] = roles(op, ins) as [CpuView, CpuView | undefined, CpuView | undefined];
       const cols = x.shape[x.shape.length - 1] ?? 1;
       const rows = cols === 0 ? 0 : numel(x.shape) / cols;
@@ -45,9 +57,11 @@ function rowKernel(op: RowOp): Kernel<void> {
         let m = -Infinity;
         for (let c = 0; c < cols; c++) m = Math.max(m, X[base + c]);
         let s = 0;
+        // -1: an ignored row (loss 0, gradient 0)
         const target = (k: number) => {
-          if (!Number.isInteger(k) || k < 0 || k >= cols)
-            throw new Error(`crossEntropy: target ${k} in row ${r} is not a class index in [0, ${cols - 1}].`);
+          const ignore = attrs?.ignore ?? IGNORE_DEFAULT;
+          if (k === ignore) return -1;
+          if (!Number.isInteger(k) || k < 0 || k >= cols) throw new Error(targetMessage(k, r, cols, ignore));
           return k;
         };
         if (op === "softmaxGrad") for (let c = 0; c < cols; c++) s += g!.data[r * cols + c] * X[base + c];
@@ -56,10 +70,14 @@ function rowKernel(op: RowOp): Kernel<void> {
         const lse = m + Math.log(s);
         if (op === "crossEntropy") {
           const k = target(t!.data[r]);
-          o[r] = lse - X[base + k];
+          o[r] = k < 0 ? 0 : lse - X[base + k];
           continue;
         }
         const k = op === "crossEntropyGrad" ? target(t!.data[r]) : -1;
+        if (op === "crossEntropyGrad" && k < 0) {
+          o.fill(0, r * cols, (r + 1) * cols);
+          continue;
+        }
         for (let c = 0; c < cols; c++) {
           const v = X[base + c];
           const gi = op === "softmaxGrad" || op === "logSoftmaxGrad" ? g!.data[r * cols + c] : 0;
@@ -72,13 +90,15 @@ function rowKernel(op: RowOp): Kernel<void> {
         }
       }
     },
-    webgpu([out], ins, _attrs, caps) {
+    webgpu([out], ins, attrs, caps) {
       const x = ins[0];
       const cols = x.shape[x.shape.length - 1] ?? 1;
       const rows = cols === 0 ? 0 : numel(x.shape) / cols;
       if (ins.some((v, k) => v.offset !== 0 && !(op === "crossEntropyGrad" && k === 2)))
         // Row kernels address from element 0; views with an offset are copied first by the op wrappers.
         throw new Error(`${op}: internal error: row kernels need offset-0 inputs.`);
+      const checks = op === "crossEntropy" || op === "crossEntropyGrad";
+      const ignore = attrs?.ignore ?? IGNORE_DEFAULT;
       const perRow = caps.force?.softmax ? caps.force.softmax === "rows" : cols > (caps.emulated ? 2048 : 64);
       const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
       return {
@@ -86,9 +106,10 @@ function rowKernel(op: RowOp): Kernel<void> {
         code: () => template,
         entryPoint: perRow ? "rows" : "threads",
         constants: { WG: wg, OP: OPS[op] },
-        params: new Uint32Array([rows, cols, op === "crossEntropyGrad" ? ins[2].offset : 0, op === "crossEntropyGrad" ? (ins[2].strides[0] ?? 0) : 0]).buffer,
+        params: new Uint32Array([rows, cols, op === "crossEntropyGrad" ? ins[2].offset : 0, op === "crossEntropyGrad" ? (ins[2].strides[0] ?? 0) : 0, ignore >>> 0, 0, 0, 0]).buffer,
         workgroups: perRow ? rows : Math.ceil(rows / wg),
         bindings: BINDINGS[op],
+        check: checks ? { idWord: 5, message: (bits, row) => targetMessage(bits | 0, row, cols, ignore) } : undefined,
       };
     },
   };
@@ -98,7 +119,7 @@ const floatOnly = (op: string, x: Tensor) => {
   if (x.dtype === "int32") throw new Error(`${op}: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().${op}(-1).`);
 };
 
-const prims: { [K in RowOp]: Primitive<void> } = {
+const prims: { [K in RowOp]: Primitive<RowAttrs> } = {
   softmax: {
     name: "softmax",
     infer: ([x]) => (floatOnly("softmax", x), { shape: x.shape, dtype: x.dtype }),
@@ -144,7 +165,7 @@ const prims: { [K in RowOp]: Primitive<void> } = {
     infer: ([x]) => ({ shape: x.shape.slice(0, -1), dtype: x.dtype }),
     kernel: rowKernel("crossEntropy"),
     save: ([x, t]) => [x, t],
-    grads: [(gl, [x, t]) => crossEntropyGrad(x, t, gl), null],
+    grads: [(gl, [x, t], a) => crossEntropyGrad(x, t, gl, a), null],
     docs: ["d CE(x, t)/dx = softmax(x) - onehot(t) per row, times g", null],
   },
   // out = (softmax(x) − onehot(t)) ⊙ gl. With cotangent v: ∂x = softmax'(x)ᵀ(v⊙gl); ∂gl = Σ_c v⊙(softmax(x) − onehot).
@@ -153,10 +174,11 @@ const prims: { [K in RowOp]: Primitive<void> } = {
     infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
     kernel: rowKernel("crossEntropyGrad"),
     save: ([x, t, gl]) => [x, t, gl],
+    // Ignored rows (t = ignoreIndex) are constant 0, so both gradients are 0 there (the mask kept(t)).
     grads: [
-      (v, [x, , gl]) => rowGrad("softmaxGrad", x.softmax(-1), v.mul(gl.unsqueeze(-1))),
+      (v, [x, t, gl], a) => rowGrad("softmaxGrad", x.softmax(-1), v.mul(gl.mul(kept(t, a)).unsqueeze(-1))),
       null,
-      (v, [x, t]) => v.mul(x.softmax(-1).sub(oneHot(t, x.shape[x.ndim - 1]))).sum(-1),
+      (v, [x, t], a) => v.mul(x.softmax(-1).sub(oneHot(t, x.shape[x.ndim - 1]))).sum(-1).mul(kept(t, a)),
     ],
     docs: ["d((softmax(x) - onehot(t))·g)/dx, applied to v: the softmax Jacobian times v⊙g", null, "d((softmax(x) - onehot(t))·g)/dg, applied to v: Σ_c v⊙(softmax(x) - onehot(t))"],
   },
@@ -169,9 +191,12 @@ function rowGrad(op: "softmaxGrad" | "logSoftmaxGrad", y: Tensor, g: Tensor): Te
 }
 
 /** gl (one per row) is read through its stride, so mean()'s broadcast gradient needs no copy. */
-function crossEntropyGrad(x: Tensor, t: Tensor, gl: Tensor): Tensor {
-  return apply(prims.crossEntropyGrad, [rows(x), rows(t), gl], undefined);
+function crossEntropyGrad(x: Tensor, t: Tensor, gl: Tensor, a: RowAttrs): Tensor {
+  return apply(prims.crossEntropyGrad, [rows(x), rows(t), gl], a);
 }
+
+/** 1 for rows whose target is not ignoreIndex, else 0 (float32). */
+const kept = (t: Tensor, a: RowAttrs) => t.ne(a?.ignore ?? IGNORE_DEFAULT);
 
 /** A float32 [..., classes] mask with 1 at each index of the int32 tensor t. */
 export function oneHot(t: Tensor, classes: number): Tensor {
@@ -191,7 +216,7 @@ export const softmax = (x: Tensor, dim = -1) => alongDim("softmax", x, dim);
 export const logSoftmax = (x: Tensor, dim = -1) => alongDim("logSoftmax", x, dim);
 
 /** Per-row cross-entropy −log softmax(x)[t] of logits [N, C] (or [C]) and int32 targets [N] (or []). */
-export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
+export function crossEntropyRows(logits: Tensor, targets: Tensor, ignoreIndex = IGNORE_DEFAULT): Tensor {
   if (targets.dtype !== "int32")
     throw new Error(`crossEntropy: class-index targets must be int32, got ${targets.dtype} ${fmt(targets.shape)}. Fix: wg.tensor(labels, { dtype: "int32" }), or pass probabilities of the logits' shape.`);
   floatOnly("crossEntropy", logits);
@@ -201,5 +226,7 @@ export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
       `crossEntropy: logits ${fmt(logits.shape)} and targets ${fmt(targets.shape)} do not match: expected logits [N, C] with targets [N] (or [C] with []). ` +
         `Fix: flatten extra dims, e.g. logits.reshape(-1, C) with targets.reshape(-1).`,
     );
-  return apply(prims.crossEntropy, [rows(logits), rows(targets)], undefined);
+  if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1)
+    throw new Error(`crossEntropy: ignoreIndex must be an int32 integer, got ${ignoreIndex}. Fix: e.g. { ignoreIndex: -100 } (the default).`);
+  return apply(prims.crossEntropy, [rows(logits), rows(targets)], { ignore: ignoreIndex });
 }

@@ -170,7 +170,7 @@ export function unpackStateDict(tensors: Record<string, Tensor>, metadata: Recor
   for (const [name, t] of Object.entries(tensors)) {
     if (prefix && !name.startsWith(prefix)) continue;
     const key = name.slice(prefix.length);
-    const m = /^state\.(\d+)\.(\w+)$/.exec(key);
+    const m = /^state\.(\d+)\.([A-Za-z]\w*)$/.exec(key); // a letter first: no "__proto__"
     if (!m) throw new Error(`unpackStateDict: tensor "${name}" is not an optimizer state entry ("${prefix}state.<index>.<name>"). Fix: unpack only the tensors packStateDict made.`);
     (state[Number(m[1])] ??= {})[m[2]] = t;
   }

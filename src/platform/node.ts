@@ -27,27 +27,67 @@ async function adapterFrom(flags: string[] = []): Promise<GPU | null> {
   return (await gpu.requestAdapter()) ? gpu : null;
 }
 
+const EMULATOR_NOTICE = "using SwiftShader, a CPU emulation of a GPU (correct, but slow).";
+
+/** The Vulkan loader's driver-list variable the user set, if any: [name, value]. */
+function chosenDrivers(): [string, string] | null {
+  for (const name of ["VK_DRIVER_FILES", "VK_ICD_FILENAMES"]) {
+    const value = process.env[name];
+    if (value) return [name, value];
+  }
+  return null;
+}
+
+async function loadDawn(): Promise<{ gpu: null; reason: string; fix: string } | null> {
+  try {
+    dawn = (await import("webgpu")) as unknown as Dawn;
+  } catch (e) {
+    const missing = (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && /['"]webgpu['"]/.test((e as Error).message);
+    const reason = missing
+      ? `the "webgpu" package (Dawn, WebGPU for Node) is not installed (it is an optional peer dependency of webgrad)`
+      : `the "webgpu" package (Dawn) could not be loaded: ${(e as Error).message}`;
+    return { gpu: null, reason, fix: "npm install webgpu" };
+  }
+  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  return null;
+}
+
+/** The user picked the Vulkan drivers: use them, or say which file of the variable is missing. */
+async function fromChosen([name, value]: [string, string]): ReturnType<GpuProvider> {
+  const missing = value.split(":").filter((f) => f && !existsSync(f));
+  if (missing.length)
+    return {
+      gpu: null,
+      reason: `${name}=${value} names ${missing.length > 1 ? "files that do" : "a file that does"} not exist (${missing.join(", ")})`,
+      fix: `point ${name} at a Vulkan driver manifest (SwiftShader's is ${SWIFTSHADER_ICD}, from apt-get install -y chromium-common), or unset it`,
+    };
+  const gpu = await adapterFrom();
+  if (!gpu)
+    return {
+      gpu: null,
+      reason: `Dawn found no adapter with the Vulkan driver that ${name}=${value} names`,
+      fix: `check that driver (vulkaninfo lists what the loader sees), or unset ${name} so webgrad looks for a GPU driver and SwiftShader itself`,
+    };
+  return (found = /swiftshader/i.test(value) ? { gpu, notice: `webgrad: ${name} selects SwiftShader; ${EMULATOR_NOTICE}` } : { gpu });
+}
+
 export const nodeGpuProvider: GpuProvider = async () => {
   if (found) return found;
   process.env.XDG_RUNTIME_DIR ??= tmpdir();
-  if (!dawn) {
-    try {
-      dawn = (await import("webgpu")) as unknown as Dawn;
-    } catch (e) {
-      return { gpu: null, reason: `the "webgpu" package (Dawn) could not be loaded: ${(e as Error).message}. Fix: npm install` };
-    }
-    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  }
-  const chosen = process.platform !== "linux" || process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES;
-  if (chosen || hasGpuDevice()) {
+  const failed = dawn ? null : await loadDawn();
+  if (failed) return failed;
+  const chosen = chosenDrivers();
+  if (chosen) return fromChosen(chosen);
+  if (process.platform !== "linux" || hasGpuDevice()) {
     const gpu = await adapterFrom();
     if (gpu) return (found = { gpu });
   }
-  if (process.platform === "linux" && !chosen && existsSync(SWIFTSHADER_ICD)) {
+  if (process.platform === "linux" && existsSync(SWIFTSHADER_ICD)) {
     // The Vulkan loader reads this when Dawn makes an instance, so a new instance sees it.
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     const gpu = await adapterFrom();
-    if (gpu) return (found = { gpu, notice: "webgrad: no GPU driver found; using SwiftShader, a CPU emulation of a GPU (correct, but slow)." });
+    if (gpu) return (found = { gpu, notice: `webgrad: no GPU driver found; ${EMULATOR_NOTICE}` });
+    delete process.env.VK_ICD_FILENAMES;
   }
   const hint = existsSync(SWIFTSHADER_ICD) ? "SwiftShader is installed: is libvulkan1?" : "no GPU driver, and no SwiftShader";
   return { gpu: null, reason: `Dawn found no adapter (${hint})` };

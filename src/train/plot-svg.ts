@@ -20,6 +20,8 @@ export interface PlotData {
 const W = 760;
 const PANEL_H = 250;
 const M = { left: 70, right: 24, top: 56, bottom: 44 };
+/** Points keep this far from the frame, so a dot at the last epoch or at 100% is drawn whole. */
+const INSET = 8;
 
 /** About `count` round tick values (1, 2 or 5 × 10^k apart) covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
@@ -57,14 +59,27 @@ function extent(values: number[], pad: number): [number, number] {
   return [lo - m, hi + m];
 }
 
+/**
+ * Ticks for [lo, hi], widened to the nice values around it so the curve never runs past the lowest
+ * or highest label; labels carry as many decimals as the step needs (0.69285 is not 0.6929).
+ */
+function roundOut([lo, hi]: [number, number]): { lo: number; hi: number; ticks: number[]; text: (v: number) => string } {
+  const first = niceTicks(lo, hi, 6);
+  const step = first.length > 1 ? first[1] - first[0] : 1;
+  const a = Math.floor(lo / step + 1e-9), b = Math.ceil(hi / step - 1e-9);
+  const ticks = Array.from({ length: b - a + 1 }, (_, i) => +((a + i) * step).toPrecision(12));
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+  const text = (v: number) => (Math.abs(v) >= 1000 ? v.toExponential(1) : String(+v.toFixed(decimals)));
+  return { lo: ticks[0], hi: ticks[ticks.length - 1], ticks, text };
+}
+
 function panel(p: Panel, xMax: number): string {
   const x0 = M.left, x1 = W - M.right, y0 = p.top + PANEL_H - M.bottom, y1 = p.top + M.top;
   const ys = p.series.flatMap((s) => s.points.map((q) => q.y));
-  const [lo, hi] = p.yRange ?? extent(ys, 0.08);
-  const yTicks = niceTicks(lo, hi, 6).filter((v) => v >= lo && v <= hi);
+  const { lo, hi, ticks: yTicks, text } = roundOut(p.yRange ?? extent(ys, 0.04));
   const xTicks = niceTicks(0, xMax, Math.min(10, Math.max(1, xMax))).filter((v) => v <= xMax);
-  const sx = (x: number) => x0 + (x / xMax) * (x1 - x0);
-  const sy = (y: number) => y0 - ((y - lo) / (hi - lo)) * (y0 - y1);
+  const sx = (x: number) => x0 + INSET + (x / xMax) * (x1 - x0 - 2 * INSET);
+  const sy = (y: number) => y0 - INSET - ((y - lo) / (hi - lo)) * (y0 - y1 - 2 * INSET);
   const out: string[] = [
     `<text x="${W / 2}" y="${p.top + 34}" text-anchor="middle" font-size="16" font-weight="bold">${esc(p.title)}</text>`,
     `<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#333"/>`,
@@ -72,7 +87,7 @@ function panel(p: Panel, xMax: number): string {
   for (const v of yTicks)
     out.push(
       `<line x1="${x0}" x2="${x1}" y1="${num(sy(v))}" y2="${num(sy(v))}" stroke="#ddd"/>`,
-      `<text x="${x0 - 6}" y="${num(sy(v) + 4)}" text-anchor="end">${label(v)}</text>`,
+      `<text x="${x0 - 6}" y="${num(sy(v) + 4)}" text-anchor="end">${text(v)}</text>`,
     );
   for (const v of xTicks)
     out.push(
@@ -87,6 +102,9 @@ function panel(p: Panel, xMax: number): string {
     const pts = s.points.filter((q) => Number.isFinite(q.y)).map((q) => [num(sx(q.x)), num(sy(q.y))]);
     if (pts.length) out.push(`<polyline class="${s.id}" points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     if (s.dots) for (const [cx, cy] of pts) out.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${s.color}"/>`);
+    // A lone point is not a curve: write its value beside it.
+    const only = s.points.filter((q) => Number.isFinite(q.y));
+    if (only.length === 1) out.push(`<text class="${s.id}-value" x="${pts[0][0] - 8}" y="${pts[0][1] - 8}" text-anchor="end">${label(only[0].y)}</text>`);
     const ly = y1 + 16 + 18 * i;
     out.push(
       `<line x1="${x1 - 150}" x2="${x1 - 126}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,

@@ -9,6 +9,12 @@ interface CpuStorage extends Storage {
 
 const asCpu = (v: View): CpuView => ({ ...v, data: (v.storage as CpuStorage).data });
 
+/**
+ * The largest tensor the CPU backend allocates unless wg.init({ cpuTensorLimitBytes }) says otherwise.
+ * Past the machine's memory an allocation is not an Error but the OS killing the process, so refuse first.
+ */
+export const DEFAULT_CPU_TENSOR_LIMIT = 2 ** 31;
+
 export class CpuBackend implements Backend {
   readonly device = "cpu" as const;
   readonly info: AdapterInfo = {
@@ -19,7 +25,17 @@ export class CpuBackend implements Backend {
     emulated: true,
   };
 
+  /** Bytes one tensor may take (wg.init({ cpuTensorLimitBytes })). */
+  limitBytes = DEFAULT_CPU_TENSOR_LIMIT;
+
   alloc(dtype: DType, size: number): Storage {
+    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`cpu: cannot allocate a tensor of ${size} elements; a size is a non-negative integer.`);
+    if (size * BYTES[dtype] > this.limitBytes)
+      throw new Error(
+        `cpu: a ${dtype} tensor of ${size} elements needs ${size * BYTES[dtype]} bytes, over the CPU backend's limit of ` +
+          `${this.limitBytes} bytes per tensor. Fix: use smaller tensors (smaller batches), or, if this machine has the ` +
+          `memory, raise the limit with wg.init({ cpuTensorLimitBytes }).`,
+      );
     const s: CpuStorage = {
       backend: this,
       dtype,
@@ -70,7 +86,10 @@ export class CpuBackend implements Backend {
 
   async flush(): Promise<void> {}
 
+  /** Nothing is pooled: a freed storage drops its array at once, for the garbage collector. */
   bytesPooled(): number {
     return 0;
   }
+
+  emptyCache(): void {}
 }

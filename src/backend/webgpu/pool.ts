@@ -5,6 +5,11 @@
  * which buffers are free, not on the order they were freed in, so a training
  * step that repeats gets the same buffers each time and its bind groups come
  * from the cache.
+ *
+ * Pools that share a Budget hold at most `limit` bytes together: past it, a
+ * pool retires its buffers given back longest ago (a steady training step reuses the same buffers,
+ * so it keeps them; shapes seen once age out). A buffer whose allocation
+ * failed (out of memory) is never pooled.
  */
 
 export interface GpuBuf {
@@ -13,6 +18,8 @@ export interface GpuBuf {
   readonly bytes: number;
   /** The batch that last bound it; equal to the open batch means unsubmitted commands use it. */
   lastBatch: number;
+  /** Its allocation failed (out of memory): the GPUBuffer is invalid and must never be reused. */
+  invalid?: boolean;
 }
 
 export function bucketBytes(bytes: number): number {
@@ -22,30 +29,51 @@ export function bucketBytes(bytes: number): number {
   return 2 * p;
 }
 
+/** The cap shared by the pools of one device, and what they hold together. */
+export interface Budget {
+  limit: number;
+  pooled: number;
+}
+
 export class BufferPool {
   private free = new Map<number, GpuBuf[]>();
+  /** Every pooled buffer, oldest given back first: the eviction order. */
+  private age = new Set<GpuBuf>();
   private nextId = 1;
   pooledBytes = 0;
   created = 0;
   createdBytes = 0;
 
-  constructor(private device: GPUDevice, private usage: GPUBufferUsageFlags, private label: string) {}
+  /**
+   * `retire` destroys a buffer leaving the pool (the backend defers it while unsubmitted commands use it);
+   * `maxSize` caps a bucket at the device's maxBufferSize.
+   */
+  constructor(
+    private device: GPUDevice,
+    private usage: GPUBufferUsageFlags,
+    private label: string,
+    private budget: Budget,
+    private retire: (b: GpuBuf) => void,
+    private maxSize = Infinity,
+  ) {}
 
-  take(bytes: number): GpuBuf {
-    const size = bucketBytes(bytes);
-    const list = this.free.get(size);
-    const hit = list?.pop();
+  /** A buffer of at least `bytes`; a new one is made by `create`, so the caller can watch its allocation. */
+  take(bytes: number, create: (size: number) => GPUBuffer = (size) => this.device.createBuffer({ size, usage: this.usage, label: this.label })): GpuBuf {
+    const size = Math.max(bytes, Math.min(bucketBytes(bytes), Math.floor(this.maxSize / 4) * 4));
+    const hit = this.free.get(size)?.pop();
     if (hit) {
+      this.age.delete(hit);
       this.pooledBytes -= size;
+      this.budget.pooled -= size;
       return hit;
     }
     this.created++;
     this.createdBytes += size;
-    const buffer = this.device.createBuffer({ size, usage: this.usage, label: this.label });
-    return { id: this.nextId++, buffer, bytes: size, lastBatch: -1 };
+    return { id: this.nextId++, buffer: create(size), bytes: size, lastBatch: -1 };
   }
 
   give(b: GpuBuf): void {
+    if (b.invalid) return this.retire(b);
     const list = this.free.get(b.bytes) ?? [];
     // Kept in descending id order, so pop() takes the lowest id.
     let lo = 0, hi = list.length;
@@ -56,18 +84,28 @@ export class BufferPool {
     }
     list.splice(lo, 0, b);
     this.free.set(b.bytes, list);
+    this.age.add(b);
     this.pooledBytes += b.bytes;
+    this.budget.pooled += b.bytes;
+    this.trim(this.budget.limit);
   }
 
-  /** Destroy every pooled buffer (they are not referenced by any tensor); returns their ids. */
-  drain(): number[] {
-    const ids: number[] = [];
-    for (const list of this.free.values()) for (const b of list) {
-      ids.push(b.id);
-      b.buffer.destroy();
+  /** Retire this pool's oldest buffers until the pools sharing its budget hold at most `bytes` (or it is empty). */
+  trim(bytes: number): void {
+    for (const b of this.age) {
+      if (this.budget.pooled <= bytes) return;
+      this.remove(b);
+      this.retire(b);
     }
-    this.free.clear();
-    this.pooledBytes = 0;
-    return ids;
+  }
+
+  /** Take `b` out of the pool if it is there (a buffer found invalid after it was given back). */
+  remove(b: GpuBuf): void {
+    if (!this.age.delete(b)) return;
+    const list = this.free.get(b.bytes)!;
+    list.splice(list.indexOf(b), 1);
+    if (list.length === 0) this.free.delete(b.bytes);
+    this.pooledBytes -= b.bytes;
+    this.budget.pooled -= b.bytes;
   }
 }

@@ -9,7 +9,9 @@ import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, 
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { isContiguous, numel } from "../../shape.js";
 import { BufferPool, type GpuBuf } from "./pool.js";
+import { GpuMemory, STORAGE_USAGE } from "./memory.js";
 import { LaunchTimer } from "./launch-timer.js";
+import { ErrorFlag } from "./error-flag.js";
 
 interface GpuStorage extends Storage {
   buf: GpuBuf;
@@ -18,9 +20,7 @@ interface GpuStorage extends Storage {
 const UNIFORM_STRIDE = 256;
 const SUBMIT_EVERY = 512;
 const BIND_GROUP_CACHE = 8192;
-const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
-const READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
 
 /** Host-side counts, for residency tests and the benchmark runner. */
 export interface GpuStats {
@@ -32,14 +32,16 @@ export interface GpuStats {
   pipelinesCreated: number;
   readbacks: number;
   uploads: number;
+  /** Error-flag reads at flush() (a readback carries the flag in its own copy). */
+  flagReads: number;
 }
 
 export class WebGpuBackend implements Backend {
   readonly device = "webgpu" as const;
-  readonly stats: GpuStats = { launches: 0, submits: 0, buffersCreated: 0, bytesCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, readbacks: 0, uploads: 0 };
+  readonly stats: GpuStats = { launches: 0, submits: 0, buffersCreated: 0, bytesCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, readbacks: 0, uploads: 0, flagReads: 0 };
   lost: string | null = null;
 
-  private pool: BufferPool;
+  private mem: GpuMemory;
   private staging: BufferPool;
   private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
@@ -59,10 +61,12 @@ export class WebGpuBackend implements Backend {
   private opsInBatch = new Set<string>();
   private errors: Promise<string | null>[] = [];
   private deferredError: string | null = null;
+  private flag: ErrorFlag;
 
   constructor(readonly gpu: GPUDevice, readonly info: AdapterInfo, private timestamps: boolean, public caps: GpuCaps) {
-    this.pool = new BufferPool(gpu, STORAGE_USAGE, "webgrad tensor");
-    this.staging = new BufferPool(gpu, READ_USAGE, "webgrad readback");
+    this.mem = new GpuMemory(gpu, (b) => this.encoder !== null && b.lastBatch === this.batch);
+    this.staging = this.mem.staging;
+    this.flag = new ErrorFlag(gpu);
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
     this.dummy = { id: 0, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" }) };
     this.dummyOut = { id: -1, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused writable binding" }) };
@@ -90,23 +94,32 @@ export class WebGpuBackend implements Backend {
         `a ${dtype} tensor of ${size} elements needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ` +
           `(${this.caps.maxStorageBinding} bytes). Fix: split the work into smaller tensors.`,
       );
-    const before = this.pool.created;
-    const buf = this.pool.take(bytes);
-    if (this.pool.created !== before) {
+    const { buf, created, failed } = this.mem.take(bytes, `a ${dtype} tensor of ${size} elements`);
+    if (created) {
       this.stats.buffersCreated++;
       this.stats.bytesCreated += buf.bytes;
     }
+    if (failed) this.errors.push(failed);
     const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf };
     return s;
   }
 
   free(storage: Storage): void {
     if (this.lost) return;
-    this.pool.give((storage as GpuStorage).buf);
+    this.mem.tensors.give((storage as GpuStorage).buf);
   }
 
   bytesPooled(): number {
-    return this.pool.pooledBytes;
+    return this.mem.pooled;
+  }
+
+  /** wg.emptyCache() and wg.init({ poolLimitBytes }). */
+  emptyCache(): void {
+    this.mem.emptyCache();
+  }
+
+  setPoolLimit(bytes: number): void {
+    this.mem.setLimit(bytes);
   }
 
   write(storage: Storage, data: TypedArray): void {
@@ -140,6 +153,7 @@ export class WebGpuBackend implements Backend {
     for (const b of outBufs) b.lastBatch = this.batch;
     const offset = this.launchesInBatch * UNIFORM_STRIDE;
     this.uniformHost.set(new Uint8Array(launch.params, 0, Math.min(launch.params.byteLength, UNIFORM_STRIDE)), offset);
+    if (launch.check) new DataView(this.uniformHost.buffer).setUint32(offset + 4 * launch.check.idWord, this.flag.register(kernel.name, launch.check), true);
     if (pass !== this.lastPass || pipeline !== this.lastPipeline) pass.setPipeline(pipeline);
     this.lastPass = pass;
     this.lastPipeline = pipeline;
@@ -157,6 +171,8 @@ export class WebGpuBackend implements Backend {
   private own(storage: Storage, op: string): GpuStorage {
     if (storage.backend !== this)
       throw new Error(`${op}: this tensor belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
+    if ((storage as GpuStorage).buf.invalid)
+      throw new Error(`${op}: this ${storage.dtype} tensor of ${storage.size} elements holds no data: allocating it ran out of GPU memory. Fix: dispose it and make a smaller one.`);
     return storage as GpuStorage;
   }
 
@@ -170,7 +186,14 @@ export class WebGpuBackend implements Backend {
   }
 
   private openPass(): GPUComputePassEncoder {
-    return (this.pass ??= this.openEncoder().beginComputePass());
+    if (!this.pass) this.pass = this.withFlag(this.openEncoder().beginComputePass());
+    return this.pass;
+  }
+
+  /** Every pipeline layout has the error flag as group 1; bind it once per pass. */
+  private withFlag(pass: GPUComputePassEncoder): GPUComputePassEncoder {
+    pass.setBindGroup(1, this.flag.group);
+    return pass;
   }
 
   private layout(nIn: number, nOut: number) {
@@ -182,7 +205,7 @@ export class WebGpuBackend implements Backend {
       for (let k = 0; k < nOut; k++) entries.push({ binding: nIn + k, visibility: 4, buffer: { type: "storage" } });
       entries.push({ binding: nIn + nOut, visibility: 4, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: UNIFORM_STRIDE } });
       const group = this.gpu.createBindGroupLayout({ entries, label: `webgrad ${key}` });
-      l = { group, pipeline: this.gpu.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      l = { group, pipeline: this.gpu.createPipelineLayout({ bindGroupLayouts: [group, this.flag.layout] }) };
       this.layouts.set(key, l);
     }
     return l;
@@ -236,7 +259,7 @@ export class WebGpuBackend implements Backend {
   /** A compute pass of its own for one timed launch. */
   private profiledPass(name: string): GPUComputePassEncoder {
     this.pass?.end();
-    return (this.pass = this.openEncoder().beginComputePass(this.timer!.passFor(name)));
+    return (this.pass = this.withFlag(this.openEncoder().beginComputePass(this.timer!.passFor(name))));
   }
 
   async endProfile(): Promise<ProfileRecords> {
@@ -263,6 +286,7 @@ export class WebGpuBackend implements Backend {
     this.gpu.queue.writeBuffer(this.uniforms, 0, this.uniformHost.buffer, 0, this.launchesInBatch * UNIFORM_STRIDE);
     this.gpu.queue.submit([cb]);
     this.stats.submits++;
+    this.mem.submitted();
     const ops = [...this.opsInBatch].join(", ");
     const validation = this.gpu.popErrorScope();
     const oom = this.gpu.popErrorScope();
@@ -292,32 +316,59 @@ export class WebGpuBackend implements Backend {
     if (n === 0) return typedArrayFor(view.dtype, 0);
     if (!isContiguous(view.shape, view.strides)) throw new Error("read: internal error: strided views are made contiguous before readback.");
     const bytes = n * BYTES[view.dtype];
-    const stage = this.staging.take(bytes);
+    // The error flag rides in the same staging buffer, after the data: one copy, one map.
+    const span = bytes + (this.flag.pending ? ErrorFlag.BYTES : 0);
+    const stage = this.staging.take(span);
     this.pass?.end();
     this.pass = null;
     this.openEncoder().copyBufferToBuffer(src.buf.buffer, view.offset * BYTES[view.dtype], stage.buffer, 0, bytes);
+    const window = span > bytes ? this.flag.drainInto(this.openEncoder(), stage.buffer, bytes) : null;
     this.opsInBatch.add("readback");
     src.buf.lastBatch = this.batch;
     this.submit();
     this.stats.readbacks++;
     try {
-      await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
+      await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, span);
     } catch (e) {
+      stage.buffer.destroy(); // never pooled: a failed mapping may leave it unusable
       await this.check();
       throw new Error(`webgpu: reading back ${n} elements failed: ${(e as Error).message}`);
     }
     const out = typedArrayFor(view.dtype, n);
-    new Uint8Array(out.buffer).set(new Uint8Array(stage.buffer.getMappedRange(0, bytes)));
+    const mapped = stage.buffer.getMappedRange(0, span);
+    new Uint8Array(out.buffer).set(new Uint8Array(mapped, 0, bytes));
+    const verdict = window ? ErrorFlag.verdict(window, new Uint32Array(mapped.slice(bytes, span))) : null;
     stage.buffer.unmap();
     this.staging.give(stage);
     await this.check();
+    if (verdict) throw new Error(verdict);
     return out;
   }
 
   async flush(): Promise<void> {
+    if (!this.flag.pending) {
+      this.submit();
+      await this.gpu.queue.onSubmittedWorkDone();
+      return this.check();
+    }
+    // Mapping the copied flag waits for the work before it, so it replaces onSubmittedWorkDone.
+    const stage = this.staging.take(ErrorFlag.BYTES);
+    this.pass?.end();
+    this.pass = null;
+    const window = this.flag.drainInto(this.openEncoder(), stage.buffer, 0);
     this.submit();
-    await this.gpu.queue.onSubmittedWorkDone();
+    this.stats.flagReads++;
+    try {
+      await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, ErrorFlag.BYTES);
+    } catch (e) {
+      await this.check();
+      throw new Error(`webgpu: flush failed reading the error flag: ${(e as Error).message}`);
+    }
+    const verdict = ErrorFlag.verdict(window, new Uint32Array(stage.buffer.getMappedRange(0, ErrorFlag.BYTES).slice(0)));
+    stage.buffer.unmap();
+    this.staging.give(stage);
     await this.check();
+    if (verdict) throw new Error(verdict);
   }
 
   destroy(): void {
