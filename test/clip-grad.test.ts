@@ -130,6 +130,25 @@ describe.each(DEVICES)("clipGradNorm on %s", (device) => {
     expectClose(await values(x), [3 - 0.3, 4 - 0.4], 1e-6, 1e-6, "p");
   });
 
+  test("no leak without tidy: disposing the returned norm leaves memory as it was", async () => {
+    const ps = three(device);
+    clipGradNorm(ps, 5).dispose(); // warm the pool and the spare buffers
+    (await clipGradNorm(ps, 5, { errorIfNonfinite: true })).dispose();
+    await wg.flush();
+    await settle();
+    const before = wg.memory(device);
+    clipGradNorm(ps, 5).dispose();
+    (await clipGradNorm(ps, 5, { errorIfNonfinite: true })).dispose();
+    await wg.flush();
+    expect(wg.memory(device), "no garbage collection in between: every handle was disposed").toEqual(before);
+  });
+
+  test("errorIfNonfinite with no gradients still returns a Promise (of 0)", async () => {
+    const pending = clipGradNorm([wg.ones([2], { device, requiresGrad: true })], 1, { errorIfNonfinite: true });
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await (await pending).item()).toBe(0);
+  });
+
   test("no leak: a tidy'd clip leaves memory as it was", async () => {
     const ps = three(device);
     clipGradNorm(ps, 5).dispose(); // warm the pool

@@ -29,9 +29,17 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
   const kind = normKind(normType);
   if (typeof maxNorm !== "number" || !(maxNorm >= 0))
     throw new Error(`clipGradNorm: maxNorm must be a non-negative number, got ${String(maxNorm)}. Fix: e.g. wg.nn.utils.clipGradNorm(model.parameters(), 1.0).`);
-  if (grads.length === 0) return zeros([], { device: paramDevice(params) });
+  if (grads.length === 0) {
+    const none = zeros([], { device: paramDevice(params) });
+    return errorIfNonfinite ? Promise.resolve(none) : none;
+  }
   const res = normAndCoefficient(grads, kind, maxNorm);
-  const total = noGrad(() => res.slice(0, 0, 1).reshape([]));
+  const total = noGrad(() => {
+    const row = res.slice(0, 0, 1);
+    const t = row.reshape([]);
+    row.dispose();
+    return t;
+  });
   if (!errorIfNonfinite) {
     scale(grads, res);
     return total;
