@@ -6,7 +6,7 @@
  * snapshot, unaffected by later steps). packStateDict / unpackStateDict turn
  * one into safetensors entries plus string metadata for wg.save / wg.load.
  */
-import { keep } from "../engine/scope.js";
+import { keep, tidy } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
 import { stack } from "../ops/layout.js";
 import { fmt, sameShape } from "../shape.js";
@@ -69,7 +69,8 @@ export function importState<G extends ParamGroup>(opt: Optimizer<G>, sd: Optimiz
   for (const [i, entry] of entries) {
     const p = params[i];
     const parts = opt.stateNames.map((n) => entry[n] as Tensor);
-    const state = keep(noGrad(() => (parts.length === 1 ? parts[0].clone() : stack(parts))));
+    // tidy: stack's intermediate views are released now, not left to the garbage collector.
+    const state = keep(tidy(() => noGrad(() => (parts.length === 1 ? parts[0].clone() : stack(parts)))));
     opt.slots.set(p, { step: opt.keepsStep ? (entry.step as number) : 0, state });
   }
 }
