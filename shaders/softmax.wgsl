@@ -3,6 +3,7 @@
 // 4 cross-entropy loss per row logsumexp(x) - x[t], 5 its grad (softmax(x) - onehot(t)) * gl[row].
 // Inputs: x (or y), g (ops 2, 3; per-row gl for op 5), t (int32 targets, ops 4, 5).
 // Entry `rows`: one workgroup per row; entry `threads`: one invocation per row. Dispatch over x then y.
+// As PyTorch, softmax/logSoftmax of a row whose max is not finite (a NaN, +Inf, or all -Inf) is all NaN.
 
 struct Params {
   rows: u32,
@@ -21,7 +22,6 @@ struct Params {
 override WG: u32 = 256u;
 override OP: u32 = 0u;
 
-const NEG_INF: f32 = -3.4028234663852886e38;
 var<workgroup> red: array<f32, WG>;
 
 // Infinity and NaN are not representable as WGSL constants; build them at run time.
@@ -35,12 +35,26 @@ fn nan_f32() -> f32 {
   return bitcast<f32>(bits);
 }
 
+// By bits: WGSL lets the compiler assume no NaN, so x != x may fold to false.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+// max that keeps a NaN (the builtin may drop it).
+fn max_nan(a: f32, b: f32) -> f32 {
+  return select(select(max(a, b), b, is_nan(b)), a, is_nan(a));
+}
+
 fn wg_reduce(v: f32, lid: u32, is_max: bool) -> f32 {
   red[lid] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     if (lid < s) {
-      red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), is_max);
+      red[lid] = select(red[lid] + red[lid + s], max_nan(red[lid], red[lid + s]), is_max);
     }
     workgroupBarrier();
   }
@@ -67,6 +81,7 @@ fn class_of(r: u32) -> u32 {
 
 fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
   let i = r * p.cols + c;
+  if (OP <= 1u && !is_finite(m)) { return nan_f32(); }
   if (OP == 0u) { return exp(x[i] - m) / s; }
   if (OP == 1u) { return x[i] - m - log(s); }
   if (OP == 2u) { return x[i] * (g[i] - s); }
@@ -88,9 +103,9 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let r = wid.y * nwg.x + wid.x;
   if (r >= p.rows) { return; }  // uniform per workgroup
   let base = r * p.cols;
-  var m = NEG_INF;
+  var m = -inf_f32();  // stays -Inf only for a row of -Inf
   if (uses_max()) {
-    for (var c = lid; c < p.cols; c += WG) { m = max(m, x[base + c]); }
+    for (var c = lid; c < p.cols; c += WG) { m = max_nan(m, x[base + c]); }
     m = wg_reduce(m, lid, true);
   }
   var s = 0.0;
@@ -109,9 +124,9 @@ fn threads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let r = (wid.y * nwg.x + wid.x) * WG + lid;
   if (r >= p.rows) { return; }
   let base = r * p.cols;
-  var m = NEG_INF;
+  var m = -inf_f32();  // stays -Inf only for a row of -Inf
   if (uses_max()) {
-    for (var c = 0u; c < p.cols; c++) { m = max(m, x[base + c]); }
+    for (var c = 0u; c < p.cols; c++) { m = max_nan(m, x[base + c]); }
   }
   var s = 0.0;
   for (var c = 0u; c < p.cols; c++) { s += summand(base + c, m); }

@@ -26,3 +26,9 @@ export function toInt32(x: number): number {
   if (Number.isNaN(x)) return 0;
   return Math.max(-2147483648, Math.min(2147483647, Math.trunc(x)));
 }
+
+/** C's pow, as PyTorch: 1^y = 1 and (-1)^±Inf = 1 even for NaN y (Math.pow gives NaN there; x^0 = 1 it gets right). */
+export function powIeee(x: number, y: number): number {
+  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
+  return Math.pow(x, y);
+}
