@@ -5,7 +5,7 @@ import { checkDType, checkInt32, dtypeOfArray, typedArrayFor, type DType, type T
 import { flattenNested, fmt, numel } from "../shape.js";
 import { backendFor, defaultDevice } from "../engine/device.js";
 import { scalarTensor } from "./constants.js";
-import { copyKernel } from "./layout.js";
+import { copyKernel, describe } from "./layout.js";
 import { Tensor } from "../tensor.js";
 
 export interface CreateOptions {
@@ -59,22 +59,27 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Cr
 }
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  const dtype = checkDType("full", opts.dtype ?? "float32");
+  return fill("full", shape, value, opts);
+}
+
+/** full under the name of the function the user called, so its errors name that one. */
+function fill(op: string, shape: readonly number[], value: number, opts: CreateOptions): Tensor {
+  const dtype = checkDType(op, opts.dtype ?? "float32");
   const device = opts.device ?? defaultDevice();
   if (typeof value !== "number" && typeof value !== "boolean")
-    throw new Error(`full: the fill value must be a number, got ${typeof value} ${JSON.stringify(value)}. Fix: full(shape, 1.5), or wg.tensor(...) for data.`);
-  if (dtype === "int32") checkInt32("full", value, "the fill value");
-  const out = Tensor.empty(checkShape("full", shape), dtype, device);
-  if (out.size > 0) backendFor(device).run(copyKernel, [out], [scalarTensor(value, dtype, device)], undefined);
+    throw new Error(`${op}: the fill value must be a number, got ${describe(value)}. Fix: full(shape, 1.5), or wg.tensor(...) for data.`);
+  if (dtype === "int32") checkInt32(op, value, "the fill value");
+  const out = Tensor.empty(checkShape(op, shape), dtype, device);
+  if (out.size > 0) backendFor(device).run(copyKernel, [out], [scalarTensor(Number(value), dtype, device)], undefined);
   return finish(out, opts);
 }
 
-export const zeros = (shape: readonly number[], opts: CreateOptions = {}) => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: CreateOptions = {}) => full(shape, 1, opts);
+export const zeros = (shape: readonly number[], opts: CreateOptions = {}) => fill("zeros", shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreateOptions = {}) => fill("ones", shape, 1, opts);
 const like = (t: Tensor, opts: CreateOptions) => ({ dtype: t.dtype, device: t.device, ...opts });
-export const zerosLike = (t: Tensor, opts: CreateOptions = {}) => full(t.shape, 0, like(t, opts));
-export const onesLike = (t: Tensor, opts: CreateOptions = {}) => full(t.shape, 1, like(t, opts));
-export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}) => full(t.shape, value, like(t, opts));
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}) => fill("zerosLike", t.shape, 0, like(t, opts));
+export const onesLike = (t: Tensor, opts: CreateOptions = {}) => fill("onesLike", t.shape, 1, like(t, opts));
+export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}) => fill("fullLike", t.shape, value, like(t, opts));
 
 // ---- index-generated fills: arange, eye, rand, randn ----
 
@@ -146,7 +151,7 @@ export function arange(a: number, b?: number | CreateOptions, c?: number | Creat
   const step = typeof c === "number" ? c : 1;
   const [start, end] = typeof b === "number" ? [a, b] : [0, a];
   if (![start, end, step].every((v) => typeof v === "number" && Number.isFinite(v)))
-    throw new Error(`arange: start, end and step must be finite numbers, got ${[start, end, step].map((v) => JSON.stringify(v) ?? String(v)).join(", ")}.`);
+    throw new Error(`arange: start, end and step must be finite numbers, got ${[start, end, step].map(String).join(", ")}.`);
   if (step === 0) throw new Error(`arange: step must be non-zero, got 0.`);
   if ((end - start) * step < 0)
     throw new Error(`arange: step ${step} moves away from end ${end} (start ${start}), as PyTorch refuses. Fix: arange(${start}, ${end}, ${-step}), or swap start and end.`);
