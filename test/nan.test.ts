@@ -158,6 +158,16 @@ describe.each(paths(ROWS))("reductions and softmax with NaN and Inf on %s", (_na
     expect(await values(x.sum(1))).toEqual([NaN, NaN]);
   });
 
+  test("int32 reductions never read an integer's bits as a NaN", async () => {
+    gpu.setForce(force);
+    const ints = [[-1, 0x7fc00000, -4194304, 3], [-4194304, -1, 5, 0x7f800001]]; // NaN bit patterns as floats
+    const x = wg.tensor(ints, { device, dtype: "int32" });
+    expect(await values(x.max(1))).toEqual([0x7fc00000, 0x7f800001]);
+    expect(await values(x.min(1))).toEqual([-4194304, -4194304]);
+    expect(await values(x.argmax(1))).toEqual([1, 3]);
+    expect(await values(x.argmin(1))).toEqual([2, 0]);
+  });
+
   // torch.softmax / log_softmax of S along each dim.
   const S = [[1, NaN, 3], [1, Inf, 3], [-Inf, -Inf, -Inf], [-Inf, 0, 1], [Inf, Inf, 0], [-Inf, Inf, 0]];
   const N3 = [NaN, NaN, NaN];
