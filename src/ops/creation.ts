@@ -152,7 +152,7 @@ export function arange(a: number, b?: number | CreateOptions, c?: number | Creat
   const [start, end] = typeof b === "number" ? [a, b] : [0, a];
   if (![start, end, step].every((v) => typeof v === "number" && Number.isFinite(v)))
     throw new Error(`arange: start, end and step must be finite numbers, got ${[start, end, step].map(String).join(", ")}.`);
-  if (step === 0) throw new Error(`arange: step must be non-zero, got 0.`);
+  if (step === 0) throw new Error(`arange: step must be a non-zero finite number, got 0.`);
   if ((end - start) * step < 0)
     throw new Error(`arange: step ${step} moves away from end ${end} (start ${start}), as PyTorch refuses. Fix: arange(${start}, ${end}, ${-step}), or swap start and end.`);
   const n = Math.ceil((end - start) / step);
