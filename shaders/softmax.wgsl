@@ -3,7 +3,8 @@
 // 4 cross-entropy loss per row logsumexp(x) - x[t], 5 its grad (softmax(x) - onehot(t)) * gl[row].
 // Inputs: x (or y), g (ops 2, 3; per-row gl for op 5), t (int32 targets, ops 4, 5).
 // Entry `rows`: one workgroup per row; entry `threads`: one invocation per row. Dispatch over x then y.
-// As PyTorch, softmax/logSoftmax of a row whose max is not finite (a NaN, +Inf, or all -Inf) is all NaN.
+// As PyTorch, softmax/logSoftmax (and cross-entropy) of a row whose max is not finite (a NaN, +Inf, or all
+// -Inf) is all NaN.
 
 struct Params {
   rows: u32,
@@ -81,7 +82,7 @@ fn class_of(r: u32) -> u32 {
 
 fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
   let i = r * p.cols + c;
-  if (OP <= 1u && !is_finite(m)) { return nan_f32(); }
+  if ((OP <= 1u || OP == 5u) && !is_finite(m)) { return nan_f32(); }
   if (OP == 0u) { return exp(x[i] - m) / s; }
   if (OP == 1u) { return x[i] - m - log(s); }
   if (OP == 2u) { return x[i] * (g[i] - s); }
@@ -93,7 +94,7 @@ fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
 
 fn row_loss(r: u32, m: f32, s: f32) -> f32 {
   let k = class_of(r);
-  if (k == 0xffffffffu) { return nan_f32(); }
+  if (k == 0xffffffffu || !is_finite(m)) { return nan_f32(); }
   return m + log(s) - x[r * p.cols + k];
 }
 

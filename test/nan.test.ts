@@ -102,6 +102,13 @@ describe.each(paths(ELEMENTWISE))("elementwise with NaN and Inf on %s", (_name, 
     expect(await values(wg.where(cond, wg.ones([4], { device }), 2))).toEqual([1, 1, 2, 1]);
   });
 
+  test("float → int32: NaN and values outside int32 give INT32_MIN, as PyTorch on x86", async () => {
+    gpu.setForce(force);
+    const x = wg.tensor([NaN, Inf, -Inf, 3e9, -3e9, 2.7, -2.7, -2147483648, 2147483520], { device });
+    const m = -2147483648;
+    expect(await values(x.int())).toEqual([m, m, m, m, m, 2, -2, m, 2147483520]);
+  });
+
   test("int32 ops never read an integer's bits as a NaN", async () => {
     gpu.setForce(force);
     // 0x7fc00000, 0x7f800001 and 0xffc00000 are NaN bit patterns as floats.
@@ -179,6 +186,16 @@ describe.each(paths(ROWS))("reductions and softmax with NaN and Inf on %s", (_na
     const c = 0.44744545221328735;
     expectClose(await values(s.softmax(0)), [NaN, NaN, c, NaN, NaN, c, NaN, NaN, 0, NaN, NaN, 0.06055515632033348, NaN, NaN, 0.022276997566223145, NaN, NaN, 0.022276997566223145], 1e-6, 1e-5, "softmax(0)");
     expectClose(await values(s.logSoftmax(0)), [NaN, NaN, -0.8042006492614746, NaN, NaN, -0.8042006492614746, NaN, NaN, -Inf, NaN, NaN, -2.8042006492614746, NaN, NaN, -3.8042006492614746, NaN, NaN, -3.8042006492614746], 1e-6, 1e-5, "logSoftmax(0)");
+  });
+
+  test("crossEntropy: a row with a NaN, +Inf or only -Inf has a NaN loss and NaN gradients", async () => {
+    gpu.setForce(force);
+    const logits = wg.tensor([[1, NaN, 3], [1, 2, 3], [1, Inf, 0], [-Inf, -Inf, -Inf], [-Inf, 0, 1]], { device, requiresGrad: true });
+    const loss = wg.nn.functional.crossEntropy(logits, wg.tensor([0, 1, 0, 2, 2], { device, dtype: "int32" }), { reduction: "none" });
+    expectClose(await values(loss), [NaN, 1.4076058864593506, NaN, NaN, 0.31326165795326233], 1e-6, 1e-5, "loss");
+    loss.sum().backward();
+    const grad = [...N3, 0.09003058075904846, -0.7552714943885803, 0.665241003036499, ...N3, ...N3, 0, 0.2689414322376251, -0.26894140243530273];
+    expectClose(await values(logits.grad!), grad, 1e-6, 1e-5, "grad");
   });
 
   test("a long softmax row with one NaN is all NaN; the other rows are untouched", async () => {

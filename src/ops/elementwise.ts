@@ -317,7 +317,9 @@ function castPrim(to: DType): Primitive<{ from: DType }> {
     p = {
       name: "cast",
       infer: ([x]) => ({ shape: x.shape, dtype: to }),
-      kernel: elementwiseKernel<{ from: DType }>(`cast_${to}`, "O(a)", to === "int32" ? toInt32 : (x) => x),
+      kernel: to === "int32" // NaN and values outside int32 become INT32_MIN, as PyTorch on x86 (WGSL would saturate)
+        ? elementwiseKernel<{ from: DType }>("cast_int32", "select(O(a), O(-2147483647 - 1), isnan_a(a) | (abs(a) >= A(2147483648.0)))", toInt32)
+        : elementwiseKernel<{ from: DType }>(`cast_${to}`, "O(a)", (x) => x),
       grads: [to === "int32" ? null : (g, _s, { from }) => g.cast(from)], // a float gradient flows back in the input's dtype
     };
     castPrims.set(to, p);
