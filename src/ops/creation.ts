@@ -1,7 +1,7 @@
 /** Creation: from host data, constant fills, ranges, identity, and the counter-based RNG. */
 import template from "../../shaders/fill.wgsl";
 import type { Device, Kernel } from "../backend/backend.js";
-import { checkDType, checkInt32, dtypeOfArray, typedArrayFor, type DType, type TypedArray } from "../dtype.js";
+import { INT32_MAX, INT32_MIN, checkDType, checkInt32, dtypeOfArray, typedArrayFor, type DType, type TypedArray } from "../dtype.js";
 import { flattenNested, fmt, numel } from "../shape.js";
 import { backendFor, defaultDevice } from "../engine/device.js";
 import { scalarTensor } from "./constants.js";
@@ -50,7 +50,12 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Cr
     throw new Error(`tensor: ${flat.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements).`);
   const device = opts.device ?? defaultDevice();
   const values = typedArrayFor(checkDType("tensor", dtype), flat.length);
-  if (dtype === "int32") for (let i = 0; i < flat.length; i++) checkInt32("tensor", flat[i], `element ${i}`);
+  if (dtype === "int32" && !(data instanceof Int32Array)) {
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i];
+      if (!(Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX)) checkInt32("tensor", v, `element ${i}`); // builds the message only on failure
+    }
+  }
   values.set(flat as ArrayLike<number>);
   const backend = backendFor(device);
   const storage = backend.alloc(dtype, values.length);
