@@ -50,6 +50,19 @@ fn max_nan(a: f32, b: f32) -> f32 {
   return select(select(max(a, b), b, is_nan(b)), a, is_nan(a));
 }
 
+// max of x[base + c] for c = start, start + step, ... < cols: the builtin max, made NaN if any element's
+// magnitude bits exceed Inf's (one integer max per element, cheaper than max_nan's two NaN tests).
+fn strided_max(base: u32, start: u32, step: u32) -> f32 {
+  var m = -inf_f32();  // stays -Inf only for a row of -Inf
+  var mag = 0u;
+  for (var c = start; c < p.cols; c += step) {
+    let v = x[base + c];
+    m = max(m, v);
+    mag = max(mag, bitcast<u32>(v) & 0x7fffffffu);
+  }
+  return select(m, nan_f32(), mag > 0x7f800000u);
+}
+
 fn wg_reduce(v: f32, lid: u32, is_max: bool) -> f32 {
   red[lid] = v;
   workgroupBarrier();
@@ -104,11 +117,8 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let r = wid.y * nwg.x + wid.x;
   if (r >= p.rows) { return; }  // uniform per workgroup
   let base = r * p.cols;
-  var m = -inf_f32();  // stays -Inf only for a row of -Inf
-  if (uses_max()) {
-    for (var c = lid; c < p.cols; c += WG) { m = max_nan(m, x[base + c]); }
-    m = wg_reduce(m, lid, true);
-  }
+  var m = 0.0;
+  if (uses_max()) { m = wg_reduce(strided_max(base, lid, WG), lid, true); }
   var s = 0.0;
   for (var c = lid; c < p.cols; c += WG) { s += summand(base + c, m); }
   s = wg_reduce(s, lid, false);
@@ -125,10 +135,8 @@ fn threads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let r = (wid.y * nwg.x + wid.x) * WG + lid;
   if (r >= p.rows) { return; }
   let base = r * p.cols;
-  var m = -inf_f32();  // stays -Inf only for a row of -Inf
-  if (uses_max()) {
-    for (var c = 0u; c < p.cols; c++) { m = max_nan(m, x[base + c]); }
-  }
+  var m = 0.0;
+  if (uses_max()) { m = strided_max(base, 0u, 1u); }
   var s = 0.0;
   for (var c = 0u; c < p.cols; c++) { s += summand(base + c, m); }
   if (OP == 4u) {
