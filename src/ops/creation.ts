@@ -5,7 +5,7 @@ import { INT32_MAX, INT32_MIN, checkDType, checkInt32, dtypeOfArray, typedArrayF
 import { flattenNested, fmt, numel } from "../shape.js";
 import { backendFor, defaultDevice } from "../engine/device.js";
 import { scalarTensor } from "./constants.js";
-import { copyKernel, describe } from "./layout.js";
+import { copyKernel, describeValue } from "./layout.js";
 import { Tensor } from "../tensor.js";
 
 export interface CreateOptions {
@@ -72,7 +72,7 @@ function fill(op: string, shape: readonly number[], value: number, opts: CreateO
   const dtype = checkDType(op, opts.dtype ?? "float32");
   const device = opts.device ?? defaultDevice();
   if (typeof value !== "number" && typeof value !== "boolean")
-    throw new Error(`${op}: the fill value must be a number, got ${describe(value)}. Fix: full(shape, 1.5), or wg.tensor(...) for data.`);
+    throw new Error(`${op}: the fill value must be a number, got ${describeValue(value)}. Fix: full(shape, 1.5), or wg.tensor(...) for data.`);
   if (dtype === "int32") checkInt32(op, value, "the fill value");
   const out = Tensor.empty(checkShape(op, shape), dtype, device);
   if (out.size > 0) backendFor(device).run(copyKernel, [out], [scalarTensor(Number(value), dtype, device)], undefined);

@@ -145,7 +145,7 @@ function place(shape: readonly number[], pieces: { t: Tensor; dim: number; start
 }
 
 /** A non-tensor argument, for error messages: its type, and its value when short. */
-export function describe(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return `an array ${JSON.stringify(v).slice(0, 40)}`;
   if (typeof v === "object") return `a ${v.constructor?.name ?? "object"}`;
@@ -153,10 +153,10 @@ export function describe(v: unknown): string {
 }
 
 function checkList(op: string, tensors: readonly Tensor[]): void {
-  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new Error(`${op}: expected a non-empty array of tensors, got ${describe(tensors)}.`);
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new Error(`${op}: expected a non-empty array of tensors, got ${describeValue(tensors)}.`);
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor))
-      throw new Error(`${op}: element ${i} of the list is ${describe(t)}, not a tensor. Fix: wrap it with wg.tensor(...) on the same device.`);
+      throw new Error(`${op}: element ${i} of the list is ${describeValue(t)}, not a tensor. Fix: wrap it with wg.tensor(...) on the same device.`);
   });
 }
 

@@ -10,7 +10,7 @@ import { stridedOffsets } from "../backend/cpu/loops.js";
 import { apply, type Primitive } from "./primitive.js";
 import { collapse } from "./elementwise.js";
 import { cast } from "./elementwise.js";
-import { describe } from "./layout.js";
+import { describeValue } from "./layout.js";
 import { Tensor } from "../tensor.js";
 
 /** Batch dims of both operands broadcast to the output's, merged where contiguous. */
@@ -103,7 +103,7 @@ function columnMajor(x: Tensor): boolean {
 export function matmul(a: Tensor, b: Tensor): Tensor {
   for (const [which, t] of [["first", a], ["second", b]] as const)
     if (!(t instanceof Tensor))
-      throw new Error(`matmul: the ${which} operand must be a tensor, got ${describe(t)}. Fix: wrap it with wg.tensor(...), or use mul for a scalar.`);
+      throw new Error(`matmul: the ${which} operand must be a tensor, got ${describeValue(t)}. Fix: wrap it with wg.tensor(...), or use mul for a scalar.`);
   // float32 with float64 (gradcheck of a function closing over float32 tensors): widen, as elementwise ops do.
   if (a.dtype !== b.dtype && a.dtype !== "int32" && b.dtype !== "int32") {
     if (a.dtype === "float64") b = cast(b, "float64");
