@@ -8,8 +8,7 @@ import type { Kernel, View } from "../backend/backend.js";
 import { broadcastShapes, broadcastStrides, fmt, numel } from "../shape.js";
 import { stridedOffsets } from "../backend/cpu/loops.js";
 import { apply, type Primitive } from "./primitive.js";
-import { collapse } from "./elementwise.js";
-import { cast } from "./elementwise.js";
+import { cast, collapse } from "./elementwise.js";
 import { describeValue } from "./layout.js";
 import { Tensor } from "../tensor.js";
 
