@@ -50,7 +50,8 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
         if (op === "sum") acc += v;
         else if (op === "max") acc = v > acc || Number.isNaN(v) ? v : acc;
         else if (op === "min") acc = v < acc || Number.isNaN(v) ? v : acc;
-        else if (at < 0 || (op === "argmax" ? v > acc : v < acc)) {
+        else if (Number.isNaN(acc)) break; // the first NaN is the answer, as in PyTorch
+        else if (at < 0 || Number.isNaN(v) || (op === "argmax" ? v > acc : v < acc)) {
           acc = v;
           at = j;
         }
@@ -81,7 +82,7 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
       key: `reduce:${t}:${ot}:${wg}:${OPS[op]}`,
       code: () => template.replace("alias T = f32;", `alias T = ${t};`).replace("alias O = f32;", `alias O = ${ot};`),
       entryPoint: perRow ? "rows" : "threads",
-      constants: { WG: wg, OP: OPS[op] },
+      constants: { WG: wg, OP: OPS[op], T_FLOAT: t === "f32" ? 1 : 0 },
       params: P.buffer,
       workgroups: perRow ? outer : Math.ceil(outer / wg),
     };
