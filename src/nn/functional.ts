@@ -146,3 +146,4 @@ export const tanh = (x: Tensor): Tensor => x.tanh();
 export const gelu = (x: Tensor, opts?: { approximate?: "none" | "tanh" }): Tensor => x.gelu(opts);
 export const softmax = (x: Tensor, dim = -1): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(dim);
+export { conv2d, type ConvOptions } from "../ops/conv.js";

@@ -15,3 +15,4 @@ export {
 export { clamp, gelu, einsum } from "./composite.js";
 export { inplace } from "./inplace.js";
 export { scalarTensor } from "./constants.js";
+export { conv2d, type ConvOptions } from "./conv.js";
