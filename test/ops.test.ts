@@ -135,6 +135,19 @@ const rows: Row[] = [
   { name: "conv2d groups 2", inputs: [x(2, 4, 5, 5), x(6, 2, 3, 3), x(6)], f: (a, w, b) => F.conv2d(a, w, b, { groups: 2, padding: [0, 1] }) },
   { name: "conv2d depthwise", inputs: [x(1, 3, 5, 5), x(6, 1, 3, 3)], f: (a, w) => F.conv2d(a, w, null, { groups: 3, stride: [2, 1], padding: 1 }) },
   { name: "conv2d 14x14, 8→16 channels", inputs: [x(3, 8, 14, 14), x(16, 8, 3, 3), x(16)], f: (a, w, b) => F.conv2d(a, w, b, { padding: 1 }), atol: 1e-4, gradcheck: false },
+  { name: "maxPool2d 2x2", inputs: [x(2, 3, 6, 6)], f: (a) => F.maxPool2d(a, 2) },
+  { name: "maxPool2d 3x3 stride 2 pad 1, 5x3 input", inputs: [x(1, 2, 5, 3)], f: (a) => F.maxPool2d(a, 3, { stride: 2, padding: 1 }) },
+  { name: "maxPool2d overlapping windows", inputs: [x(1, 2, 5, 6)], f: (a) => F.maxPool2d(a, [3, 2], { stride: 1 }) },
+  { name: "avgPool2d 2x2", inputs: [x(2, 2, 4, 6)], f: (a) => F.avgPool2d(a, 2) },
+  { name: "avgPool2d 3x3 stride 2 pad 1", inputs: [x(1, 2, 5, 3)], f: (a) => F.avgPool2d(a, 3, { stride: 2, padding: 1 }) },
+  { name: "adaptiveAvgPool2d 5x7→2x3", inputs: [x(2, 2, 5, 7)], f: (a) => F.adaptiveAvgPool2d(a, [2, 3]) },
+  { name: "adaptiveAvgPool2d global", inputs: [x(2, 3, 4, 4)], f: (a) => F.adaptiveAvgPool2d(a, 1) },
+  { name: "pad constant", inputs: [x(2, 3, 4)], f: (a) => F.pad(a, [1, 2, 0, 1], 0.5).exp() },
+  { name: "pad crop", inputs: [x(2, 3, 4)], f: (a) => F.pad(a, [-1, 1, 2, -1]) },
+  { name: "batchNorm training, 4-D", inputs: [x(3, 2, 3, 3), x(2), x(2)], f: (a, w, b) => F.batchNorm(a, null, null, { weight: w, bias: b, training: true }) },
+  { name: "batchNorm training, 2-D", inputs: [x(5, 3)], f: (a) => F.batchNorm(a, null, null, { training: true }) },
+  { name: "batchNorm eval", inputs: [x(2, 3, 2, 2), { ...x(3), fixed: true }, { ...pos(3), fixed: true }, x(3), x(3)], f: (a, m, v, w, b) => F.batchNorm(a, m, v, { weight: w, bias: b }) },
+  { name: "dropout (seeded)", inputs: [x(4, 50)], f: (a) => (wg.manualSeed(3), F.dropout(a, 0.3, true)) },
 ];
 
 /** The row that covers each elementwise op: a new op in the table without a row here fails to compile. */
