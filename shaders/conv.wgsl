@@ -5,7 +5,7 @@
 //   OP 2 wgrad:    dw[s, co, ci, kh, kw] m = co, n = (ci, kh, kw), k = (nb, oh, ow) over split s of K; A = gy, B = x taps
 // Dispatch: tiles_n * tiles_m * groups * splits workgroups, over x then y past the per-dimension limit.
 // Entry `tiled` (16x16 threads, 4x4 outputs each, A and B staged in workgroup memory) suits GPUs;
-// entry `blocked` (WX x WY threads, 8 rows x 4 columns each, straight from global memory) suits CPU emulators.
+// entry `blocked` (WX x WY threads, R rows x 4 columns each, straight from global memory) suits CPU emulators.
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -27,6 +27,7 @@ struct Params {
 override OP: u32 = 0u;
 override WX: u32 = 8u;
 override WY: u32 = 8u;
+override R: u32 = 8u;
 
 fn decomp(v: u32, d1: u32, d2: u32) -> vec3<u32> {
   return vec3<u32>(v / (d1 * d2), (v / d2) % d1, v % d2);
@@ -68,9 +69,14 @@ fn tap(c: Col, r: Red) -> f32 {
   let w = c.w + r.w;
   if (OP == 1u) {
     if (h < 0 || w < 0) { return 0.0; }
-    let oh = u32(h) / p.sh;
-    let ow = u32(w) / p.sw;
-    if (oh * p.sh != u32(h) || ow * p.sw != u32(w) || oh >= p.OH || ow >= p.OW) { return 0.0; }
+    var oh = u32(h);
+    var ow = u32(w);
+    if (p.sh * p.sw != 1u) {  // uniform: stride 1 needs no division (slow on emulators)
+      oh /= p.sh;
+      ow /= p.sw;
+      if (oh * p.sh != u32(h) || ow * p.sw != u32(w)) { return 0.0; }
+    }
+    if (oh >= p.OH || ow >= p.OW) { return 0.0; }
     return inB[c.base + r.base + oh * p.OW + ow];
   }
   if (u32(h) >= p.H || u32(w) >= p.W) { return 0.0; }  // a negative offset wraps to a large u32
@@ -154,13 +160,14 @@ fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
 }
 
-// 8 rows x 4 columns per invocation: 32 multiply-adds per 8 row loads and 4 taps. Edge rows and
-// columns are clamped to the last one, so the loop has no per-row branches; stores are masked.
+// R (1, 2, 4 or 8) rows x 4 columns per invocation: 4R multiply-adds per R row loads and 4 taps. Edge rows
+// and columns are clamped to the last one, so the loop has no data-dependent branches; stores are masked.
+// Rows past R are cut by the override constant at pipeline creation.
 @compute @workgroup_size(WX, WY)
 fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = locate(wid, nwg, 8u * WY, 4u * WX);
-  let m = t.m0 + lid.y * 8u;
+  let t = locate(wid, nwg, R * WY, 4u * WX);
+  let m = t.m0 + lid.y * R;
   let n = t.n0 + lid.x * 4u;
   if (!t.live || m >= p.M || n >= p.NN) { return; }
   let j0 = col_of(t.grp, n); let j1 = col_of(t.grp, min(n + 1u, p.NN - 1u));
@@ -175,11 +182,15 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   for (var k = t.k0; k < t.k1; k++) {
     let r = red_of(t.grp, k);
     let b = vec4<f32>(tap(j0, r), tap(j1, r), tap(j2, r), tap(j3, r));
-    c0 += inA[r0 + r.a] * b; c1 += inA[r1 + r.a] * b; c2 += inA[r2 + r.a] * b; c3 += inA[r3 + r.a] * b;
-    c4 += inA[r4 + r.a] * b; c5 += inA[r5 + r.a] * b; c6 += inA[r6 + r.a] * b; c7 += inA[r7 + r.a] * b;
+    c0 += inA[r0 + r.a] * b;
+    if (R > 1u) { c1 += inA[r1 + r.a] * b; }
+    if (R > 2u) { c2 += inA[r2 + r.a] * b; c3 += inA[r3 + r.a] * b; }
+    if (R > 4u) {
+      c4 += inA[r4 + r.a] * b; c5 += inA[r5 + r.a] * b; c6 += inA[r6 + r.a] * b; c7 += inA[r7 + r.a] * b;
+    }
   }
   let acc = array<vec4<f32>, 8>(c0, c1, c2, c3, c4, c5, c6, c7);
-  for (var i = 0u; i < 8u; i++) {
+  for (var i = 0u; i < R; i++) {
     for (var j = 0u; j < 4u; j++) { store(t.grp, t.split, m + i, n + j, acc[i][j]); }
   }
 }

@@ -97,18 +97,20 @@ function gpuConv(op: ConvOp, ins: readonly unknown[], a: ConvAttrs & { splits?: 
   const splits = a.splits ?? 1;
   const kchunk = Math.ceil(K / splits);
   const variant = caps.force?.conv ?? (caps.emulated ? "blocked" : "tiled");
-  const WY = variant === "tiled" ? 16 : Math.min(8, pow2(Math.ceil(M / 8)));
+  // Blocked: R rows per invocation (fewer when M is small, so no row is computed twice), WY x WX of them.
+  const R = Math.min(8, pow2(M));
+  const WY = variant === "tiled" ? 16 : Math.min(8, pow2(Math.ceil(M / R)));
   const WX = variant === "tiled" ? 16 : Math.min(64 / WY, pow2(Math.ceil(NN / 4)));
-  const [tm, tn] = variant === "tiled" ? [64, 64] : [8 * WY, 4 * WX];
+  const [tm, tn] = variant === "tiled" ? [64, 64] : [R * WY, 4 * WX];
   const tilesM = Math.ceil(M / tm), tilesN = Math.ceil(NN / tn);
   const hasBias = op === "conv2d" && ins.length > 2;
   const P = new Uint32Array([
     g.N, g.C, g.H, g.W, g.Co, g.KH, g.KW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups,
     g.Cg, g.Cog, M, NN, K, kchunk, tilesN, tilesM, splits, n[0], n[1], k[0], k[1], hasBias ? 1 : 0, 0, 0,
   ]);
-  const constants: Record<string, number> = variant === "tiled" ? { OP: OPS[op] } : { OP: OPS[op], WX, WY };
+  const constants: Record<string, number> = variant === "tiled" ? { OP: OPS[op] } : { OP: OPS[op], WX, WY, R };
   return {
-    key: `conv:${OPS[op]}:${variant}:${WX}x${WY}`,
+    key: `conv:${OPS[op]}:${variant}:${WX}x${WY}x${R}`,
     code: () => template,
     entryPoint: variant,
     constants,
