@@ -212,3 +212,41 @@ describe("on WebGPU", () => {
     expect(wg.memory().bytesInUse).toBe(before.bytesInUse);
   });
 });
+
+describe("argument errors name the op, the shapes and the fix", () => {
+  const z = (...shape: number[]) => wg.zeros(shape, { device: "cpu" });
+  const cases: [string, () => unknown, RegExp[]][] = [
+    ["conv2d on a 3-D input", () => F.conv2d(z(1, 5, 5), z(2, 1, 3, 3)), [/conv2d: input must be 4-D/, /\[1, 5, 5\]/, /unsqueeze\(0\)/]],
+    ["conv2d with a 2-D weight", () => F.conv2d(z(1, 1, 5, 5), z(2, 9)), [/conv2d: weight must be 4-D/, /\[2, 9\]/]],
+    ["channels ≠ weight.shape[1] · groups", () => F.conv2d(z(1, 4, 5, 5), z(2, 3, 3, 3)), [/input has 4 channels but weight.shape\[1\] \* groups = 3 \* 1 = 3/, /\[1, 4, 5, 5\]/, /Fix: make the weight \[2, 4, kH, kW\]/]],
+    ["channels not divisible by groups", () => F.conv2d(z(1, 4, 5, 5), z(6, 1, 3, 3), null, { groups: 3 }), [/groups=3/, /in channels \(4\)/, /divisible by groups/, /Fix/]],
+    ["kernel larger than the padded input", () => F.conv2d(z(1, 1, 2, 5), z(1, 1, 5, 3), null, { padding: 1 }), [/kernel spans 5 along height/, /padded input has only 4/, /output height would be 0/, /\[1, 1, 2, 5\]/, /Fix/]],
+    ["dilated kernel larger than the input", () => F.conv2d(z(1, 1, 5, 5), z(1, 1, 3, 3), null, { dilation: 3 }), [/kernel spans 7 along height/, /would be -1/]],
+    ["stride 0", () => F.conv2d(z(1, 1, 5, 5), z(1, 1, 3, 3), null, { stride: 0 }), [/conv2d: stride must be a positive integer/, /got 0/, /Fix/]],
+    ["negative dilation", () => F.conv2d(z(1, 1, 5, 5), z(1, 1, 3, 3), null, { dilation: [1, -2] }), [/conv2d: dilation must be a positive integer/, /\[1,-2\]/]],
+    ["non-integer padding", () => F.conv2d(z(1, 1, 5, 5), z(1, 1, 3, 3), null, { padding: 0.5 }), [/conv2d: padding must be a non-negative integer/, /0\.5/]],
+    ["groups 0", () => F.conv2d(z(1, 1, 5, 5), z(1, 1, 3, 3), null, { groups: 0 }), [/conv2d: groups must be a positive integer/]],
+    ["a bias of the wrong size", () => F.conv2d(z(1, 1, 5, 5), z(2, 1, 3, 3), z(3)), [/conv2d: bias must be \[2\]/, /got \[3\]/]],
+    ["maxPool2d on a 2-D input", () => F.maxPool2d(z(5, 5), 2), [/maxPool2d: input must be 4-D/, /\[5, 5\]/]],
+    ["maxPool2d with a non-integer kernel", () => F.maxPool2d(z(1, 1, 5, 5), 2.5), [/maxPool2d: kernelSize must be a positive integer/, /2\.5/]],
+    ["maxPool2d padding over half the kernel", () => F.maxPool2d(z(1, 1, 5, 5), 2, { padding: 2 }), [/maxPool2d: padding \[2, 2\] must be at most half the kernel \[2, 2\]/]],
+    ["avgPool2d window larger than the input", () => F.avgPool2d(z(1, 1, 2, 2), 3), [/avgPool2d: the kernel spans 3 along height/, /output height would be 0/]],
+    ["avgPool2d with stride 0", () => F.avgPool2d(z(1, 1, 4, 4), 2, { stride: 0 }), [/avgPool2d: stride must be a positive integer/]],
+    ["adaptiveAvgPool2d to size 0", () => F.adaptiveAvgPool2d(z(1, 1, 4, 4), 0), [/adaptiveAvgPool2d: outputSize must be a positive integer/]],
+    ["pad with an odd list", () => F.pad(z(2, 3), [1, 2, 3]), [/pad: pads must be an even number/, /\[2, 3\]/]],
+    ["batchNorm in training with one value per channel", () => F.batchNorm(z(1, 3), null, null, { training: true }), [/batchNorm: training needs more than one value per channel/, /\[1, 3\]/, /eval mode/]],
+    ["batchNorm in training, one 1x1 image", () => F.batchNorm(z(1, 2, 1, 1), z(2), z(2), { training: true }), [/more than one value per channel/, /\[1, 2, 1, 1\]/]],
+    ["batchNorm with running statistics of the wrong size", () => F.batchNorm(z(4, 3), z(2), z(3)), [/batchNorm: runningMean must be \[3\]/, /got \[2\]/]],
+    ["BatchNorm2d on [N, C]", () => new wg.nn.BatchNorm2d(3, { device: "cpu" }).forward(z(4, 3)), [/BatchNorm2d\(3\): expected a 4-D input/, /\[4, 3\]/, /BatchNorm1d/]],
+    ["Conv2d with channels not divisible by groups", () => new wg.nn.Conv2d(4, 6, 3, { groups: 4, device: "cpu" }), [/Conv2d: inChannels \(4\) and outChannels \(6\) must be divisible by groups \(4\)/]],
+  ];
+  test.each(cases)("%s", (_name, fn, patterns) => {
+    let message = "";
+    try {
+      fn();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    for (const p of patterns) expect(message).toMatch(p);
+  });
+});

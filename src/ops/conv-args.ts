@@ -49,8 +49,8 @@ export function outSize(op: string, dim: string, size: number, k: number, s: num
   const span = d * (k - 1) + 1;
   if (span > size + 2 * p)
     throw new Error(
-      `${op}: the kernel spans ${span} along ${dim} (size ${k}, dilation ${d}) but the padded input has only ${size + 2 * p} (${size} + 2·${p}) ` +
-        `for ${shapes}. Fix: use a smaller kernel or dilation, more padding, or a larger input.`,
+      `${op}: the kernel spans ${span} along ${dim} (size ${k}, dilation ${d}) but the padded input has only ${size + 2 * p} (${size} + 2·${p}), ` +
+        `so the output ${dim} would be ${Math.floor((size + 2 * p - span) / s) + 1} (≤ 0), for ${shapes}. Fix: use a smaller kernel or dilation, more padding, or a larger input.`,
     );
   return Math.floor((size + 2 * p - span) / s) + 1;
 }
