@@ -1,13 +1,90 @@
 /**
  * Batch normalization (torch.nn.functional.batch_norm) over [N, C], [N, C, L]
- * or [N, C, H, W], as a composite: autograd differentiates it, through the
- * batch statistics too. Written as y = x·scale + shift with per-channel
- * scale = w / √(var + eps) and shift = b − mean·scale, so only two ops touch
- * the whole tensor after the statistics.
+ * or [N, C, H, W], composed from two per-channel primitives: channelAffine
+ * (y = x·scale[c] + shift[c], one kernel, shaders/batchnorm.wgsl) and
+ * channelSum (row sums over the contiguous inner dims, then over N). Autograd
+ * differentiates the composite, through the batch statistics too. Broadcasting
+ * a [1, C, 1, 1] operand instead would send every full-size op down the
+ * strided elementwise path and every gradient through a strided reduction.
  */
+import template from "../../shaders/batchnorm.wgsl";
+import type { Kernel } from "../backend/backend.js";
 import { noGrad } from "../autograd/mode.js";
-import { fmt } from "../shape.js";
+import { fmt, numel } from "../shape.js";
+import { apply, record, type Primitive } from "./primitive.js";
+import { dense } from "./layout.js";
+import { ones, zeros } from "./creation.js";
 import type { Tensor } from "../tensor.js";
+
+interface ChannelAttrs {
+  readonly C: number;
+  readonly inner: number;
+}
+
+/** ins [x, scale, shift]: y = x·scale[c] + shift[c]; ins [shift] alone: y = shift[c] broadcast to `shape`. */
+function channelKernel(name: string): Kernel<ChannelAttrs> {
+  return {
+    name,
+    cpu([y], ins, a) {
+      const [x, scale, shift] = ins.length === 1 ? [null, null, ins[0]] : ins;
+      for (let i = 0; i < y.data.length; i++) {
+        const c = Math.floor(i / a.inner) % a.C;
+        y.data[i] = (x ? x.data[i] * scale!.data[c] : 0) + shift.data[c];
+      }
+    },
+    webgpu([y], ins, a) {
+      const n = numel(y.shape), broadcast = ins.length === 1;
+      return {
+        key: "channelAffine",
+        code: () => template,
+        entryPoint: "affine",
+        params: new Uint32Array([n, a.C, a.inner, broadcast ? 1 : 0]).buffer,
+        workgroups: Math.ceil(n / 1024),
+        bindings: broadcast ? [null, null, 0] : [0, 1, 2],
+      };
+    },
+  };
+}
+
+// y = x·s[c] + t[c]. With cotangent g: ∂x = g·s[c] (the same map, t = 0); ∂s = Σ_c g·x; ∂t = Σ_c g.
+const affinePrim: Primitive<ChannelAttrs> = {
+  name: "channelAffine",
+  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  kernel: channelKernel("channelAffine"),
+  save: ([x, scale]) => [x, scale],
+  grads: [
+    (g, [, scale], a) => channelAffine(g, scale, zeros([a.C], { device: g.device, dtype: g.dtype }), a),
+    (g, [x]) => channelSum(g.mul(x)),
+    (g) => channelSum(g),
+  ],
+};
+
+// y[n, c, ...] = v[c]; its adjoint is channelSum, and channelSum's is this.
+const broadcastPrim: Primitive<ChannelAttrs & { shape: readonly number[] }> = {
+  name: "channelBroadcast",
+  infer: ([v], a) => ({ shape: [...a.shape], dtype: v.dtype }),
+  kernel: channelKernel("channelBroadcast"),
+  grads: [(g) => channelSum(g)],
+};
+
+function channelAffine(x: Tensor, scale: Tensor, shift: Tensor, a: ChannelAttrs): Tensor {
+  return apply(affinePrim, [dense(x), dense(scale), dense(shift)], a);
+}
+
+const sumRule = [(g: Tensor, _saved: Tensor[], shape: readonly number[]) =>
+  apply(broadcastPrim, [dense(g)], { C: shape[1], inner: numel(shape) / (shape[0] * shape[1]), shape })];
+
+/**
+ * Σ over every dim but 1 of [N, C, ...]: contiguous row sums over the inner dims, then over N.
+ * Its gradient broadcasts back with one dense kernel (the reductions' own rules would expand
+ * a stride-0 view and copy it through the strided path).
+ */
+export function channelSum(t: Tensor): Tensor {
+  const [N, C] = t.shape;
+  const s = noGrad(() => (t.ndim === 2 ? t.sum(0) : t.reshape([N, C, t.size / (N * C)]).sum(2).sum(0)));
+  record("channelSum", [t], s, sumRule, () => [], t.shape);
+  return s;
+}
 
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -34,9 +111,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     throw new Error(`batchNorm: eps must be > 0 and momentum in [0, 1], got eps ${eps}, momentum ${momentum}. Fix: the defaults are 1e-5 and 0.1.`);
   for (const [what, t] of [["runningMean", runningMean], ["runningVar", runningVar], ["weight", weight], ["bias", bias]] as const)
     checkChannelVector(what, t, x);
-  const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
-  const perChannel = x.size / x.shape[1];
-  const shape = x.shape.map((s, i) => (i === 1 ? s : 1));
+  const C = x.shape[1];
+  const perChannel = x.size / C;
+  const a = { C, inner: perChannel / x.shape[0] };
   let mean: Tensor, v: Tensor;
   if (training) {
     if (perChannel <= 1)
@@ -44,21 +121,21 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
         `batchNorm: training needs more than one value per channel to take batch statistics, got input ${fmt(x.shape)}. ` +
           `Fix: use a batch of at least 2, or eval mode (model.eval()) to normalize with the running statistics.`,
       );
-    mean = x.mean(dims, true);
-    const d = x.sub(mean);
-    v = d.mul(d).mean(dims, true); // biased, as PyTorch normalizes
+    mean = channelSum(x).div(perChannel);
+    const d = channelAffine(x, ones([C], { device: x.device, dtype: x.dtype }), mean.neg(), a);
+    v = channelSum(d.mul(d)).div(perChannel); // biased, as PyTorch normalizes
     if (runningMean && runningVar) updateRunning(runningMean, runningVar, mean, v, momentum, perChannel);
   } else {
     if (!runningMean || !runningVar)
       throw new Error(`batchNorm: eval mode (training false) normalizes with the running statistics, but runningMean or runningVar is null (input ${fmt(x.shape)}). Fix: pass both, or { training: true }.`);
-    mean = runningMean.reshape(shape);
-    v = runningVar.reshape(shape);
+    mean = runningMean;
+    v = runningVar;
   }
   let scale = v.add(eps).pow(-0.5);
-  if (weight) scale = scale.mul(weight.reshape(shape));
+  if (weight) scale = scale.mul(weight);
   let shift = mean.mul(scale).neg();
-  if (bias) shift = shift.add(bias.reshape(shape));
-  return x.mul(scale).add(shift);
+  if (bias) shift = shift.add(bias);
+  return channelAffine(x, scale, shift, a);
 }
 
 /** running ← (1 − m)·running + m·batch, with the unbiased variance (n / (n − 1)) as PyTorch. */

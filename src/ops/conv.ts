@@ -11,6 +11,7 @@ import { noGrad } from "../autograd/mode.js";
 import { fmt } from "../shape.js";
 import { apply, record, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
+import { channelSum } from "./batchnorm.js";
 import type { Tensor } from "../tensor.js";
 import { checkConvArgs, type ConvAttrs, type ConvOptions } from "./conv-args.js";
 
@@ -136,7 +137,7 @@ const convPrim: Primitive<ConvAttrs> = {
   },
   kernel: convKernel("conv2d"),
   save: ([x, w]) => [x, w],
-  grads: [(gy, [, w], a) => conv2dInputGrad(gy, w, a), (gy, [x], a) => conv2dWeightGrad(x, gy, a), (gy) => gy.sum([0, 2, 3])],
+  grads: [(gy, [, w], a) => conv2dInputGrad(gy, w, a), (gy, [x], a) => conv2dWeightGrad(x, gy, a), (gy) => channelSum(gy)],
 };
 
 // dx = Jₓᵀ gy. With cotangent v (x's shape): ∂gy = conv2d(v, w); ∂w = conv2dWeightGrad(v, gy).
