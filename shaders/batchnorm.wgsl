@@ -35,3 +35,33 @@ fn affine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     if (p.broadcast == 0u) { y[i] = x[i] * scale[c] + shift[c]; } else { y[i] = shift[c]; }
   }
 }
+
+// Sums without workgroup memory or barriers (costly on emulators), for per-channel statistics and
+// split-K partial sums. Entry `row_sum`: y[r] = Σ_k x[r·inner + k], one invocation per row (p.n rows).
+// Entry `lead_sum`: y[j] = Σ_i x[i·inner + j] over i < p.C, one invocation per column (p.n columns).
+@compute @workgroup_size(WG)
+fn row_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (r >= p.n) { return; }
+  let base = r * p.inner;
+  var acc = vec4<f32>(0.0);
+  let n4 = p.inner / 4u;
+  for (var k = 0u; k < n4; k++) {
+    let i = base + 4u * k;
+    acc += vec4<f32>(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
+  }
+  var s = acc.x + acc.y + acc.z + acc.w;
+  for (var k = 4u * n4; k < p.inner; k++) { s += x[base + k]; }
+  y[r] = s;
+}
+
+@compute @workgroup_size(WG)
+fn lead_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let j = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (j >= p.n) { return; }
+  var s = 0.0;
+  for (var i = 0u; i < p.C; i++) { s += x[i * p.inner + j]; }
+  y[j] = s;
+}

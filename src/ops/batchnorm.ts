@@ -67,6 +67,43 @@ const broadcastPrim: Primitive<ChannelAttrs & { shape: readonly number[] }> = {
   grads: [(g) => channelSum(g)],
 };
 
+/** Sums along the last dim (rows of `inner`) or the first (`lead` rows of `inner` columns) of a dense tensor. */
+type SumAttrs = { readonly along: "row" | "lead"; readonly rows: number; readonly inner: number };
+
+const sumKernel: Kernel<SumAttrs> = {
+  name: "channelSum",
+  cpu([y], [x], a) {
+    const out = new Float64Array(y.data.length);
+    for (let r = 0; r < a.rows; r++)
+      for (let k = 0; k < a.inner; k++) out[a.along === "row" ? r : k] += x.data[r * a.inner + k];
+    y.data.set(out);
+  },
+  webgpu([y], _ins, a) {
+    const n = numel(y.shape);
+    return {
+      key: "channelAffine",
+      code: () => template,
+      entryPoint: a.along === "row" ? "row_sum" : "lead_sum",
+      params: new Uint32Array([n, a.rows, a.inner, 0]).buffer,
+      workgroups: Math.ceil(n / 256),
+      bindings: [0, null, null],
+    };
+  },
+};
+
+// Not differentiated itself: channelSum and the conv weight gradient record their rules on the result.
+const sumPrim: Primitive<SumAttrs> = {
+  name: "channelSum",
+  infer: ([x], a) => ({ shape: [a.along === "row" ? a.rows : a.inner], dtype: x.dtype }),
+  kernel: sumKernel,
+  grads: [null],
+};
+
+/** Σ_i t[i, ...] over the first dim of a tensor, as a flat [rest] tensor (rest = t.size / t.shape[0]). */
+export function sumLeading(t: Tensor): Tensor {
+  return apply(sumPrim, [dense(t)], { along: "lead", rows: t.shape[0], inner: t.size / t.shape[0] });
+}
+
 function channelAffine(x: Tensor, scale: Tensor, shift: Tensor, a: ChannelAttrs): Tensor {
   return apply(affinePrim, [dense(x), dense(scale), dense(shift)], a);
 }
@@ -81,7 +118,13 @@ const sumRule = [(g: Tensor, _saved: Tensor[], shape: readonly number[]) =>
  */
 export function channelSum(t: Tensor): Tensor {
   const [N, C] = t.shape;
-  const s = noGrad(() => (t.ndim === 2 ? t.sum(0) : t.reshape([N, C, t.size / (N * C)]).sum(2).sum(0)));
+  const s = noGrad(() => {
+    if (t.ndim === 2) return sumLeading(t);
+    const rows = apply(sumPrim, [dense(t)], { along: "row", rows: N * C, inner: t.size / (N * C) });
+    const total = sumLeading(rows.reshape([N, C]));
+    rows.dispose();
+    return total;
+  });
   record("channelSum", [t], s, sumRule, () => [], t.shape);
   return s;
 }

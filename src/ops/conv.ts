@@ -11,7 +11,7 @@ import { noGrad } from "../autograd/mode.js";
 import { fmt } from "../shape.js";
 import { apply, record, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
-import { channelSum } from "./batchnorm.js";
+import { channelSum, sumLeading } from "./batchnorm.js";
 import type { Tensor } from "../tensor.js";
 import { checkConvArgs, type ConvAttrs, type ConvOptions } from "./conv-args.js";
 
@@ -174,7 +174,7 @@ function conv2dWeightGrad(x: Tensor, gy: Tensor, a: ConvAttrs): Tensor {
   const dw = noGrad(() => {
     const part = apply(weightGradPrim, [xs, gs], { ...a, splits });
     if (splits === 1) return part.reshape([...a.wShape]);
-    const sum = part.sum(0);
+    const sum = sumLeading(part).reshape([...a.wShape]);
     part.dispose();
     return sum;
   });
