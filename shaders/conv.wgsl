@@ -28,6 +28,7 @@ override OP: u32 = 0u;
 override WX: u32 = 8u;
 override WY: u32 = 8u;
 override R: u32 = 8u;
+override UNIT_STRIDE: u32 = 0u;  // 1: stride [1, 1] (the host sets it)
 
 fn decomp(v: u32, d1: u32, d2: u32) -> vec3<u32> {
   return vec3<u32>(v / (d1 * d2), (v / d2) % d1, v % d2);
@@ -46,7 +47,11 @@ fn col_of(grp: u32, n: u32) -> Col {
 }
 
 fn red_of(grp: u32, k: u32) -> Red {
-  let d = decomp(k, p.k1, p.k2);
+  return red_at(grp, k, decomp(k, p.k1, p.k2));
+}
+
+// d = decomp(k): the blocked loop steps it by one instead of dividing (integer division is slow on emulators).
+fn red_at(grp: u32, k: u32, d: vec3<u32>) -> Red {
   if (OP == 0u) { return Red(i32(d.y * p.dh), i32(d.z * p.dw), (grp * p.Cg + d.x) * p.H * p.W, k); }
   if (OP == 1u) {
     let co = grp * p.Cog + d.x;
@@ -71,7 +76,7 @@ fn tap(c: Col, r: Red) -> f32 {
     if (h < 0 || w < 0) { return 0.0; }
     var oh = u32(h);
     var ow = u32(w);
-    if (p.sh * p.sw != 1u) {  // uniform: stride 1 needs no division (slow on emulators)
+    if (UNIT_STRIDE == 0u) {  // a constant: stride 1 needs no division (slow on emulators, which run both sides of a branch)
       oh /= p.sh;
       ow /= p.sw;
       if (oh * p.sh != u32(h) || ow * p.sw != u32(w)) { return 0.0; }
@@ -179,8 +184,12 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   // Written out in full: emulators keep dynamically indexed locals in memory, not registers.
   var c0: vec4<f32>; var c1: vec4<f32>; var c2: vec4<f32>; var c3: vec4<f32>;
   var c4: vec4<f32>; var c5: vec4<f32>; var c6: vec4<f32>; var c7: vec4<f32>;
+  var d = decomp(t.k0, p.k1, p.k2);
   for (var k = t.k0; k < t.k1; k++) {
-    let r = red_of(t.grp, k);
+    let r = red_at(t.grp, k, d);
+    d.z += 1u;
+    if (d.z == p.k2) { d.z = 0u; d.y += 1u; }
+    if (d.y == p.k1) { d.y = 0u; d.x += 1u; }
     let b = vec4<f32>(tap(j0, r), tap(j1, r), tap(j2, r), tap(j3, r));
     c0 += inA[r0 + r.a] * b;
     if (R > 1u) { c1 += inA[r1 + r.a] * b; }

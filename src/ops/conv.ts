@@ -109,9 +109,10 @@ function gpuConv(op: ConvOp, ins: readonly unknown[], a: ConvAttrs & { splits?: 
     g.N, g.C, g.H, g.W, g.Co, g.KH, g.KW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups,
     g.Cg, g.Cog, M, NN, K, kchunk, tilesN, tilesM, splits, n[0], n[1], k[0], k[1], hasBias ? 1 : 0, 0, 0,
   ]);
-  const constants: Record<string, number> = variant === "tiled" ? { OP: OPS[op] } : { OP: OPS[op], WX, WY, R };
+  const unit = g.sh === 1 && g.sw === 1 ? 1 : 0;
+  const constants: Record<string, number> = variant === "tiled" ? { OP: OPS[op], UNIT_STRIDE: unit } : { OP: OPS[op], WX, WY, R, UNIT_STRIDE: unit };
   return {
-    key: `conv:${OPS[op]}:${variant}:${WX}x${WY}x${R}`,
+    key: `conv:${OPS[op]}:${variant}:${WX}x${WY}x${R}:${unit}`,
     code: () => template,
     entryPoint: variant,
     constants,
