@@ -142,7 +142,7 @@ describe("webgrad train (the CLI as a process)", () => {
   test("a bad flag exits 2 with the usage", () => {
     const r = run("--model", "resnet");
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--model must be one of mlp, softmax-regression, got "resnet"');
+    expect(r.stderr).toContain('--model must be one of mlp, softmax-regression, cnn, got "resnet"');
     expect(r.stderr).toContain("usage: webgrad train");
   });
 
