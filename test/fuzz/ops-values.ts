@@ -204,7 +204,9 @@ const matmul: OpDef = {
     if (!shape || !float(a) || !float(b)) return null;
     const K = a.shape[a.shape.length - 1];
     const m = K * magnitude(a) * magnitude(b);
-    return meta(shape, "float32", [-m, m], a.grad || b.grad, true, false);
+    // Known limitation: with a 1-D operand webgrad returns a squeezed view of the product, and in-place ops on
+    // views refuse to take part in autograd, where PyTorch's matmul returns a tensor of its own (mv, dot).
+    return meta(shape, "float32", [-m, m], a.grad || b.grad, a.shape.length > 1 && b.shape.length > 1, false);
   },
   call: () => ({ on: 0, fn: "matmul", args: [ref(1)] }),
 };
