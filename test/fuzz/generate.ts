@@ -5,10 +5,16 @@
  */
 import { leafData, numel, Rng, type DT, type Graph, type Leaf, type Meta, type OpStep, type Step } from "./graph.js";
 import { layoutOps } from "./ops-layout.js";
-import { valueOps } from "./ops-values.js";
+import { PRECISION, valueOps } from "./ops-values.js";
 import { meta, randomShape, RANGES, type OpDef, type Pool } from "./pool.js";
 
 export const OPS: Record<string, OpDef> = { ...valueOps, ...layoutOps };
+
+/**
+ * Ops whose value or gradient jumps (at 0, at a tie, at an integer): fed a loose value
+ * within its error of the jump, CPU and WebGPU would rightly disagree.
+ */
+const JUMPS = new Set(["sign", "abs", "relu", "maximum", "minimum", "eq", "ne", "gt", "ge", "lt", "le", "where", "int", "max", "min", "argmax", "argmin"]);
 export const OP_NAMES = Object.keys(OPS);
 
 export interface GenOptions {
@@ -57,7 +63,9 @@ class State implements Pool {
     if (!def || s.ins.some((n) => !this.metas.has(n) || this.dead.has(n))) return null;
     const ins = s.ins.map((n) => this.metas.get(n)!);
     if (def.inplace && (this.leaves.has(s.ins[0]) || this.read.has(s.ins[0]) || s.ins.slice(1).includes(s.ins[0]))) return null;
+    if (JUMPS.has(s.op) && ins.some((m) => m.loose)) return null;
     const m = def.infer(ins, s.p);
+    if (m) m.loose = PRECISION[s.op] !== undefined || ins.some((i) => i.loose);
     return m && numel(m.shape) <= this.maxNumel ? m : null;
   }
 }

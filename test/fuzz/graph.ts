@@ -51,6 +51,8 @@ export interface Meta {
   fresh: boolean;
   /** Computed without rounding from the leaves (adds of multiples of 1/64): casts to int agree across devices. */
   exact: boolean;
+  /** Computed through an op whose WebGPU error may exceed float32 rounding (PRECISION): a jump at a near-tie would flip. */
+  loose?: boolean;
 }
 
 /** An argument of a call: a tensor by input index, a list of them, or a literal. */

@@ -7,7 +7,7 @@
  */
 import { binaryOps, unaryOps, type BinaryName, type UnaryName } from "../../src/ops/index.js";
 import { numel, type Meta, type Rng } from "./graph.js";
-import { broadcast, magnitude, meta, operand, partnerShape, randomShape, scalar, within, type Interval, type OpDef, type Pool } from "./pool.js";
+import { broadcast, magnitude, maxDim, meta, operand, partnerShape, randomShape, scalar, within, type Interval, type OpDef, type Pool } from "./pool.js";
 
 type Range = (lo: number, hi: number) => Interval;
 const mono = (f: (x: number) => number): Range => (lo, hi) => [f(lo), f(hi)];
@@ -118,7 +118,8 @@ const where: OpDef = {
     return b ? { ins: [cond, a, b], p: {} } : null;
   },
   infer: ([c, a, b]) => {
-    const shape = broadcast(c.shape, broadcast(a.shape, b.shape) ?? [-1]);
+    const ab = broadcast(a.shape, b.shape);
+    const shape = ab && broadcast(c.shape, ab);
     if (!shape || !c.exact || !float(c) || !float(a) || !float(b)) return null;
     return meta(shape, "float32", [Math.min(a.lo, b.lo), Math.max(a.hi, b.hi)], a.grad || b.grad, true, a.exact && b.exact);
   },
@@ -193,7 +194,7 @@ const matmul: OpDef = {
     if (!a) return null;
     const as = pool.meta(a).shape;
     const K = as[as.length - 1];
-    const N = r.int(1, 4);
+    const N = r.int(1, maxDim(pool.maxNumel));
     const kind = r.int(0, 2);
     const bs = kind === 0 ? [K] : kind === 1 ? [K, N] : [...partnerShape(r, as.slice(0, -2)).slice(-2), K, N];
     const b = operand(r, pool, bs, "float32");

@@ -61,11 +61,14 @@ export function partnerShape(r: Rng, shape: readonly number[]): number[] {
   return s;
 }
 
-/** A random shape of rank 0-4 with dims in 0-4 (0 rarely), at most `max` elements. */
+/** The largest dim drawn: 4 for the small graphs of CI, more when a run allows more elements (other kernel paths). */
+export const maxDim = (maxNumel: number): number => (maxNumel <= 64 ? 4 : Math.floor(Math.sqrt(maxNumel)));
+
+/** A random shape of rank 0-4 with dims in 0-maxDim (0 rarely), at most `max` elements. */
 export function randomShape(r: Rng, max: number): number[] {
   for (;;) {
     const rank = r.pick([0, 1, 1, 2, 2, 2, 3, 3, 4]);
-    const s = Array.from({ length: rank }, () => (r.chance(0.04) ? 0 : r.chance(0.25) ? 1 : r.int(2, 4)));
+    const s = Array.from({ length: rank }, () => (r.chance(0.04) ? 0 : r.chance(0.25) ? 1 : r.int(2, r.chance(0.5) ? 4 : maxDim(max))));
     if (numel(s) <= max) return s;
   }
 }
