@@ -11,10 +11,11 @@ import { meta, randomShape, RANGES, type OpDef, type Pool } from "./pool.js";
 export const OPS: Record<string, OpDef> = { ...valueOps, ...layoutOps };
 
 /**
- * Ops whose value or gradient jumps (at 0, at a tie, at an integer): fed a loose value
- * within its error of the jump, CPU and WebGPU would rightly disagree.
+ * Ops whose value or gradient jumps (at 0, at a tie, at an integer): fed a value that is
+ * within rounding of the jump, CPU and WebGPU would rightly disagree (see Meta.rounded).
  */
 const JUMPS = new Set(["sign", "abs", "relu", "maximum", "minimum", "eq", "ne", "gt", "ge", "lt", "le", "where", "int", "max", "min", "argmax", "argmin"]);
+const ROUNDING = new Set(["exp", "log", "sqrt", "tanh", "sigmoid", "erf", "div", "pow", "softmax", "logSoftmax"]);
 export const OP_NAMES = Object.keys(OPS);
 
 export interface GenOptions {
@@ -63,9 +64,10 @@ class State implements Pool {
     if (!def || s.ins.some((n) => !this.metas.has(n) || this.dead.has(n))) return null;
     const ins = s.ins.map((n) => this.metas.get(n)!);
     if (def.inplace && (this.leaves.has(s.ins[0]) || this.read.has(s.ins[0]) || s.ins.slice(1).includes(s.ins[0]))) return null;
-    if (JUMPS.has(s.op) && ins.some((m) => m.loose)) return null;
+    const rounded = Math.max(0, ...ins.map((m) => m.rounded ?? 0));
+    if (JUMPS.has(s.op) && rounded > 1) return null;
     const m = def.infer(ins, s.p);
-    if (m) m.loose = PRECISION[s.op] !== undefined || ins.some((i) => i.loose);
+    if (m) m.rounded = rounded + (PRECISION[s.op] !== undefined ? 2 : ROUNDING.has(s.op) ? 1 : 0);
     return m && numel(m.shape) <= this.maxNumel ? m : null;
   }
 }

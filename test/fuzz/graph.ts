@@ -51,8 +51,12 @@ export interface Meta {
   fresh: boolean;
   /** Computed without rounding from the leaves (adds of multiples of 1/64): casts to int agree across devices. */
   exact: boolean;
-  /** Computed through an op whose WebGPU error may exceed float32 rounding (PRECISION): a jump at a near-tie would flip. */
-  loose?: boolean;
+  /**
+   * How many ops on the way here may round differently on each device (transcendental functions, div,
+   * softmax): two of them can make a mathematical tie (log(exp(x)) vs x) a near-tie that a jump flips.
+   * An op whose error exceeds float32 rounding (PRECISION) counts twice.
+   */
+  rounded?: number;
 }
 
 /** An argument of a call: a tensor by input index, a list of them, or a literal. */
