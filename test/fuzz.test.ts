@@ -12,7 +12,7 @@ import { execute, type Outcome } from "./fuzz/exec.js";
 import { compare } from "./fuzz/compare.js";
 import { formatFailure, fuzz, program, shrink } from "./fuzz/fuzz.js";
 import type { Graph } from "./fuzz/graph.js";
-import { startWebgpu } from "./helpers.js";
+import { DEVICES, startWebgpu } from "./helpers.js";
 
 beforeAll(startWebgpu);
 
@@ -104,5 +104,20 @@ describe("the fuzzer", () => {
       ];
       expect(lines).toEqual(expected);
     }
+  });
+});
+
+describe("bugs the fuzzer found", () => {
+  test.each(DEVICES)("in-place ops write tensors with no elements, whose strides hold zeros (seed 1659), on %s", async (device) => {
+    const t = wg.zeros([2, 0, 2], { device }).mul(1);
+    expect(t.strides).toContain(0);
+    t.add_(wg.zeros([1, 0, 1], { device })).mul_(2);
+    expect(t.shape).toEqual([2, 0, 2]);
+    expect(Array.from(await t.data())).toEqual([]);
+    const x = wg.zeros([2, 0], { device, requiresGrad: true });
+    const y = x.mul(2).sub_(1);
+    y.sum().backward();
+    expect(x.grad!.shape).toEqual([2, 0]);
+    for (const u of [t, x, y, x.grad!]) u.dispose();
   });
 });
