@@ -34,7 +34,9 @@ class State implements Pool {
 
   choose(ok: (m: Meta, name: string) => boolean): string | null {
     const names = [...this.metas.keys()].filter((n) => !this.dead.has(n) && ok(this.metas.get(n)!, n));
-    return names.length ? this.r.pick(names) : null;
+    if (!names.length) return null;
+    // Mostly the newest tensor that fits, so ops chain into deep graphs as well as branch.
+    return this.r.chance(0.5) ? names[names.length - 1] : this.r.pick(names);
   }
   meta(name: string): Meta { return this.metas.get(name)!; }
   isLeaf(name: string): boolean { return this.leaves.has(name); }
