@@ -120,4 +120,18 @@ describe("bugs the fuzzer found", () => {
     expect(x.grad!.shape).toEqual([2, 0]);
     for (const u of [t, x, y, x.grad!]) u.dispose();
   });
+
+  test.each(DEVICES)("reducing a 0-d tensor over dim 0 or -1 keeps its value (it gave 0, -Inf, -1, NaN), on %s", async (device) => {
+    const x = wg.tensor(1.5, { device, requiresGrad: true });
+    const got = await Promise.all([x.sum(0), x.sum(-1, true), x.max(0), x.min(-1), x.mean(0), x.argmax(0)].map(async (y) => [y.shape, Array.from(await y.data())]));
+    expect(got).toEqual([[[], [1.5]], [[], [1.5]], [[], [1.5]], [[], [1.5]], [[], [1.5]], [[], [0]]]);
+    x.mean(0).mul(3).backward();
+    expect(Array.from(await x.grad!.data())).toEqual([3]);
+  });
+
+  test("cat of 0-d tensors is refused with a clear error (it complained about full's shape)", () => {
+    const x = wg.tensor(1, { device: "cpu" });
+    expect(() => wg.cat([x, x], 0)).toThrow(/^cat: zero-dimensional tensors \(shape \[\]\) cannot be concatenated\. Fix: wg\.stack/);
+    expect(wg.stack([x, x], 0).shape).toEqual([2]);
+  });
 });

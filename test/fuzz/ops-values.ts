@@ -138,7 +138,8 @@ const cast = (to: "float32" | "int32"): OpDef => ({
 
 /** Reduced dims as passed (a number, an array, or undefined for all), possibly negative. */
 function drawDims(r: Rng, rank: number, single: boolean): number | number[] | undefined {
-  if (rank === 0 || r.chance(0.2)) return undefined;
+  if (rank === 0) return r.pick([undefined, 0, -1]); // PyTorch takes dim 0 or -1 on a 0-d tensor
+  if (r.chance(0.2)) return undefined;
   const neg = (d: number) => (r.chance(0.3) ? d - rank : d);
   if (single || r.chance(0.4)) return neg(r.int(0, rank - 1));
   const dims = r.shuffle([...Array(rank).keys()]).slice(0, r.int(1, rank));
@@ -215,16 +216,16 @@ const matmul: OpDef = {
 function softmax(log: boolean): OpDef {
   return {
     pick: (r, pool) => {
-      const x = pool.choose((m) => float(m) && m.shape.length > 0);
+      const x = pool.choose(float);
       if (!x) return null;
-      const rank = pool.meta(x).shape.length;
+      const rank = Math.max(pool.meta(x).shape.length, 1); // a 0-d tensor takes dim 0 or -1
       return { ins: [x], p: { dim: r.int(-rank, rank - 1) } };
     },
     infer: ([x], p) => {
-      const rank = x.shape.length;
+      const rank = Math.max(x.shape.length, 1);
       const dim = p.dim as number;
-      if (!float(x) || rank === 0 || dim < -rank || dim >= rank) return null;
-      const n = x.shape[dim < 0 ? dim + rank : dim];
+      if (!float(x) || dim < -rank || dim >= rank) return null;
+      const n = x.shape.length ? x.shape[dim < 0 ? dim + rank : dim] : 1;
       const spread = x.hi - x.lo;
       const range: Interval = log ? [-spread - Math.log(Math.max(n, 1)), 0] : [1 / (1 + (n - 1) * Math.exp(spread)), 1];
       return meta(x.shape, "float32", range, x.grad, false, false);
