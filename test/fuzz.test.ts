@@ -134,4 +134,13 @@ describe("bugs the fuzzer found", () => {
     expect(() => wg.cat([x, x], 0)).toThrow(/^cat: zero-dimensional tensors \(shape \[\]\) cannot be concatenated\. Fix: wg\.stack/);
     expect(wg.stack([x, x], 0).shape).toEqual([2]);
   });
+
+  test.each(DEVICES)("max, min and argmax of an empty tensor over non-empty dims are empty, as PyTorch (they threw), on %s", async (device) => {
+    const x = wg.zeros([0, 3], { device, requiresGrad: true });
+    expect([x.max(1).shape, x.min(-1, true).shape, x.argmax(1).shape]).toEqual([[0], [0, 1], [0]]);
+    x.max(1).sum().backward();
+    expect(x.grad!.shape).toEqual([0, 3]);
+    expect(() => x.max(0)).toThrow(/^max: cannot reduce an empty tensor of shape \[0, 3\] over dims \[0\]/);
+    expect(() => x.argmin()).toThrow(/^argmin: cannot reduce an empty tensor/);
+  });
 });

@@ -109,12 +109,18 @@ const prims: Record<ReduceName, Primitive<Attrs>> = {
   argmin: argPrim("argmin"),
 };
 
+/** An extreme of no elements has no value; as PyTorch, only the reduced dims must be non-empty ([0, 3].max(1) is [0]). */
+function emptyCheck(op: string, x: Tensor, dims: number[]): void {
+  if (dims.some((d) => x.shape[d] === 0))
+    throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)} over dims ${fmt(dims)} (a dim of size 0). Fix: reduce over non-empty dims, or use sum.`);
+}
+
 // max/min route the gradient evenly to every element that attains the extreme.
 function minMax(op: "max" | "min"): Primitive<Attrs> {
   return {
     name: op,
     infer([x], a) {
-      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      emptyCheck(op, x, a.dims);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype };
     },
     kernel: reduceKernel(op),
@@ -133,7 +139,7 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
   return {
     name: op,
     infer([x], a) {
-      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      emptyCheck(op, x, a.dims);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: "int32" };
     },
     kernel: reduceKernel(op),

@@ -7,7 +7,7 @@
  */
 import { binaryOps, unaryOps, type BinaryName, type UnaryName } from "../../src/ops/index.js";
 import { numel, type Meta, type Rng } from "./graph.js";
-import { broadcast, magnitude, maxDim, meta, operand, partnerShape, randomShape, scalar, within, type Interval, type OpDef, type Pool } from "./pool.js";
+import { broadcast, magnitude, maxDim, meta, operand, partnerShape, randomShape, scalar, within, type Interval, type OpDef } from "./pool.js";
 
 type Range = (lo: number, hi: number) => Interval;
 const mono = (f: (x: number) => number): Range => (lo, hi) => [f(lo), f(hi)];
@@ -168,8 +168,8 @@ function reduction(name: ReduceName): OpDef {
       const n = numel(dims.map((d) => x.shape[d]));
       const keep = !!p.keepdim && (p.dims !== undefined || !isArg);
       const shape = keep ? x.shape.map((s, i) => (dims.includes(i) ? 1 : s)) : x.shape.filter((_, i) => !dims.includes(i));
-      // mean of nothing is NaN; webgrad's max/min/arg* refuse any empty input (PyTorch allows one whose reduced dims are non-empty).
-      if ((name === "mean" && n === 0 && numel(shape) > 0) || ((name === "max" || name === "min" || isArg) && numel(x.shape) === 0)) return null;
+      // mean of nothing is NaN; an extreme of nothing is an error (PyTorch's too).
+      if ((name === "mean" && n === 0 && numel(shape) > 0) || ((name === "max" || name === "min" || isArg) && dims.some((d) => x.shape[d] === 0))) return null;
       if (isArg) return meta(shape, "int32", [0, Math.max(n - 1, 0)], false, true, true);
       const range: Interval = name === "sum" ? [n * x.lo, n * x.hi] : [x.lo, x.hi];
       return meta(shape, x.dtype, range, x.grad, (name === "sum" || name === "mean") && x.shape.length > 0, x.exact && name !== "mean" && name !== "sum");
@@ -243,4 +243,3 @@ export const valueOps: Record<string, OpDef> = {
   matmul, softmax: softmax(false), logSoftmax: softmax(true),
 };
 
-export type { Pool };
