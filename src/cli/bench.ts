@@ -43,7 +43,7 @@ objects, the same way for every library.
   --json FILE        also write every figure, the run options and the adapter to FILE
   --soak             instead of the suite: train the 784-256-128-10 MLP (Adam) for --steps
                      steps; print tensors, bytes in use and bytes pooled at steps 10, 100,
-                     1,000 ... (exit 1 if they change after warm-up), then run --steps
+                     1,000 ... (exit 1 if they change after warm-up), then run --loop
                      forward/backward steps without tidy (exit 1 if memory keeps growing)
   --steps N          training steps of --soak (default 10000)
   --loop N           steps of the loop without tidy (default: --steps, at least 1000, so
