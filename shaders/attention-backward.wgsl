@@ -1,9 +1,9 @@
 // Fused scaled-dot-product attention, backward, recomputing each score from the saved row log-sum-exp
 // (P_ij = exp(s_ij - lse_i)), so the L×S matrices are never stored. With D_i = dO_i·O_i and
 // dS_ij = P_ij (dO_i·v_j - D_i): dq_i = scale Σ_j dS_ij k_j, dk_j = scale Σ_i dS_ij q_i, dv_j = Σ_i P_ij dO_i.
-// Entry `dq`: one invocation per query row (workgroups = batches × ceil(L / WG)); it writes
-// [dq_i | D_i] rows of E + 1. Entry `dkv`: one invocation per key row (batches × ceil(S / WG)); it reads
-// D from dq's output and writes [dk_j | dv_j] rows of E + EV. Tiles of BK rows of the other side are
+// Entry `dq`: one invocation per query row (workgroups = batches × ceil(L / WG)); it writes dq [B, L, E]
+// then D [B, L] into one buffer. Entry `dkv`: one invocation per key row (batches × ceil(S / WG)); it
+// reads D from dq's buffer and writes dk [B, S, E] then dv [B, S, EV]. Tiles of BK rows of the other side are
 // staged in workgroup memory when TILED (real GPUs), else read from storage. Dispatch over x then y.
 
 const MAXD: u32 = 64u;
@@ -63,7 +63,7 @@ fn bias(b: u32, i: u32, j: u32) -> f32 {
 }
 
 fn d_of(b: u32, i: u32) -> f32 {
-  return aux[(b * p.L + i) * (p.E + 1u) + p.E];
+  return aux[p.batches * p.L * p.E + b * p.L + i];
 }
 
 // dq: tiles of keys (ta) and values (tb). dkv: tiles of queries (ta), dO (tb), lse (tl) and D (td).
@@ -153,9 +153,9 @@ fn dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<
   }
   if (i0 + lid >= p.L) { return; }
   // A row that attended to nothing has NaN output, and so NaN gradients.
-  let o = (b * p.L + i) * (p.E + 1u);
+  let o = (b * p.L + i) * p.E;
   for (var e = 0u; e < p.E; e++) { out[o + e] = select(nan_f32(), acc[e] * p.scale, li > NEG); }
-  out[o + p.E] = dd;
+  out[p.batches * p.L * p.E + b * p.L + i] = dd;
 }
 
 @compute @workgroup_size(WG)
@@ -199,7 +199,7 @@ fn dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     }
   }
   if (j0 + lid >= p.S) { return; }
-  let o = (b * p.S + j) * (p.E + p.EV);
-  for (var e = 0u; e < p.E; e++) { out[o + e] = dk[e] * p.scale; }
-  for (var e = 0u; e < p.EV; e++) { out[o + p.E + e] = dv[e]; }
+  for (var e = 0u; e < p.E; e++) { out[(b * p.S + j) * p.E + e] = dk[e] * p.scale; }
+  let o = p.batches * p.S * p.E + (b * p.S + j) * p.EV;
+  for (var e = 0u; e < p.EV; e++) { out[o + e] = dv[e]; }
 }

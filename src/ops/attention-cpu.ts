@@ -76,7 +76,7 @@ function rowGrads(a: AttnDims, [q, k, v, mask, go, lse]: readonly (CpuView | und
   return { P, dS, dead: li === -Infinity };
 }
 
-/** Rows [dq_i | D_i] of E + 1. Inputs q, k, v, mask, dO, lse, O. */
+/** dq [B, L, E] then D [B, L] in one buffer. Inputs q, k, v, mask, dO, lse, O. */
 export function attentionDq(a: AttnDims, [out]: readonly CpuView[], ins: readonly (CpuView | undefined)[]): void {
   const k = ins[1]!;
   for (let b = 0; b < a.B; b++)
@@ -84,28 +84,27 @@ export function attentionDq(a: AttnDims, [out]: readonly CpuView[], ins: readonl
       let D = 0;
       for (let e = 0; e < a.EV; e++) D += ins[4]!.data[(b * a.L + i) * a.EV + e] * ins[6]!.data[(b * a.L + i) * a.EV + e];
       const { dS, dead } = rowGrads(a, ins, b, i, D);
-      const o = (b * a.L + i) * (a.E + 1);
       for (let e = 0; e < a.E; e++) {
         let acc = 0;
         for (let j = 0; j < a.S; j++) acc += dS[j] * k.data[(b * a.S + j) * a.E + e];
-        out.data[o + e] = dead ? NaN : acc * a.scale;
+        out.data[(b * a.L + i) * a.E + e] = dead ? NaN : acc * a.scale;
       }
-      out.data[o + a.E] = D;
+      out.data[a.B * a.L * a.E + b * a.L + i] = D;
     }
 }
 
-/** Rows [dk_j | dv_j] of E + EV. Inputs q, k, v, mask, dO, lse, and dq's [dq | D] rows. */
+/** dk [B, S, E] then dv [B, S, EV] in one buffer. Inputs q, k, v, mask, dO, lse, and dq's buffer (for D). */
 export function attentionDkv(a: AttnDims, [out]: readonly CpuView[], ins: readonly (CpuView | undefined)[]): void {
   const [q, , , , go, , dq] = ins;
   out.data.fill(0);
   for (let b = 0; b < a.B; b++)
     for (let i = 0; i < a.L; i++) {
-      const { P, dS } = rowGrads(a, ins, b, i, dq!.data[(b * a.L + i) * (a.E + 1) + a.E]);
+      const { P, dS } = rowGrads(a, ins, b, i, dq!.data[a.B * a.L * a.E + b * a.L + i]);
       for (let j = 0; j < a.S; j++) {
         if (P[j] === 0 && dS[j] === 0) continue;
-        const r = (b * a.S + j) * (a.E + a.EV);
-        for (let e = 0; e < a.E; e++) out.data[r + e] += dS[j] * q!.data[(b * a.L + i) * a.E + e] * a.scale;
-        for (let e = 0; e < a.EV; e++) out.data[r + a.E + e] += P[j] * go!.data[(b * a.L + i) * a.EV + e];
+        const rk = (b * a.S + j) * a.E, rv = a.B * a.S * a.E + (b * a.S + j) * a.EV;
+        for (let e = 0; e < a.E; e++) out.data[rk + e] += dS[j] * q!.data[(b * a.L + i) * a.E + e] * a.scale;
+        for (let e = 0; e < a.EV; e++) out.data[rv + e] += P[j] * go!.data[(b * a.L + i) * a.EV + e];
       }
     }
 }

@@ -93,8 +93,9 @@ const firstOrder = (name: string, kernel: Kernel<Attrs>, shape: (a: Attrs) => nu
   grads: [],
   docs: [],
 });
-const dqPrim = firstOrder("attentionDq", dqKernel, (a) => [a.B, a.L, a.E + 1]);
-const dkvPrim = firstOrder("attentionDkv", dkvKernel, (a) => [a.B, a.S, a.E + a.EV]);
+// One buffer each: dq then D; dk then dv (so each gradient is a contiguous view, reshaped for free).
+const dqPrim = firstOrder("attentionDq", dqKernel, (a) => [a.B * a.L * (a.E + 1)]);
+const dkvPrim = firstOrder("attentionDkv", dkvKernel, (a) => [a.B * a.S * (a.E + a.EV)]);
 
 /** dq, dk, dv from the fused kernels; saved = [q, k, v, (mask), out, lse], all [B, rows, dim]. */
 function fusedGrads(g: Tensor, saved: Tensor[], a: Attrs): Tensor[] {
@@ -104,7 +105,12 @@ function fusedGrads(g: Tensor, saved: Tensor[], a: Attrs): Tensor[] {
   const go = dense(g);
   const dqd = apply(dqPrim, [q, k, v, ...mask, go, lse, out], a);
   const dkv = apply(dkvPrim, [q, k, v, ...mask, go, lse, dqd], a);
-  return [dqd.slice(2, 0, a.E), dkv.slice(2, 0, a.E), dkv.slice(2, a.E, a.E + a.EV)];
+  const nk = a.B * a.S * a.E;
+  return [
+    dqd.slice(0, 0, a.B * a.L * a.E).reshape([a.B, a.L, a.E]),
+    dkv.slice(0, 0, nk).reshape([a.B, a.S, a.E]),
+    dkv.slice(0, nk).reshape([a.B, a.S, a.EV]),
+  ];
 }
 
 /** The same gradients from differentiable ops (the createGraph path). */
