@@ -148,8 +148,8 @@ export function suite(quick = false): BenchCase[] {
 /** Sequence models (issue 12): layerNorm, attention fused and composite, embedding; each forward and backward. */
 function sequenceCases(): BenchCase[] {
   const attention = (batch: number, heads: number, seq: number, dim: number, fused: boolean, quick = false): BenchCase => ({
-    id: `attention fwd+bwd ${batch}x${heads}x${seq}x${dim} ${fused ? "fused" : "composite"}`,
-    shape: `[${batch}, ${heads}, ${seq}, ${dim}], ${fused ? "fused kernels (TF.js: its composite)" : "matmul, softmax, matmul"}`,
+    id: `sdpa-${fused ? "fused" : "composite"} ${batch}x${heads}x${seq}x${dim}`,
+    shape: `attention fwd+bwd [${batch}, ${heads}, ${seq}, ${dim}], ${fused ? "fused (TF.js: composite)" : "matmul, softmax, matmul"}`,
     spec: { kind: "attention", batch, heads, seq, dim, fused },
     // q·kᵀ and P·v forward, four matmuls' worth backward (dP, dV, dQ, dK): 6 of 2·L·S·E each.
     flops: 6 * 2 * batch * heads * seq * seq * dim,
@@ -165,6 +165,6 @@ function sequenceCases(): BenchCase[] {
     attention(2, 4, 64, 32, false, true),
     // W [128, 128] (a character vocabulary), 1024 tokens (8 sequences of 128). The backward is gather's
     // deterministic scatter-add, which loops over every token per weight element: num·dim·tokens steps.
-    { id: "embedding fwd+bwd 128x128, 1024 tokens", shape: "W [128, 128], indices [8, 128]", spec: { kind: "embedding", num: 128, dim: 128, tokens: 1024 }, bytes: 2 * 1024 * 128 * F32, readbacks: 0, quick: true },
+    { id: "embedding fwd+bwd 128x128", shape: "W [128, 128], indices [8, 128] (1024 tokens)", spec: { kind: "embedding", num: 128, dim: 128, tokens: 1024 }, bytes: 2 * 1024 * 128 * F32, readbacks: 0, quick: true },
   ];
 }
