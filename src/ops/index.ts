@@ -15,3 +15,8 @@ export {
 export { clamp, gelu, einsum } from "./composite.js";
 export { inplace } from "./inplace.js";
 export { scalarTensor } from "./constants.js";
+export { indexSelect, scatterAddInto } from "./gather.js";
+export { split, chunk } from "./split.js";
+export { sort, topk } from "./sort.js";
+export { randint } from "./creation.js";
+export { bernoulli, multinomial } from "./random.js";
