@@ -135,7 +135,7 @@ describe.each(DEVICES)("tensor methods B on %s", (device) => {
     const j = int(device, [[1, 0, 1]]);
     const p = wg.full([4], 0.5, { device });
     const once = async () => {
-      const outs = [...Object.values(x.sort(1, { descending: true })), x.topk(2, 0).values, x.indexSelect(1, i), x.scatterAdd(0, j, x)];
+      const outs = [...Object.values(x.sort(1, { descending: true })), ...Object.values(x.topk(2, 0)), x.indexSelect(1, i), x.scatterAdd(0, j, x)];
       outs.push(wg.multinomial(p, 2), wg.bernoulli(p));
       await Promise.all(outs.map((t) => t.data()));
       outs.forEach((t) => t.dispose());
