@@ -126,6 +126,17 @@ const rows: Row[] = [
   { name: "clone", inputs: [x(3, 4)], f: (a) => a.T.clone() },
   { name: "gather", inputs: [x(3, 5), { shape: [3, 2], int: true, lo: 0, hi: 5 }], f: (a, i) => a.gather(1, i) },
   { name: "gather dim 0 repeats", inputs: [x(4, 3), { shape: [6, 3], int: true, lo: 0, hi: 4 }], f: (a, i) => a.gather(0, i) },
+  // issue 12 part B: indexing, splitting, sorting
+  { name: "indexSelect", inputs: [x(3, 5), { shape: [4], int: true, lo: 0, hi: 5 }], f: (a, i) => a.indexSelect(1, i) },
+  { name: "indexSelect dim 0 repeats", inputs: [x(3, 2, 2), { shape: [5], int: true, lo: 0, hi: 3 }], f: (a, i) => a.indexSelect(0, i).exp() },
+  { name: "scatterAdd", inputs: [x(3, 4), { shape: [5, 3], int: true, lo: 0, hi: 3, fixed: true }, x(6, 4)], f: (a, i, s) => a.scatterAdd(0, i, s) },
+  { name: "scatterAdd dim 1", inputs: [x(2, 3), { shape: [2, 4], int: true, lo: 0, hi: 3 }, x(2, 4)], f: (a, i, s) => a.scatterAdd(1, i, s).exp() },
+  { name: "split", inputs: [x(4, 5)], f: (a) => { const [p, q] = a.split([2, 3], 1); return p.sum(1, true).mul(q); } },
+  { name: "chunk", inputs: [x(5, 3)], f: (a) => { const [p, q, r] = a.chunk(3, 0); return wg.cat([r.exp(), p.mul(q)], 0); } },
+  { name: "sort", inputs: [x(3, 6)], f: (a) => a.sort(1).values.exp() },
+  { name: "sort descending dim 0", inputs: [x(5, 3)], f: (a) => a.sort(0, { descending: true }).values },
+  { name: "topk", inputs: [x(4, 7)], f: (a) => a.topk(3).values },
+  { name: "topk smallest dim 0", inputs: [x(6, 2, 3)], f: (a) => a.topk(2, 0, { largest: false }).values.exp() },
 ];
 
 /** The row that covers each elementwise op: a new op in the table without a row here fails to compile. */
