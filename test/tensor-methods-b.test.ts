@@ -6,6 +6,8 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
+import { webgpuBackend } from "../src/engine/device.js";
+import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { DEVICES, startWebgpu } from "./helpers.js";
 
 beforeAll(startWebgpu);
@@ -164,5 +166,28 @@ describe("the same random numbers on every device", () => {
     const cpu = await draws("cpu");
     expect(await draws("webgpu")).toEqual(cpu);
     expect(cpu.withReplacement.slice(32)).toEqual(new Array(16).fill(2)); // a one-category row
+  });
+});
+
+describe("sort kernel variants on webgpu", () => {
+  test.each(["rank", "bitonic"])("%s matches the CPU: ties, NaN, int32, rows past a workgroup, k < n", async (variant) => {
+    const gpu = webgpuBackend() as WebGpuBackend;
+    gpu.setForce({ sort: variant });
+    try {
+      for (const [rows, n] of [[3, 1], [2, 5], [4, 37], [2, 300], ...(variant === "rank" ? [[1, 2048]] : [])]) {
+        const v = Array.from({ length: rows * n }, (_, i) => ((i * 7919) % 13) - 6 + (i % 17 === 0 ? NaN : 0));
+        for (const dtype of ["float32", "int32"] as const) {
+          const data = dtype === "int32" ? v.map((x) => (Number.isNaN(x) ? 99 : x)) : v;
+          const run = async (device: "cpu" | "webgpu") => {
+            const x = wg.tensor(data, { shape: [rows, n], dtype, device });
+            const s = x.sort(1, { descending: n % 2 === 0 });
+            return [await s.indices.tolist(), await x.topk(Math.ceil(n / 3), 1, { largest: false }).indices.tolist()];
+          };
+          expect(await run("webgpu"), `${variant} ${rows}x${n} ${dtype}`).toEqual(await run("cpu"));
+        }
+      }
+    } finally {
+      gpu.setForce({});
+    }
   });
 });

@@ -1,6 +1,10 @@
-/** sort and topk (torch.sort with stable ties, torch.topk): a kernel ranks positions; values are a gather at them. */
+/**
+ * sort and topk (torch.sort with stable ties, torch.topk): a kernel finds each row's sorted positions
+ * (a bitonic network in workgroup memory for rows that fit, else a rank count per element); values are a gather at them.
+ */
 import template from "../../shaders/sort.wgsl";
-import type { Kernel } from "../backend/backend.js";
+import bitonic from "../../shaders/sort-bitonic.wgsl";
+import type { GpuLaunch, Kernel } from "../backend/backend.js";
 import { fmt, normalizeDim, numel } from "../shape.js";
 import { apply, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
@@ -31,15 +35,25 @@ const sortKernel: Kernel<Attrs> = {
       for (let s = 0; s < a.k; s++) out.data[r * a.k + s] = sorted[s];
     }
   },
-  webgpu([out], [x], a) {
+  webgpu(_outs, [x], a, caps): GpuLaunch {
     const [rows, n] = x.shape;
-    const float = x.dtype !== "int32";
+    const t = x.dtype !== "int32" ? "f32" : "i32";
+    const params = new Uint32Array([rows, n, a.k, a.descending ? 1 : 0]).buffer;
+    const P = 2 ** Math.ceil(Math.log2(Math.max(n, 2)));
+    const fits = P * 8 <= caps.maxWorkgroupStorage; // values and positions in workgroup memory
+    // Emulators pay more for barriers than they save (DESIGN.md): rank there, bitonic on real GPUs when the row fits.
+    const variant = fits ? (caps.force?.sort ?? (caps.emulated ? "rank" : "bitonic")) : "rank";
+    const code = (src: string) => () => src.replace("alias T = f32;", `alias T = ${t};`);
+    if (variant === "bitonic") {
+      const WG = Math.min(256, caps.maxWorkgroupSize, P / 2);
+      return {
+        key: `sort-bitonic:${t}:${P}:${WG}`, code: code(bitonic), constants: { WG, P, IS_FLOAT: t === "f32" ? 1 : 0 },
+        params, workgroups: a.k === 0 ? 0 : rows,
+      };
+    }
     return {
-      key: `sort:${float ? "f32" : "i32"}`,
-      code: () => template.replace("alias T = f32;", `alias T = ${float ? "f32" : "i32"};`),
-      constants: { WG: 256, IS_FLOAT: float ? 1 : 0 },
-      params: new Uint32Array([rows, n, a.k, a.descending ? 1 : 0]).buffer,
-      workgroups: a.k === 0 ? 0 : Math.ceil((rows * n) / 256),
+      key: `sort:${t}`, code: code(template), constants: { WG: 256, IS_FLOAT: t === "f32" ? 1 : 0 },
+      params, workgroups: a.k === 0 ? 0 : Math.ceil((rows * n) / 256),
     };
   },
 };
