@@ -102,6 +102,8 @@ describe.each(DEVICES)("tensor methods B on %s", (device) => {
     await expect(later(() => wg.multinomial(f([[0, 0, 0]]), 1))).rejects.toThrow(/multinomial: row 0 of probs \[1, 3\] is all zero/);
     await expect(later(() => wg.multinomial(f([1, NaN]), 1))).rejects.toThrow(/is not finite \(NaN\)/);
     await expect(later(() => wg.multinomial(f([1, 0, 2]), 3))).rejects.toThrow(/has 2 non-zero categories, fewer than the 3 samples/);
+    expect(() => wg.randint(3, 3, [2], { device })).toThrow(/randint: low and high must be integers in \[-2\^31, 2\^31 - 1\] with low < high, got low 3, high 3/);
+    expect(() => wg.randint(-(2 ** 31), 2 ** 31, [2], { device })).toThrow(/randint: low and high/);
     expect(() => wg.multinomial(f([1, 2]), 3)).toThrow(/multinomial: cannot draw n = 3 samples from 2 categories without replacement/);
     await expect(later(() => wg.bernoulli(f([0.5, 1.5])))).rejects.toThrow(/bernoulli: p must be in \[0, 1\], got 1.5 at element 1/);
   });

@@ -232,7 +232,8 @@ export async function toDevice(x: Tensor, device: Device): Promise<Tensor> {
  * The modulo bias is below (high - low) / 2^32. int32 unless opts.dtype says float32.
  */
 export function randint(low: number, high: number, shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  if (![low, high].every(Number.isInteger) || low >= high || low < INT32_MIN || high - 1 > INT32_MAX)
-    throw new Error(`randint: low and high must be int32 integers with low < high, got low ${low}, high ${high}. Fix: randint(0, 10, [3]).`);
+  // high <= 2^31 - 1 keeps the range high - low below 2^32, so it fits the kernel's u32.
+  if (![low, high].every(Number.isInteger) || low >= high || low < INT32_MIN || high > INT32_MAX)
+    throw new Error(`randint: low and high must be integers in [-2^31, 2^31 - 1] with low < high, got low ${low}, high ${high}. Fix: randint(0, 10, [3]).`);
   return generate("randint", [...shape], { op: 4, start: low, step: high - low, cols: 1, key: nextKey() }, { dtype: "int32", ...opts });
 }
