@@ -21,3 +21,8 @@ export { batchNorm } from "./batchnorm.js";
 export { layerNorm, type LayerNormOptions } from "./layernorm.js";
 export { leakyRelu, embedding } from "./sequence.js";
 export { scaledDotProductAttention, attentionComposite, type AttentionOptions } from "./attention.js";
+export { indexSelect, scatterAddInto } from "./gather.js";
+export { split, chunk } from "./split.js";
+export { sort, topk } from "./sort.js";
+export { randint } from "./creation.js";
+export { bernoulli, multinomial } from "./random.js";
