@@ -20,6 +20,7 @@ export interface JaxLibrary {
   version: string;
   /** jax-js keeps no public count of live arrays; the runner's leak check reads 0. */
   liveTensors(): number;
+  gpuDevice(): GPUDevice;
 }
 
 /** Give jax-js `gpu` as navigator.gpu, import it and start its webgpu device. */
@@ -39,7 +40,7 @@ export async function loadJax(gpu: GPU): Promise<JaxLibrary> {
   const devices = await jax.init("webgpu");
   if (!devices.includes("webgpu")) throw new Error("--compare jax: jax-js could not start its webgpu device on this adapter.");
   jax.defaultDevice("webgpu");
-  return { impl: jaxImpl(jax), version: await jaxVersion(), liveTensors: () => 0 };
+  return { impl: jaxImpl(jax), version: await jaxVersion(), liveTensors: () => 0, gpuDevice: () => jax.getWebGPUDevice() };
 }
 
 /** The installed version, from its package.json (the package exports no ./package.json subpath). */

@@ -53,11 +53,11 @@ export function resultsTable(ms_: Measurement[]): string {
       : [m.caseId, m.library, String(m.runs), ms(m.medianMs), ms(m.minMs), ms(m.maxMs), ms(m.medianHostMs), rate(m)],
   );
   const kinds: (keyof Counts)[] = ["launches", "submits", "buffers", "bufferBytes", "bindGroups", "pipelines", "readbacks", "writes"];
-  const calls = ms_.filter((m) => !m.error).map((m) => [m.caseId, m.library, ...kinds.map((k) => count(m, k))]);
+  const calls = ms_.filter((m) => !m.error).map((m) => [m.caseId, m.library, ...kinds.map((k) => count(m, k)), m.peakBytes === undefined ? "-" : bytes(m.peakBytes)]);
   return [
     table(["case", "shape"], cases),
     table(["case", "library", "runs", "median ms", "min ms", "max ms", "host ms", "rate"], times),
-    `WebGPU calls per timed run ("-": not on WebGPU)\n${table(["case", "library", "launches", "submits", "buffers", "bytes", "bindgroups", "pipelines", "readbacks", "writes"], calls)}`,
+    `WebGPU calls per timed run ("-": not on WebGPU); peak mem: the most GPU buffer bytes the library's device held during the timed runs (pools and caches included)\n${table(["case", "library", "launches", "submits", "buffers", "bytes", "bindgroups", "pipelines", "readbacks", "writes", "peak mem"], calls)}`,
   ].join("\n\n");
 }
 

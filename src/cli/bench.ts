@@ -10,6 +10,7 @@ import { dirname } from "node:path";
 // node.js, not index.js: it registers how Node reaches WebGPU (Dawn).
 import * as wg from "../node.js";
 import { dawnGpu } from "../platform/node.js";
+import { webgpuBackend } from "../engine/device.js";
 import { setUp, suite, type BenchCase } from "../../bench/cases.js";
 import { installCounters } from "../../bench/counters.js";
 import { leakWarnings, ratioTable, ratios, resultsTable } from "../../bench/report.js";
@@ -152,6 +153,7 @@ async function libraries(args: Args): Promise<{ libs: Library[]; tfjsVersion: st
     name: device === "webgpu" ? "webgrad" : "webgrad-cpu",
     impl: webgradImpl(device),
     liveTensors: () => webgradLiveTensors(device),
+    gpuDevice: () => (device === "webgpu" ? (webgpuBackend() as { gpu?: GPUDevice } | null)?.gpu ?? null : null),
   });
   const libs = [webgrad(args.device)];
   if (args.compare.includes("cpu")) libs.push(webgrad("cpu"));
@@ -161,7 +163,7 @@ async function libraries(args: Args): Promise<{ libs: Library[]; tfjsVersion: st
   if (!gpu) throw new Error("--compare tfjs: webgrad is not on a Dawn WebGPU adapter, so there is none to share with TF.js.");
   const { loadTfjs } = await import("../../bench/tfjs-impl.js");
   const tfjs = await loadTfjs(gpu);
-  libs.push({ name: "tfjs", impl: tfjs.impl, liveTensors: tfjs.liveTensors });
+  libs.push({ name: "tfjs", impl: tfjs.impl, liveTensors: tfjs.liveTensors, gpuDevice: tfjs.gpuDevice });
   console.error(`compared with TensorFlow.js ${tfjs.version} (webgpu backend, same adapter, same process)`);
   return { libs, tfjsVersion: tfjs.version, jaxVersion };
 }
@@ -172,7 +174,7 @@ async function addJax(libs: Library[]): Promise<string> {
   if (!gpu) throw new Error("--compare jax: webgrad is not on a Dawn WebGPU adapter, so there is none to share with jax-js.");
   const { loadJax } = await import("../../bench/jax-impl.js");
   const jax = await loadJax(gpu);
-  libs.push({ name: "jax", impl: jax.impl, liveTensors: jax.liveTensors });
+  libs.push({ name: "jax", impl: jax.impl, liveTensors: jax.liveTensors, gpuDevice: jax.gpuDevice });
   console.error(`compared with jax-js ${jax.version} (webgpu device, every case jit-compiled, same adapter, same process; it reports no live-array count, so its leak check reads 0)`);
   return jax.version;
 }
