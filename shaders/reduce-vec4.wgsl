@@ -1,7 +1,8 @@
 // Sum, max or min of contiguous rows: out[o] = fold(x[base(o) + j] for j < inner) where the reduced
 // dim is one dense dim whose length and row starts are multiples of 4, read as vec4s. One invocation
 // per output, as the `threads` entry of reduce.wgsl; on CPU emulators a vec4 load is one 16-byte
-// read where four scalar loads are four (SwiftShader, sum dim1 2048²: see bench/README or the commit).
+// read where four scalar loads are four (SwiftShader, bench "sum dim1 2048x2048": 78 ms, against
+// 1295 ms for `threads` and 844 ms for TF.js).
 // The Params block is reduce.wgsl's, so src/ops/reduce.ts fills both the same way; offsets and
 // strides are in elements. Dispatch: ceil(outer / WG) workgroups, over x then y past 65,535.
 // OP: 0 sum, 1 max, 2 min.
