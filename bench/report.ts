@@ -53,12 +53,28 @@ export function resultsTable(ms_: Measurement[]): string {
       : [m.caseId, m.library, String(m.runs), ms(m.medianMs), ms(m.minMs), ms(m.maxMs), ms(m.medianHostMs), rate(m)],
   );
   const kinds: (keyof Counts)[] = ["launches", "submits", "buffers", "bufferBytes", "bindGroups", "pipelines", "readbacks", "writes"];
-  const calls = ms_.filter((m) => !m.error).map((m) => [m.caseId, m.library, ...kinds.map((k) => count(m, k)), m.peakBytes === undefined ? "-" : bytes(m.peakBytes)]);
+  const calls = ms_.filter((m) => !m.error).map((m) => [m.caseId, m.library, ...kinds.map((k) => count(m, k))]);
   return [
     table(["case", "shape"], cases),
     table(["case", "library", "runs", "median ms", "min ms", "max ms", "host ms", "rate"], times),
-    `WebGPU calls per timed run ("-": not on WebGPU); peak mem: the most GPU buffer bytes the library's device held during the timed runs (pools and caches included)\n${table(["case", "library", "launches", "submits", "buffers", "bytes", "bindgroups", "pipelines", "readbacks", "writes", "peak mem"], calls)}`,
+    `WebGPU calls per timed run ("-": not on WebGPU)\n${table(["case", "library", "launches", "submits", "buffers", "bytes", "bindgroups", "pipelines", "readbacks", "writes"], calls)}`,
+    ...peakTable(ms_),
   ].join("\n\n");
+}
+
+/** Peak GPU memory, one column per library: empty when no measurement has it (a CPU-only run). */
+function peakTable(ms_: Measurement[]): string[] {
+  if (!ms_.some((m) => m.peakBytes !== undefined)) return [];
+  const libs = [...new Set(ms_.map((m) => m.library))];
+  const ids = [...new Set(ms_.map((m) => m.caseId))];
+  const cell = (id: string, lib: string) => {
+    const b = ms_.find((m) => m.caseId === id && m.library === lib)?.peakBytes;
+    return b === undefined ? "-" : bytes(b);
+  };
+  // The empty second column: table() left-aligns its first two, and the byte columns read better right-aligned.
+  const rows = ids.map((id) => [id, "", ...libs.map((lib) => cell(id, lib))]);
+  const title = "Peak GPU memory: the most bytes of GPU buffers each library's own device held at once during\nthe timed runs (inputs, parameters, its pools and caches included; \"-\": not on WebGPU)";
+  return [`${title}\n${table(["case", "", ...libs], rows)}`];
 }
 
 export interface Ratio {
