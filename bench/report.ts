@@ -73,7 +73,8 @@ function peakTable(ms_: Measurement[]): string[] {
   };
   // The empty second column: table() left-aligns its first two, and the byte columns read better right-aligned.
   const rows = ids.map((id) => [id, "", ...libs.map((lib) => cell(id, lib))]);
-  const title = "Peak GPU memory: the most bytes of GPU buffers each library's own device held at once during\nthe timed runs (inputs, parameters, its pools and caches included; \"-\": not on WebGPU)";
+  const title =
+    "Peak GPU memory: the most bytes of GPU buffers each library's own device held at once during\nthe timed runs (inputs, parameters, its pools and caches included, so buffers pooled by earlier\ncases count too: --filter one case for its own figure; \"-\": not on WebGPU)";
   return [`${title}\n${table(["case", "", ...libs], rows)}`];
 }
 
