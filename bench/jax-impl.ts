@@ -61,6 +61,12 @@ function values(n: number, lo: number, hi: number, seed = 1): Float32Array {
   return out;
 }
 
+/** The cases not written for jax-js yet: their set-up fails with this, so the run reports them as errors. */
+const NOT_WRITTEN = ["conv2d", "maxPool2d", "batchNorm", "cnnStep", "layerNorm", "attention", "embedding"] as const;
+const notWritten = (kind: string) => (): Instance => {
+  throw new Error(`--compare jax: the ${kind} case is not written for jax-js yet (bench/jax-impl.ts); compare it with --compare tfjs.`);
+};
+
 function jaxImpl(jax: Jax): Impl {
   const np = jax.numpy;
   const arr = (shape: number[], lo = -1, hi = 1, seed = 1) => np.array(values(shape.reduce((a, b) => a * b, 1), lo, hi, seed)).reshape(shape);
@@ -80,6 +86,7 @@ function jaxImpl(jax: Jax): Impl {
   };
 
   return {
+    ...(Object.fromEntries(NOT_WRITTEN.map((k) => [k, notWritten(k)])) as unknown as Pick<Impl, (typeof NOT_WRITTEN)[number]>),
     matmul: ({ batch, n }) => {
       const shape = batch ? [batch, n, n] : [n, n];
       return fused([arr(shape, -1, 1, 1), arr(shape, -1, 1, 2)], (a, b) => np.matmul(a, b));

@@ -1,7 +1,7 @@
 /** Reductions over any set of dims: sum, max, min (values), argmax, argmin (int32 indices); mean is sum · 1/n. */
 import template from "../../shaders/reduce.wgsl";
 import templateVec4 from "../../shaders/reduce-vec4.wgsl";
-import type { GpuCaps, Kernel, View } from "../backend/backend.js";
+import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
 import { checkIndexable, fmt, normalizeDims, numel } from "../shape.js";
 import { stridedOffsets } from "../backend/cpu/loops.js";
@@ -51,7 +51,8 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
         if (op === "sum") acc += v;
         else if (op === "max") acc = v > acc || Number.isNaN(v) ? v : acc;
         else if (op === "min") acc = v < acc || Number.isNaN(v) ? v : acc;
-        else if (at < 0 || (op === "argmax" ? v > acc : v < acc)) {
+        else if (Number.isNaN(acc)) break; // the first NaN is the answer, as in PyTorch
+        else if (at < 0 || Number.isNaN(v) || (op === "argmax" ? v > acc : v < acc)) {
           acc = v;
           at = j;
         }
@@ -78,20 +79,21 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     const t = x.dtype === "int32" ? "i32" : "f32";
     const ot = out.dtype === "int32" ? "i32" : "f32";
     if (!perRow && rowsOfVec4(x, op, o, r, inner, caps)) {
-      return {
+      const vec4: GpuLaunch = {
         key: `reduce-vec4:${t}:${OPS[op]}`,
         code: () => templateVec4.replace("alias T = f32;", `alias T = ${t};`),
         constants: { WG: 64, OP: OPS[op] },
         params: P.buffer,
         workgroups: Math.ceil(outer / 64),
       };
+      return vec4;
     }
     const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
     return {
       key: `reduce:${t}:${ot}:${wg}:${OPS[op]}`,
       code: () => template.replace("alias T = f32;", `alias T = ${t};`).replace("alias O = f32;", `alias O = ${ot};`),
       entryPoint: perRow ? "rows" : "threads",
-      constants: { WG: wg, OP: OPS[op] },
+      constants: { WG: wg, OP: OPS[op], T_FLOAT: t === "f32" ? 1 : 0 },
       params: P.buffer,
       workgroups: perRow ? outer : Math.ceil(outer / wg),
     };
@@ -107,6 +109,10 @@ function rowsOfVec4(x: View, op: ReduceName, o: { strides: readonly number[] }, 
   const wanted = caps.force?.reduce ? caps.force.reduce === "vec4" : caps.emulated;
   return wanted && OPS[op] <= 2 && r.shape.length === 1 && r.strides[0] === 1 && inner % 4 === 0 && x.offset % 4 === 0 && o.strides.every((s) => s % 4 === 0);
 }
+
+/** The reduced dims; a 0-d tensor accepts dim 0 or -1 (as PyTorch) and has none to reduce. */
+const reducedDims = (op: string, dim: number | number[] | undefined, x: Tensor): number[] =>
+  normalizeDims(op, dim, x.shape).filter((d) => d < x.ndim);
 
 function outShape(x: Tensor, dims: number[], keepdim: boolean): number[] {
   return keepdim ? x.shape.map((s, i) => (dims.includes(i) ? 1 : s)) : x.shape.filter((_, i) => !dims.includes(i));
@@ -126,12 +132,18 @@ const prims: Record<ReduceName, Primitive<Attrs>> = {
   argmin: argPrim("argmin"),
 };
 
+/** An extreme of no elements has no value; as PyTorch, only the reduced dims must be non-empty ([0, 3].max(1) is [0]). */
+function emptyCheck(op: string, x: Tensor, dims: number[]): void {
+  if (dims.some((d) => x.shape[d] === 0))
+    throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)} over dims ${fmt(dims)} (a dim of size 0). Fix: reduce over non-empty dims, or use sum.`);
+}
+
 // max/min route the gradient evenly to every element that attains the extreme.
 function minMax(op: "max" | "min"): Primitive<Attrs> {
   return {
     name: op,
     infer([x], a) {
-      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      emptyCheck(op, x, a.dims);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype };
     },
     kernel: reduceKernel(op),
@@ -151,7 +163,7 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
   return {
     name: op,
     infer([x], a) {
-      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      emptyCheck(op, x, a.dims);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: "int32" };
     },
     kernel: reduceKernel(op),
@@ -161,14 +173,14 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
 }
 
 export function reduce(op: "sum" | "max" | "min", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  const dims = normalizeDims(op, dim, x.shape);
+  const dims = reducedDims(op, dim, x);
   if (dims.length === 0) return x;
   return apply(prims[op], [x], { op, dims, keepdim, inShape: x.shape });
 }
 
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   if (x.dtype === "int32") throw new Error(`mean: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().mean().`);
-  const dims = normalizeDims("mean", dim, x.shape);
+  const dims = reducedDims("mean", dim, x);
   checkIndexable("mean", x.shape, "an input"); // before sum's own check, so the Error names mean
   const n = dims.reduce((k, d) => k * x.shape[d], 1);
   return reduce("sum", x, dims, keepdim).mul(1 / n);
@@ -177,7 +189,7 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
 /** Index of the max/min along one dim (or of the flattened tensor when dim is omitted), int32. */
 export function argReduce(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
   if (Array.isArray(dim)) throw new Error(`${op}: takes one dim (or none for the flattened tensor), got ${fmt(dim)}.`);
-  const dims = normalizeDims(op, dim, x.shape);
+  const dims = reducedDims(op, dim, x);
   const keep = dim === undefined ? false : keepdim;
   return apply(prims[op], [x], { op, dims, keepdim: keep, inShape: x.shape });
 }
