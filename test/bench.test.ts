@@ -110,7 +110,7 @@ describe("bench runner", () => {
     const [m] = await runSuite([TINY[0]], [lib], { warmup: 1, runs: 2, minRuns: 2, budgetMs: 0 });
     // At least both 32x32 inputs and the output are held while it runs.
     expect(m.peakBytes).toBeGreaterThanOrEqual(3 * 32 * 32 * 4);
-    expect(resultsTable([m])).toMatch(/peak mem/);
+    expect(resultsTable([m])).toMatch(/Peak GPU memory[^]*matmul 32 +\d/);
   });
 });
 
