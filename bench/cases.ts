@@ -126,7 +126,7 @@ type Nchw = [number, number, number, number];
 function conv(x: Nchw, w: Nchw, backward: boolean, quick = false): BenchCase {
   const [N, , H, W] = x, [Co, C, k] = w;
   return {
-    id: `conv2d ${backward ? "fwd+bwd" : "fwd"} ${x.join("x")}*${w.join("x")}`,
+    id: `conv2d ${backward ? "fwd+bwd" : "fwd"} ${C}->${Co} ${H}x${W}`,
     shape: `[${x}] * [${w}], padding ${k >> 1}`,
     spec: { kind: "conv2d", x, w, backward },
     // Forward, then (backward) the input and the weight gradient, each as many multiply-adds.
