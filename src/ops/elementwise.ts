@@ -11,7 +11,7 @@ import { broadcastShapes, broadcastStrides, fmt, isContiguous, numel, sameShape 
 import type { Rule } from "../autograd/node.js";
 import { apply, type Primitive } from "./primitive.js";
 import { constant } from "./constants.js";
-import { erf, powIeee, toInt32 } from "./cpu-math.js";
+import { erf, powIeee, roundHalfEven, toInt32 } from "./cpu-math.js";
 import { stridedOffsets } from "../backend/cpu/loops.js";
 import { Tensor } from "../tensor.js";
 
@@ -41,6 +41,12 @@ export const unaryOps = {
   erf: { scalarOnly: true, wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)), doc: "d erf(x)/dx = 2/√π · exp(-x²)" }, // 2/√π e^{-x²}
   sin: { wgsl: "select(A(nan_f32()), sin(a), isfinite_f(a))", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()), doc: "d sin(x)/dx = cos(x)" },
   cos: { wgsl: "select(A(nan_f32()), cos(a), isfinite_f(a))", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg(), doc: "d cos(x)/dx = -sin(x)" },
+  rsqrt: { wgsl: "A(1.0) / sqrt_ieee(a)", cpu: (x) => 1 / Math.sqrt(x), save: "y", grad: (g, [y]) => g.mul(y.mul(y).mul(y)).mul(-0.5), doc: "d x^(-1/2)/dx = -½·x^(-3/2)" }, // -½ y³
+  log1p: { wgsl: "log1p_ieee(a)", cpu: Math.log1p, save: "x", grad: (g, [x]) => g.div(x.add(1)), doc: "d log1p(x)/dx = 1/(1 + x)" },
+  expm1: { wgsl: "expm1_ieee(a)", cpu: Math.expm1, save: "y", grad: (g, [y]) => g.mul(y.add(1)), doc: "d expm1(x)/dx = exp(x) = expm1(x) + 1" },
+  floor: { wgsl: "select(floor(a), a, isnan_f(a))", cpu: Math.floor, save: "none", grad: (g) => g.mul(0), doc: "d floor(x)/dx = 0 (flat almost everywhere)" },
+  ceil: { wgsl: "select(ceil(a), a, isnan_f(a))", cpu: Math.ceil, save: "none", grad: (g) => g.mul(0), doc: "d ceil(x)/dx = 0 (flat almost everywhere)" },
+  round: { wgsl: "select(round(a), a, isnan_f(a))", cpu: roundHalfEven, save: "none", grad: (g) => g.mul(0), doc: "d round(x)/dx = 0 (flat almost everywhere)" },
 } satisfies Record<string, UnaryDef>;
 
 interface BinaryDef {

@@ -15,3 +15,8 @@ export {
 export { clamp, gelu, einsum } from "./composite.js";
 export { inplace } from "./inplace.js";
 export { scalarTensor } from "./constants.js";
+export { variance, std, logsumexp, norm, type VarOptions } from "./statistics.js";
+export { cumsum } from "./scan.js";
+export { tril, triu, maskedFill } from "./triangular.js";
+export { flip, repeat } from "./reorder.js";
+export { linspace } from "./creation.js";
