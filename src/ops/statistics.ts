@@ -62,12 +62,11 @@ export function norm(x: Tensor, p: number | "fro" = 2, dim?: Dims, keepdim = fal
   if (typeof q !== "number" || Number.isNaN(q))
     throw new Error(`norm: p must be a number (2, 1, Infinity, ...) or "fro", got ${String(p)}.`);
   const dims = normalizeDims("norm", dim, x.shape);
-  const a = x.abs();
-  if (q === Infinity) return reduce("max", a, dims, keepdim);
-  if (q === -Infinity) return reduce("min", a, dims, keepdim);
+  if (q === Infinity) return reduce("max", x.abs(), dims, keepdim);
+  if (q === -Infinity) return reduce("min", x.abs(), dims, keepdim);
   if (q === 0) return reduce("sum", x.ne(0), dims, keepdim);
-  if (q === 1) return reduce("sum", a, dims, keepdim);
-  const s = reduce("sum", q === 2 ? x.mul(x) : a.pow(q), dims, keepdim);
+  if (q === 1) return reduce("sum", x.abs(), dims, keepdim);
+  const s = reduce("sum", q === 2 ? x.mul(x) : x.abs().pow(q), dims, keepdim);
   // Where s = 0 the root's branch sees 1 instead, so its infinite slope never meets the zero upstream.
   const zero = s.eq(0);
   const safe = where(zero, 1, s);
