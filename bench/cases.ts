@@ -21,7 +21,9 @@ export type Spec =
   /** One training step of a [784, 256, 10] ReLU MLP: cross-entropy, backward, in-place optimizer update. */
   | { kind: "mlpStep"; batch: number; sizes: [number, number, number]; optimizer: "sgd" | "adam" }
   /** Read [size] float32 back to the host. */
-  | { kind: "readback"; size: number };
+  | { kind: "readback"; size: number }
+  /** cumsum along dim 1 (rows) or dim 0 (columns) of [rows, cols]. */
+  | { kind: "cumsum"; rows: number; cols: number; dim: 0 | 1 };
 
 export type Kind = Spec["kind"];
 export type SpecOf<K extends Kind> = Extract<Spec, { kind: K }>;
@@ -134,6 +136,9 @@ export function suite(quick = false): BenchCase[] {
     mlp("sgd", true),
     mlp("adam"),
     { id: "readback 1M", shape: "[1048576] float32 to host", spec: { kind: "readback", size: 1 << 20 }, bytes: (1 << 20) * F32, readbacks: 1, quick: true },
+    ...([[1024, 1024, 1], [64, 4096, 1], [4096, 64, 0]] as const).map(([rows, cols, dim]) => ({
+      id: `cumsum dim${dim} ${rows}x${cols}`, shape: `[${rows}, ${cols}].cumsum(${dim})`, spec: { kind: "cumsum", rows, cols, dim }, bytes: 2 * rows * cols * F32, readbacks: 0,
+    }) as BenchCase),
   ];
   return quick ? all.filter((c) => c.quick) : all;
 }
