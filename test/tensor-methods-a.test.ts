@@ -155,3 +155,26 @@ describe.each(DEVICES)("tensor methods A on %s", (device) => {
     expect(after.bytesInUse).toBe(before.bytesInUse);
   });
 });
+
+describe("second derivatives through the new backward rules (CPU, float64)", () => {
+  const f64 = (data: number[]) => wg.tensor(data, { dtype: "float64", device: "cpu" });
+  test("hessian of prod: off-diagonal products of the others, zero diagonal", async () => {
+    const h = wg.hessian((x) => x.prod(), f64([2, 3, 4]));
+    expect(await h.tolist()).toEqual([[0, 4, 3], [4, 0, 2], [3, 2, 0]]);
+  });
+  test("hessian of logsumexp = diag(p) - p pᵀ", async () => {
+    const x = [0.5, -1, 2];
+    const e = x.map(Math.exp);
+    const p = e.map((v) => v / e.reduce((a, b) => a + b));
+    const want = p.flatMap((pi, i) => p.map((pj, j) => (i === j ? pi : 0) - pi * pj));
+    expectClose(await values(wg.hessian((t) => t.logsumexp(0), f64(x))), want, 1e-12, 1e-9, "logsumexp hessian");
+  });
+  test("gradcheck of the cumsum gradient (double backward)", async () => {
+    const r = f64([0.3, -1, 2, 0.5]);
+    const res = await wg.gradcheck((x) => {
+      const [g] = wg.autograd.grad([x.cumsum(0).mul(x).mul(r).sum()], [x], { createGraph: true });
+      return g!.sum();
+    }, [wg.tensor([0.5, 1.5, -2, 1], { dtype: "float64", device: "cpu", requiresGrad: true })]);
+    expect(res.ok, JSON.stringify(res.details)).toBe(true);
+  });
+});
