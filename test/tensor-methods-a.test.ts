@@ -124,6 +124,7 @@ describe.each(DEVICES)("tensor methods A on %s", (device) => {
     expect(() => x.logsumexp(undefined as unknown as number)).toThrow(/logsumexp: needs a dim/);
     expect(() => x.norm(NaN)).toThrow(/norm: p must be a number/);
     expect(() => x.var(0, { correction: NaN })).toThrow(/var: correction must be a finite number/);
+    expect(() => x.var({ correction: 0 } as unknown as number)).toThrow(/var: dim must be a number.*Fix: options go second/);
     expect(() => x.int().var()).toThrow(/var: needs a float tensor, got int32 of shape \[2, 3\]/);
     expect(() => x.int().rsqrt()).toThrow(/rsqrt: needs a float tensor/);
     expect(() => wg.linspace(0, 1, -2)).toThrow(/linspace: steps must be a non-negative integer, got -2/);

@@ -20,6 +20,8 @@ function floatOnly(op: string, x: Tensor): void {
  */
 export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   floatOnly("var", x);
+  if (dim !== undefined && typeof dim !== "number" && !Array.isArray(dim))
+    throw new Error(`var: dim must be a number, a list of numbers or undefined, got ${JSON.stringify(dim)}. Fix: options go second, x.var(undefined, { correction: 0 }).`);
   if (opts === null || typeof opts !== "object")
     throw new Error(`var: options must be an object like { correction: 1, keepdim: false }, got ${String(opts)}. Fix: x.var(dim, { correction: 0 }).`);
   const correction = opts.correction ?? 1;
