@@ -148,6 +148,17 @@ const rows: Row[] = [
   { name: "batchNorm training, 2-D", inputs: [x(5, 3)], f: (a) => F.batchNorm(a, null, null, { training: true }) },
   { name: "batchNorm eval", inputs: [x(2, 3, 2, 2), { ...x(3), fixed: true }, { ...pos(3), fixed: true }, x(3), x(3)], f: (a, m, v, w, b) => F.batchNorm(a, m, v, { weight: w, bias: b }) },
   { name: "dropout (seeded)", inputs: [x(4, 50)], f: (a) => (wg.manualSeed(3), F.dropout(a, 0.3, true)) },
+  // sequence models (issue 12): activations, embedding, layerNorm, fused attention
+  { name: "silu", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.silu() },
+  { name: "softplus", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.softplus() },
+  { name: "softplus large |x|", inputs: [{ shape: [6], lo: 20, hi: 40 }], f: (a) => wg.cat([a, a.neg()], 0).softplus() },
+  { name: "leakyRelu", inputs: [x(4, 5)], f: (a) => a.leakyRelu(0.1) },
+  { name: "embedding", inputs: [x(5, 3), { shape: [2, 4], int: true, lo: 0, hi: 5 }], f: (w, i) => wg.nn.functional.embedding(i, w) },
+  { name: "layerNorm", inputs: [x(4, 6), x(6), x(6)], f: (a, w, b) => wg.nn.functional.layerNorm(a, [6], { weight: w, bias: b }) },
+  { name: "layerNorm two dims, no affine", inputs: [x(3, 2, 5)], f: (a) => wg.nn.functional.layerNorm(a, [2, 5]) },
+  { name: "layerNorm wide rows", inputs: [x(3, 300), x(300)], f: (a, w) => wg.nn.functional.layerNorm(a, 300, { weight: w }), gradcheck: false, atol: 1e-4 },
+  { name: "attention", inputs: [x(2, 3, 4), x(2, 5, 4), x(2, 5, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v) },
+  { name: "attention causal", inputs: [x(1, 2, 4, 3), x(1, 2, 4, 3), x(1, 2, 4, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }) },
   // more tensor methods (issue 12, part A)
   { name: "rsqrt", inputs: [pos(3, 4)], f: (a) => a.rsqrt() },
   { name: "log1p", inputs: [{ shape: [3, 4], lo: -0.9, hi: 3 }], f: (a) => a.log1p() },
@@ -193,6 +204,7 @@ const ELEMENTWISE_ROWS: Record<UnaryName | BinaryName, string> = {
   sigmoid: "sigmoid", erf: "erf", sin: "sin", cos: "cos",
   add: "add", sub: "sub", mul: "mul", div: "div", pow: "pow", maximum: "maximum", minimum: "minimum",
   eq: "eq", ne: "ne", gt: "gt", ge: "ge", lt: "lt", le: "le",
+  silu: "silu", softplus: "softplus",
   rsqrt: "rsqrt", log1p: "log1p", expm1: "expm1", floor: "floor", ceil: "ceil", round: "round",
 };
 
