@@ -28,6 +28,20 @@ export const COUNT_NAMES = ["launches", "submits", "buffers", "bufferBytes", "bi
 const totals: Counts = zeroCounts();
 let installed = false;
 
+/**
+ * GPU memory per GPUDevice: bytes of its buffers not yet destroyed (what the device holds:
+ * tensors, a library's pool and caches), and the most seen since resetPeak. A buffer is
+ * attributed to the device that made it, so each library is measured on its own device.
+ */
+const held = new WeakMap<object, { live: number; peak: number }>();
+const sizes = new WeakMap<object, { device: object; bytes: number }>();
+
+function account(device: object) {
+  let a = held.get(device);
+  if (!a) held.set(device, (a = { live: 0, peak: 0 }));
+  return a;
+}
+
 export function zeroCounts(): Counts {
   return { launches: 0, submits: 0, buffers: 0, bufferBytes: 0, bindGroups: 0, pipelines: 0, readbacks: 0, writes: 0 };
 }
@@ -41,14 +55,41 @@ function proto(name: string): Proto {
 }
 
 /** Replace proto[method] with a wrapper that calls count(args) and then the original. */
-function wrap(p: Proto, method: string, count: (args: unknown[]) => void): void {
+function wrap(p: Proto, method: string, count: (args: unknown[], self: object, result: unknown) => void, after = false): void {
   const original = p[method];
   if (typeof original !== "function") throw new Error(`bench counters: ${method} is not a WebGPU method here; cannot count it.`);
-  p[method] = function (this: unknown, ...args: unknown[]) {
-    count(args);
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  p[method] = function (this: object, ...args: unknown[]) {
+    if (!after) count(args, this, undefined);
+    const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (after) count(args, this, result);
+    return result;
   };
 }
+
+/** After createBuffer: the buffer's bytes count against its device until destroy(). */
+function created(device: object, buffer: unknown, bytes: number) {
+  if (!buffer || typeof buffer !== "object") return;
+  sizes.set(buffer, { device, bytes });
+  const a = account(device);
+  a.live += bytes;
+  a.peak = Math.max(a.peak, a.live);
+}
+
+function destroyed(buffer: object) {
+  const s = sizes.get(buffer);
+  if (!s) return;
+  sizes.delete(buffer);
+  account(s.device).live -= s.bytes;
+}
+
+/** Start a new peak for `device`: from the bytes it holds now. */
+export function resetPeak(device: object): void {
+  const a = account(device);
+  a.peak = a.live;
+}
+
+/** The most bytes of GPU buffers `device` held at once since resetPeak. */
+export const peakBytes = (device: object): number => account(device).peak;
 
 /** Patch the prototypes once (after wg.init on WebGPU). Safe to call again. */
 export function installCounters(): void {
@@ -61,10 +102,13 @@ export function installCounters(): void {
   if (typeof pass.dispatchWorkgroupsIndirect === "function") wrap(pass, "dispatchWorkgroupsIndirect", () => totals.launches++);
   wrap(queue, "submit", () => totals.submits++);
   wrap(queue, "writeBuffer", () => totals.writes++);
-  wrap(device, "createBuffer", ([desc]) => {
+  wrap(device, "createBuffer", ([desc], self, buffer) => {
+    const bytes = Number((desc as GPUBufferDescriptor | undefined)?.size ?? 0);
     totals.buffers++;
-    totals.bufferBytes += Number((desc as GPUBufferDescriptor | undefined)?.size ?? 0);
-  });
+    totals.bufferBytes += bytes;
+    created(self, buffer, bytes);
+  }, true);
+  wrap(buffer, "destroy", (_args, self) => destroyed(self));
   wrap(device, "createBindGroup", () => totals.bindGroups++);
   wrap(device, "createComputePipeline", () => totals.pipelines++);
   wrap(device, "createComputePipelineAsync", () => totals.pipelines++);

@@ -58,7 +58,24 @@ export function resultsTable(ms_: Measurement[]): string {
     table(["case", "shape"], cases),
     table(["case", "library", "runs", "median ms", "min ms", "max ms", "host ms", "rate"], times),
     `WebGPU calls per timed run ("-": not on WebGPU)\n${table(["case", "library", "launches", "submits", "buffers", "bytes", "bindgroups", "pipelines", "readbacks", "writes"], calls)}`,
+    ...peakTable(ms_),
   ].join("\n\n");
+}
+
+/** Peak GPU memory, one column per library: empty when no measurement has it (a CPU-only run). */
+function peakTable(ms_: Measurement[]): string[] {
+  if (!ms_.some((m) => m.peakBytes !== undefined)) return [];
+  const libs = [...new Set(ms_.map((m) => m.library))];
+  const ids = [...new Set(ms_.map((m) => m.caseId))];
+  const cell = (id: string, lib: string) => {
+    const b = ms_.find((m) => m.caseId === id && m.library === lib)?.peakBytes;
+    return b === undefined ? "-" : bytes(b);
+  };
+  // The empty second column: table() left-aligns its first two, and the byte columns read better right-aligned.
+  const rows = ids.map((id) => [id, "", ...libs.map((lib) => cell(id, lib))]);
+  const title =
+    "Peak GPU memory: the most bytes of GPU buffers each library's own device held at once during\nthe timed runs (inputs, parameters, its pools and caches included, so buffers pooled by earlier\ncases count too: --filter one case for its own figure; \"-\": not on WebGPU)";
+  return [`${title}\n${table(["case", "", ...libs], rows)}`];
 }
 
 export interface Ratio {

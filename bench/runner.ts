@@ -5,13 +5,15 @@
  * so a compared pair runs under the same machine conditions.
  */
 import { setUp, type BenchCase, type Impl, type Instance } from "./cases.js";
-import { countersInstalled, since, snapshot, type Counts } from "./counters.js";
+import { countersInstalled, peakBytes, resetPeak, since, snapshot, type Counts } from "./counters.js";
 
 export interface Library {
   /** "webgrad" (on WebGPU), "webgrad-cpu", "tfjs". */
   name: string;
   impl: Impl;
   liveTensors(): number;
+  /** The GPUDevice the library made its buffers on (for the peak-memory figure); absent off WebGPU. */
+  gpuDevice?(): GPUDevice | null;
 }
 
 export interface RunOptions {
@@ -47,6 +49,11 @@ export interface Measurement {
   countsRange?: { min: Counts; max: Counts };
   /** Live tensors after the timed runs minus before: non-zero means the case leaks. */
   leakedTensors: number;
+  /**
+   * The most bytes of GPU buffers the library's device held at once during the timed runs
+   * (inputs, parameters, pooled and cached buffers included); absent off WebGPU.
+   */
+  peakBytes?: number;
   error?: string;
 }
 
@@ -99,6 +106,8 @@ export async function measure(c: BenchCase, lib: Library, o: RunOptions, onRun?:
       await inst.finish();
     }
     const live = lib.liveTensors();
+    const gpu = countersInstalled() ? lib.gpuDevice?.() ?? null : null;
+    if (gpu) resetPeak(gpu);
     const times: number[] = [], host: number[] = [];
     const perRun: Counts[] = [];
     const start = performance.now();
@@ -114,7 +123,9 @@ export async function measure(c: BenchCase, lib: Library, o: RunOptions, onRun?:
       if (before) perRun.push(since(before));
       onRun?.();
     }
-    return summarize(c, lib.name, times, host, perRun, lib.liveTensors() - live);
+    const m = summarize(c, lib.name, times, host, perRun, lib.liveTensors() - live);
+    if (gpu) m.peakBytes = peakBytes(gpu);
+    return m;
   } catch (e) {
     return failed(c, lib, e);
   } finally {

@@ -76,6 +76,7 @@ export interface TfjsLibrary {
   impl: Impl;
   version: string;
   liveTensors(): number;
+  gpuDevice(): GPUDevice;
 }
 
 /** Give TF.js `gpu` as navigator.gpu (Node 20 has no navigator), import it, and start its WebGPU backend. */
@@ -106,7 +107,7 @@ export async function loadTfjs(gpu: GPU): Promise<TfjsLibrary> {
   const backend = tf.backend() as TfWebGpuBackend;
   for (const m of ["endComputePassEncoder", "submitQueue"] as const)
     if (typeof backend[m] !== "function") throw new Error(`--compare tfjs: this TF.js version's WebGPU backend has no ${m}(); the bench cannot flush it.`);
-  return { impl: tfjsImpl(tf, backend), version: tf.version_core, liveTensors: () => tf.memory().numTensors };
+  return { impl: tfjsImpl(tf, backend), version: tf.version_core, liveTensors: () => tf.memory().numTensors, gpuDevice: () => backend.device };
 }
 
 function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {

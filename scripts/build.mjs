@@ -33,7 +33,7 @@ await build({
   entryPoints: { cli: "src/cli.ts" },
   outdir: "dist/node",
   platform: "node",
-  external: ["webgpu", "@tensorflow/*"],
+  external: ["webgpu", "@tensorflow/*", "@jax-js/*"],
   banner: { js: "#!/usr/bin/env node" },
 });
 await build({ ...common, entryPoints: { webgrad: "src/browser.ts" }, outdir: "dist/browser", platform: "browser", minify: false });

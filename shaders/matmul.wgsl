@@ -156,3 +156,110 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     store(t, m + i, n + 4u, acc[2u * i + 1u]);
   }
 }
+
+// Stores columns n, n+4, n+8, n+12 of row m (the 16x8 entries interleave their lanes' columns).
+fn store4(t: Tile, m: u32, n: u32, v: vec4<f32>) {
+  if (m >= p.M) { return; }
+  let row = (t.batch * p.M + m) * p.N;
+  for (var j = 0u; j < 4u; j++) {
+    if (n + 4u * j < p.N) { C[row + n + 4u * j] = v[j]; }
+  }
+}
+
+// 16x8 outputs per invocation, 4x4 invocations: a 64x32 tile, 128 multiply-adds per 24 loads.
+// An invocation's columns are n, n+4, ..., n+28 with n = n0 + lane: the 4 lanes that an emulator
+// runs as one SIMD vector read adjacent B elements. Edges are clamped, stores masked.
+@compute @workgroup_size(4, 4)
+fn wide(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = locate(wid, nwg, 64u, 32u);
+  let m = t.m0 + lid.y * 16u;
+  let n = t.n0 + lid.x;
+  if (t.batch >= p.batches || m >= p.M || n >= p.N) { return; }
+  let r0 = t.base_a + min(m + 0u, p.M - 1u) * p.a_m;
+  let r1 = t.base_a + min(m + 1u, p.M - 1u) * p.a_m;
+  let r2 = t.base_a + min(m + 2u, p.M - 1u) * p.a_m;
+  let r3 = t.base_a + min(m + 3u, p.M - 1u) * p.a_m;
+  let r4 = t.base_a + min(m + 4u, p.M - 1u) * p.a_m;
+  let r5 = t.base_a + min(m + 5u, p.M - 1u) * p.a_m;
+  let r6 = t.base_a + min(m + 6u, p.M - 1u) * p.a_m;
+  let r7 = t.base_a + min(m + 7u, p.M - 1u) * p.a_m;
+  let r8 = t.base_a + min(m + 8u, p.M - 1u) * p.a_m;
+  let r9 = t.base_a + min(m + 9u, p.M - 1u) * p.a_m;
+  let r10 = t.base_a + min(m + 10u, p.M - 1u) * p.a_m;
+  let r11 = t.base_a + min(m + 11u, p.M - 1u) * p.a_m;
+  let r12 = t.base_a + min(m + 12u, p.M - 1u) * p.a_m;
+  let r13 = t.base_a + min(m + 13u, p.M - 1u) * p.a_m;
+  let r14 = t.base_a + min(m + 14u, p.M - 1u) * p.a_m;
+  let r15 = t.base_a + min(m + 15u, p.M - 1u) * p.a_m;
+  let s0 = t.base_b + min(n + 0u, p.N - 1u) * p.b_n;
+  let s1 = t.base_b + min(n + 4u, p.N - 1u) * p.b_n;
+  let s2 = t.base_b + min(n + 8u, p.N - 1u) * p.b_n;
+  let s3 = t.base_b + min(n + 12u, p.N - 1u) * p.b_n;
+  let s4 = t.base_b + min(n + 16u, p.N - 1u) * p.b_n;
+  let s5 = t.base_b + min(n + 20u, p.N - 1u) * p.b_n;
+  let s6 = t.base_b + min(n + 24u, p.N - 1u) * p.b_n;
+  let s7 = t.base_b + min(n + 28u, p.N - 1u) * p.b_n;
+  var c0: vec4<f32>; var d0: vec4<f32>;
+  var c1: vec4<f32>; var d1: vec4<f32>;
+  var c2: vec4<f32>; var d2: vec4<f32>;
+  var c3: vec4<f32>; var d3: vec4<f32>;
+  var c4: vec4<f32>; var d4: vec4<f32>;
+  var c5: vec4<f32>; var d5: vec4<f32>;
+  var c6: vec4<f32>; var d6: vec4<f32>;
+  var c7: vec4<f32>; var d7: vec4<f32>;
+  var c8: vec4<f32>; var d8: vec4<f32>;
+  var c9: vec4<f32>; var d9: vec4<f32>;
+  var c10: vec4<f32>; var d10: vec4<f32>;
+  var c11: vec4<f32>; var d11: vec4<f32>;
+  var c12: vec4<f32>; var d12: vec4<f32>;
+  var c13: vec4<f32>; var d13: vec4<f32>;
+  var c14: vec4<f32>; var d14: vec4<f32>;
+  var c15: vec4<f32>; var d15: vec4<f32>;
+  var ka = 0u;
+  var kb = 0u;
+  for (var k = 0u; k < p.K; k++) {
+    let b0 = vec4<f32>(B[s0 + kb], B[s1 + kb], B[s2 + kb], B[s3 + kb]);
+    let b1 = vec4<f32>(B[s4 + kb], B[s5 + kb], B[s6 + kb], B[s7 + kb]);
+    let a0 = A[r0 + ka];
+    let a1 = A[r1 + ka];
+    let a2 = A[r2 + ka];
+    let a3 = A[r3 + ka];
+    let a4 = A[r4 + ka];
+    let a5 = A[r5 + ka];
+    let a6 = A[r6 + ka];
+    let a7 = A[r7 + ka];
+    let a8 = A[r8 + ka];
+    let a9 = A[r9 + ka];
+    let a10 = A[r10 + ka];
+    let a11 = A[r11 + ka];
+    let a12 = A[r12 + ka];
+    let a13 = A[r13 + ka];
+    let a14 = A[r14 + ka];
+    let a15 = A[r15 + ka];
+    c0 += a0 * b0; d0 += a0 * b1;
+    c1 += a1 * b0; d1 += a1 * b1;
+    c2 += a2 * b0; d2 += a2 * b1;
+    c3 += a3 * b0; d3 += a3 * b1;
+    c4 += a4 * b0; d4 += a4 * b1;
+    c5 += a5 * b0; d5 += a5 * b1;
+    c6 += a6 * b0; d6 += a6 * b1;
+    c7 += a7 * b0; d7 += a7 * b1;
+    c8 += a8 * b0; d8 += a8 * b1;
+    c9 += a9 * b0; d9 += a9 * b1;
+    c10 += a10 * b0; d10 += a10 * b1;
+    c11 += a11 * b0; d11 += a11 * b1;
+    c12 += a12 * b0; d12 += a12 * b1;
+    c13 += a13 * b0; d13 += a13 * b1;
+    c14 += a14 * b0; d14 += a14 * b1;
+    c15 += a15 * b0; d15 += a15 * b1;
+    ka += p.a_k;
+    kb += p.b_k;
+  }
+  let acc = array<vec4<f32>, 32>(c0, d0, c1, d1, c2, d2, c3, d3, c4, d4, c5, d5, c6, d6, c7, d7, c8, d8, c9, d9, c10, d10, c11, d11, c12, d12, c13, d13, c14, d14, c15, d15);
+  for (var i = 0u; i < 16u; i++) {
+    store4(t, m + i, n, acc[2u * i]);
+    store4(t, m + i, n + 16u, acc[2u * i + 1u]);
+  }
+}
+

@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import { suite, type BenchCase } from "../bench/cases.js";
-import { installCounters, since, snapshot } from "../bench/counters.js";
+import { installCounters, peakBytes, resetPeak, since, snapshot } from "../bench/counters.js";
 import { resultsTable } from "../bench/report.js";
 import { runSuite, type Library } from "../bench/runner.js";
 import { webgradImpl, webgradLiveTensors } from "../bench/webgrad-impl.js";
 import { runBench } from "../src/cli/bench.js";
 import { webgpuBackend } from "../src/engine/device.js";
+import { dawnGpu } from "../src/platform/node.js";
 import { startWebgpu } from "./helpers.js";
 
 const TINY: BenchCase[] = [
@@ -84,5 +85,57 @@ describe("bench runner", () => {
     expect(doc.results[0]).toMatchObject({ caseId: "readback 1M", library: "webgrad", runs: 2 });
     expect(doc.results[0].counts.readbacks).toBe(1);
     expect(await runBench(["--filter", "no such case"])).toBe(2);
+  });
+
+  test("peak memory: a device's live buffer bytes, up at createBuffer and down at destroy", () => {
+    const device = (webgpuBackend() as unknown as { gpu: GPUDevice }).gpu;
+    resetPeak(device);
+    const start = peakBytes(device);
+    const a = device.createBuffer({ size: 1 << 20, usage: GPUBufferUsage.STORAGE });
+    const b = device.createBuffer({ size: 1 << 16, usage: GPUBufferUsage.STORAGE });
+    expect(peakBytes(device) - start).toBe((1 << 20) + (1 << 16));
+    a.destroy();
+    b.destroy();
+    // The peak stays; a new one starts from what the device holds now, without the two buffers.
+    expect(peakBytes(device) - start).toBe((1 << 20) + (1 << 16));
+    resetPeak(device);
+    expect(peakBytes(device)).toBe(start);
+  });
+
+  test("each case reports the peak GPU memory of the library's own device", async () => {
+    const lib: Library = {
+      name: "webgrad", impl: webgradImpl("webgpu"), liveTensors: () => webgradLiveTensors("webgpu"),
+      gpuDevice: () => (webgpuBackend() as unknown as { gpu: GPUDevice }).gpu,
+    };
+    const [m] = await runSuite([TINY[0]], [lib], { warmup: 1, runs: 2, minRuns: 2, budgetMs: 0 });
+    // At least both 32x32 inputs and the output are held while it runs.
+    expect(m.peakBytes).toBeGreaterThanOrEqual(3 * 32 * 32 * 4);
+    expect(resultsTable([m])).toMatch(/Peak GPU memory[^]*matmul 32 +\d/);
+  });
+});
+
+describe("jax-js comparison (--compare jax)", () => {
+  test("jax-js runs the cases on the same adapter: counted launches and readbacks, nothing failing", async () => {
+    const { loadJax } = await import("../bench/jax-impl.js");
+    const jax = await loadJax(dawnGpu()!);
+    expect(jax.version).toMatch(/^0\.1\./);
+    const lib: Library = { name: "jax", impl: jax.impl, liveTensors: jax.liveTensors, gpuDevice: jax.gpuDevice };
+    const mlp: BenchCase = { id: "mlp tiny", shape: "8-4-3", spec: { kind: "mlpStep", batch: 4, sizes: [8, 4, 3], optimizer: "adam" }, readbacks: 0 };
+    const sum: BenchCase = { id: "sum tiny", shape: "[8, 8].sum(1)", spec: { kind: "sum", rows: 8, cols: 8, dim: 1 }, readbacks: 0 };
+    const results = await runSuite([...TINY, mlp, sum], [lib], { warmup: 1, runs: 2, minRuns: 2, budgetMs: 0 });
+    for (const m of results) {
+      expect(m.error, m.caseId).toBeUndefined();
+      expect(m.peakBytes, m.caseId).toBeGreaterThan(0);
+    }
+    const [matmul, chain, readback, step, reduce] = results;
+    expect(matmul.counts!.launches).toBe(1);
+    // jit fuses the whole chain; the run ends with its one readback.
+    expect(chain.counts!.launches).toBe(1);
+    expect(chain.counts!.readbacks).toBe(1);
+    expect(readback.counts!.launches).toBe(0);
+    expect(step.counts!.launches).toBeGreaterThan(5);
+    expect(reduce.counts!.launches).toBe(1);
+    // The device is jax-js's own, not webgrad's.
+    expect(jax.gpuDevice()).not.toBe((webgpuBackend() as unknown as { gpu: GPUDevice }).gpu);
   });
 });

@@ -159,6 +159,17 @@ const rows: Row[] = [
   { name: "layerNorm wide rows", inputs: [x(3, 300), x(300)], f: (a, w) => wg.nn.functional.layerNorm(a, 300, { weight: w }), gradcheck: false, atol: 1e-4 },
   { name: "attention", inputs: [x(2, 3, 4), x(2, 5, 4), x(2, 5, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v) },
   { name: "attention causal", inputs: [x(1, 2, 4, 3), x(1, 2, 4, 3), x(1, 2, 4, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }) },
+  // issue 12 part B: indexing, splitting, sorting
+  { name: "indexSelect", inputs: [x(3, 5), { shape: [4], int: true, lo: 0, hi: 5 }], f: (a, i) => a.indexSelect(1, i) },
+  { name: "indexSelect dim 0 repeats", inputs: [x(3, 2, 2), { shape: [5], int: true, lo: 0, hi: 3 }], f: (a, i) => a.indexSelect(0, i).exp() },
+  { name: "scatterAdd", inputs: [x(3, 4), { shape: [5, 3], int: true, lo: 0, hi: 3, fixed: true }, x(6, 4)], f: (a, i, s) => a.scatterAdd(0, i, s) },
+  { name: "scatterAdd dim 1", inputs: [x(2, 3), { shape: [2, 4], int: true, lo: 0, hi: 3 }, x(2, 4)], f: (a, i, s) => a.scatterAdd(1, i, s).exp() },
+  { name: "split", inputs: [x(4, 5)], f: (a) => { const [p, q] = a.split([2, 3], 1); return p.sum(1, true).mul(q); } },
+  { name: "chunk", inputs: [x(5, 3)], f: (a) => { const [p, q, r] = a.chunk(3, 0); return wg.cat([r.exp(), p.mul(q)], 0); } },
+  { name: "sort", inputs: [x(3, 6)], f: (a) => a.sort(1).values.exp() },
+  { name: "sort descending dim 0", inputs: [x(5, 3)], f: (a) => a.sort(0, { descending: true }).values },
+  { name: "topk", inputs: [x(4, 7)], f: (a) => a.topk(3).values },
+  { name: "topk smallest dim 0", inputs: [x(6, 2, 3)], f: (a) => a.topk(2, 0, { largest: false }).values.exp() },
   // more tensor methods (issue 12, part A)
   { name: "rsqrt", inputs: [pos(3, 4)], f: (a) => a.rsqrt() },
   { name: "log1p", inputs: [{ shape: [3, 4], lo: -0.9, hi: 3 }], f: (a) => a.log1p() },

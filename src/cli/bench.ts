@@ -10,6 +10,7 @@ import { dirname } from "node:path";
 // node.js, not index.js: it registers how Node reaches WebGPU (Dawn).
 import * as wg from "../node.js";
 import { dawnGpu } from "../platform/node.js";
+import { webgpuBackend } from "../engine/device.js";
 import { setUp, suite, type BenchCase } from "../../bench/cases.js";
 import { installCounters } from "../../bench/counters.js";
 import { leakWarnings, ratioTable, ratios, resultsTable } from "../../bench/report.js";
@@ -30,9 +31,11 @@ objects, the same way for every library.
   --filter REGEX     only the cases whose name matches (e.g. "matmul 512|mlp")
   --device D         webgpu (default) or cpu
   --compare LIST     also run the cases on tfjs (TensorFlow.js's webgpu backend, same
+                     adapter), jax (jax-js's webgpu device, each case jit-compiled, same
                      adapter) and/or cpu (webgrad's CPU backend); comma-separated
                      (tfjs: from an installed webgrad, npm install @tensorflow/tfjs@4
-                     @tensorflow/tfjs-backend-webgpu@4 first; a checkout has them)
+                     @tensorflow/tfjs-backend-webgpu@4 first; jax: npm install
+                     @jax-js/jax@0.1; a checkout has them)
   --quick            the small suite, fewer runs (${QUICK_OPTIONS.warmup} warm-up, ${QUICK_OPTIONS.runs} timed)
   --runs N           timed runs per case (default ${DEFAULT_OPTIONS.runs}; a slow case stops after
                      --budget seconds once ${DEFAULT_OPTIONS.minRuns} runs are done)
@@ -100,7 +103,7 @@ function parse(argv: string[]) {
   const values = parseOptions(argv, OPTIONS);
   if (values.device !== "webgpu" && values.device !== "cpu") throw new UsageError(`--device must be webgpu or cpu, got "${values.device}".`);
   const compare = values.compare ? values.compare.split(",").map((s) => s.trim()) : [];
-  for (const c of compare) if (c !== "tfjs" && c !== "cpu") throw new UsageError(`--compare takes tfjs and/or cpu, got "${c}".`);
+  for (const c of compare) if (c !== "tfjs" && c !== "jax" && c !== "cpu") throw new UsageError(`--compare takes tfjs, jax and/or cpu, got "${c}".`);
   if (values.device === "cpu" && compare.length) throw new UsageError("--compare needs --device webgpu (the comparisons are against webgrad on WebGPU).");
   const base = values.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS;
   const runs = number("runs", values.runs, 1) ?? base.runs;
@@ -113,7 +116,7 @@ function parse(argv: string[]) {
   return {
     help: values.help,
     device: values.device as "webgpu" | "cpu",
-    compare: compare as ("tfjs" | "cpu")[],
+    compare: compare as ("tfjs" | "jax" | "cpu")[],
     quick: values.quick,
     filter: values.filter === undefined ? null : regex("filter", values.filter),
     profile: values.profile === undefined ? null : regex("profile", values.profile),
@@ -163,22 +166,35 @@ async function profileCase(c: BenchCase, lib: Library, device: "webgpu" | "cpu")
 }
 
 /** webgrad on the chosen device first (the base of the ratios), then what --compare asks for. */
-async function libraries(args: Args): Promise<{ libs: Library[]; tfjsVersion: string | null }> {
+async function libraries(args: Args): Promise<{ libs: Library[]; tfjsVersion: string | null; jaxVersion: string | null }> {
   const webgrad = (device: "webgpu" | "cpu"): Library => ({
     name: device === "webgpu" ? "webgrad" : "webgrad-cpu",
     impl: webgradImpl(device),
     liveTensors: () => webgradLiveTensors(device),
+    gpuDevice: () => (device === "webgpu" ? (webgpuBackend() as { gpu?: GPUDevice } | null)?.gpu ?? null : null),
   });
   const libs = [webgrad(args.device)];
   if (args.compare.includes("cpu")) libs.push(webgrad("cpu"));
-  if (!args.compare.includes("tfjs")) return { libs, tfjsVersion: null };
+  const jaxVersion = args.compare.includes("jax") ? await addJax(libs) : null;
+  if (!args.compare.includes("tfjs")) return { libs, tfjsVersion: null, jaxVersion };
   const gpu = dawnGpu();
   if (!gpu) throw new Error("--compare tfjs: webgrad is not on a Dawn WebGPU adapter, so there is none to share with TF.js.");
   const { loadTfjs } = await import("../../bench/tfjs-impl.js");
   const tfjs = await loadTfjs(gpu);
-  libs.push({ name: "tfjs", impl: tfjs.impl, liveTensors: tfjs.liveTensors });
+  libs.push({ name: "tfjs", impl: tfjs.impl, liveTensors: tfjs.liveTensors, gpuDevice: tfjs.gpuDevice });
   console.error(`compared with TensorFlow.js ${tfjs.version} (webgpu backend, same adapter, same process)`);
-  return { libs, tfjsVersion: tfjs.version };
+  return { libs, tfjsVersion: tfjs.version, jaxVersion };
+}
+
+/** jax-js on webgrad's Dawn GPU object (it makes its own device on the same adapter). */
+async function addJax(libs: Library[]): Promise<string> {
+  const gpu = dawnGpu();
+  if (!gpu) throw new Error("--compare jax: webgrad is not on a Dawn WebGPU adapter, so there is none to share with jax-js.");
+  const { loadJax } = await import("../../bench/jax-impl.js");
+  const jax = await loadJax(gpu);
+  libs.push({ name: "jax", impl: jax.impl, liveTensors: jax.liveTensors, gpuDevice: jax.gpuDevice });
+  console.error(`compared with jax-js ${jax.version} (webgpu device, every case jit-compiled, same adapter, same process; it reports no live-array count, so its leak check reads 0)`);
+  return jax.version;
 }
 
 function noMatch(option: string, re: RegExp, all: BenchCase[]): number {
@@ -203,7 +219,7 @@ async function runBenchWith(args: ReturnType<typeof parse>, argv: string[]): Pro
   const forced = args.force ? `; kernel variants forced: ${JSON.stringify(args.force)}` : "";
   console.error(`webgrad bench on ${args.device}: ${adapterInfo.description} (vendor ${adapterInfo.vendor}, architecture ${adapterInfo.architecture}${emulated}${forced})`);
   if (args.device === "webgpu") installCounters();
-  const { libs, tfjsVersion } = await libraries(profiled ? { ...args, compare: [] } : args);
+  const { libs, tfjsVersion, jaxVersion } = await libraries(profiled ? { ...args, compare: [] } : args);
   if (profiled) {
     await profileCase(profiled, libs[0], args.device);
     return 0;
@@ -215,7 +231,7 @@ async function runBenchWith(args: ReturnType<typeof parse>, argv: string[]): Pro
   const results = await runSuite(cases, libs, args.options, bar.update);
   bar.done();
   // The machine may be shared: other processes slow an emulated GPU down, so say how busy it was.
-  const run = { argv, seconds: (performance.now() - t0) / 1e3, load: { before: loadBefore, after: loadavg() }, adapterInfo, tfjsVersion };
+  const run = { argv, seconds: (performance.now() - t0) / 1e3, load: { before: loadBefore, after: loadavg() }, adapterInfo, tfjsVersion, jaxVersion };
   return report(results, libs, cases.length, args, run);
 }
 
@@ -225,6 +241,7 @@ interface RunInfo {
   load: { before: number[]; after: number[] };
   adapterInfo: wg.AdapterInfo;
   tfjsVersion: string | null;
+  jaxVersion: string | null;
 }
 
 /** The tables on stdout and, with --json, every figure in a file; exit code 1 when a case failed. */
@@ -243,7 +260,7 @@ function report(results: Measurement[], libs: Library[], cases: number, args: Ar
     const doc = {
       tool: "webgrad bench", date: new Date().toISOString(), argv: run.argv, seconds: run.seconds,
       node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model, load,
-      device: args.device, adapter: run.adapterInfo, force: args.force ?? null, tfjs: run.tfjsVersion, options: args.options, quick: args.quick,
+      device: args.device, adapter: run.adapterInfo, force: args.force ?? null, tfjs: run.tfjsVersion, jax: run.jaxVersion, options: args.options, quick: args.quick,
       results, ratios: rs,
     };
     mkdirSync(dirname(args.json), { recursive: true });
@@ -269,4 +286,4 @@ async function runSoak(steps: { train: number; loop: number }, device: "webgpu" 
   return train.drift.length || !loop.bounded ? 1 : 0;
 }
 
-command("bench", "time the benchmark cases, with WebGPU launch counts; --compare tfjs for TensorFlow.js side by side", runBench);
+command("bench", "time the benchmark cases, with WebGPU launch counts; --compare tfjs / jax for TensorFlow.js / jax-js side by side", runBench);

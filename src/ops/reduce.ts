@@ -1,6 +1,7 @@
 /** Reductions over any set of dims: sum, max, min (values), argmax, argmin (int32 indices); mean is sum · 1/n. */
 import template from "../../shaders/reduce.wgsl";
-import type { Kernel, View } from "../backend/backend.js";
+import templateVec4 from "../../shaders/reduce-vec4.wgsl";
+import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
 import { checkIndexable, fmt, normalizeDims, numel } from "../shape.js";
 import { stridedOffsets } from "../backend/cpu/loops.js";
@@ -79,6 +80,16 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     const perRow = caps.force?.reduce ? caps.force.reduce === "rows" : inner >= (caps.emulated ? 4096 : 256) || outer < 64;
     const t = x.dtype === "int32" ? "i32" : "f32";
     const ot = out.dtype === "int32" ? "i32" : "f32";
+    if (!perRow && rowsOfVec4(x, op, o, r, inner, caps)) {
+      const vec4: GpuLaunch = {
+        key: `reduce-vec4:${t}:${OPS[op]}`,
+        code: () => templateVec4.replace("alias T = f32;", `alias T = ${t};`),
+        constants: { WG: 64, OP: OPS[op] },
+        params: P.buffer,
+        workgroups: Math.ceil(outer / 64),
+      };
+      return vec4;
+    }
     const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
     return {
       key: `reduce:${t}:${ot}:${wg}:${OPS[op]}`,
@@ -90,6 +101,16 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     };
   },
 });
+
+/**
+ * The vec4 variant of `threads` (shaders/reduce-vec4.wgsl): on emulators (or forced, reduce=vec4)
+ * when the op folds values and the reduced dim is one dense dim whose rows start and end on vec4
+ * boundaries. Measured on SwiftShader only: on a GPU the per-output loop reads rows far apart.
+ */
+function rowsOfVec4(x: View, op: ReduceName, o: { strides: readonly number[] }, r: { shape: readonly number[]; strides: readonly number[] }, inner: number, caps: GpuCaps): boolean {
+  const wanted = caps.force?.reduce ? caps.force.reduce === "vec4" : caps.emulated;
+  return wanted && OPS[op] <= 2 && r.shape.length === 1 && r.strides[0] === 1 && inner % 4 === 0 && x.offset % 4 === 0 && o.strides.every((s) => s % 4 === 0);
+}
 
 /** The reduced dims; a 0-d tensor accepts dim 0 or -1 (as PyTorch) and has none to reduce. */
 const reducedDims = (op: string, dim: number | number[] | undefined, x: Tensor): number[] =>

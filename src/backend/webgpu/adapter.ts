@@ -25,7 +25,8 @@ export async function createWebGpuBackend(gpu: GPU, opts: WebGpuOptions = {}): P
     maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
     maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
   };
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+  // subgroups: the matmul kernel that shares A across a subgroup (ops/matmul.ts picks it).
+  const requiredFeatures = (["timestamp-query", "subgroups"] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const i = adapter.info;
   const text = `${i.vendor} ${i.architecture} ${i.device} ${i.description}`.toLowerCase();
@@ -42,7 +43,7 @@ export async function createWebGpuBackend(gpu: GPU, opts: WebGpuOptions = {}): P
     maxWorkgroupStorage: L.maxComputeWorkgroupStorageSize,
     maxWorkgroupsPerDim: L.maxComputeWorkgroupsPerDimension,
     maxStorageBinding: L.maxStorageBufferBindingSize,
-    subgroups: false,
+    subgroups: requiredFeatures.includes("subgroups" as GPUFeatureName),
     emulated,
     force: opts.force,
   });

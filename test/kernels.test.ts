@@ -1,0 +1,115 @@
+/**
+ * Every kernel variant, forced on this adapter, against the CPU reference: the matmul entry
+ * points (workgroup-memory tiled, 8x8 and 16x8 register-blocked, subgroup) and the vec4 row
+ * reduction. Shapes cross the tile edges; operands are transposed views, offset slices and
+ * broadcast batches, which the kernels read through their strides.
+ */
+import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import * as wg from "../src/node.js";
+import type { Tensor } from "../src/node.js";
+import { webgpuBackend } from "../src/engine/device.js";
+import { matmulVariant } from "../src/ops/matmul.js";
+import { expectClose, randomData, startWebgpu, values } from "./helpers.js";
+
+interface Gpu {
+  setForce(f: Record<string, string>): void;
+  caps: { subgroups: boolean; emulated: boolean };
+  pipelines: Map<string, unknown>;
+  stats: { launches: number };
+}
+let gpu: Gpu;
+
+beforeAll(async () => {
+  await startWebgpu();
+  gpu = webgpuBackend() as unknown as Gpu;
+});
+afterEach(() => gpu.setForce({}));
+
+const usedPipeline = (prefix: string) => [...gpu.pipelines.keys()].some((k) => k.startsWith(prefix));
+
+/** a @ b on both devices from the same numbers; `view` turns each device's tensors into the operands. */
+async function matmulParity(aShape: number[], bShape: number[], view: (a: Tensor, b: Tensor) => [Tensor, Tensor], what: string) {
+  const n = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  const [da, db] = [randomData(n(aShape), -1, 1, n(aShape)), randomData(n(bShape), -1, 1, n(bShape) + 7)];
+  const out: number[][] = [];
+  for (const device of ["cpu", "webgpu"] as const) {
+    const [a, b] = view(wg.tensor(da, { shape: aShape, device }), wg.tensor(db, { shape: bShape, device }));
+    out.push(await values(a.matmul(b)));
+  }
+  expectClose(out[1], out[0], 1e-4, 1e-4, what);
+}
+
+const MATMUL = ["tiled", "blocked", "wide", "subgroup"];
+
+describe("matmul variants", () => {
+  test.each(MATMUL)("%s matches the CPU across tile edges, transposes, offsets and batches", async (variant) => {
+    if (variant === "subgroup" && !gpu.caps.subgroups) {
+      // Without the feature the variant cannot run: forcing it must say so, not fall back silently.
+      gpu.setForce({ matmul: variant });
+      expect(() => wg.ones([2, 2]).matmul(wg.ones([2, 2]))).toThrow(/subgroup.*feature/);
+      return;
+    }
+    gpu.setForce({ matmul: variant });
+    for (const [m, k, n] of [[1, 1, 1], [1, 9, 70], [17, 3, 33], [65, 40, 31], [130, 5, 97]])
+      await matmulParity([m, k], [k, n], (a, b) => [a, b], `${variant} ${m}x${k}x${n}`);
+    await matmulParity([20, 37], [45, 20], (a, b) => [a.T, b.T], `${variant} transposed`);
+    await matmulParity([40, 30], [30, 50], (a, b) => [a.slice(0, 3, 33), b.slice(1, 1, 21)], `${variant} offset slices`);
+    await matmulParity([3, 2, 19, 7], [2, 7, 35], (a, b) => [a, b], `${variant} broadcast batch`);
+    expect(usedPipeline(`matmul${variant === "subgroup" ? "-subgroup" : ""}|${variant}|`)).toBe(true);
+  });
+
+  test("backward through the subgroup or 16x8 kernel matches the CPU", async () => {
+    gpu.setForce({ matmul: gpu.caps.subgroups ? "subgroup" : "wide" });
+    const [da, db] = [randomData(35 * 22, -1, 1, 3), randomData(22 * 41, -1, 1, 4)];
+    const r = randomData(35 * 41, -1, 1, 5);
+    const grads: number[][] = [];
+    for (const device of ["cpu", "webgpu"] as const) {
+      const a = wg.tensor(da, { shape: [35, 22], device, requiresGrad: true });
+      const b = wg.tensor(db, { shape: [22, 41], device, requiresGrad: true });
+      a.matmul(b).mul(wg.tensor(r, { shape: [35, 41], device })).sum().backward();
+      grads.push(await values(a.grad!), await values(b.grad!));
+    }
+    expectClose(grads[2], grads[0], 1e-4, 1e-4, "dA");
+    expectClose(grads[3], grads[1], 1e-4, 1e-4, "dB");
+  });
+
+  test("each adapter gets its kernel: tiled on GPUs, subgroup or 16x8 on emulators; a bad force names the choices", () => {
+    const caps = { maxWorkgroupSize: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDim: 65535, maxStorageBinding: 1 << 27 };
+    expect(matmulVariant({ ...caps, subgroups: true, emulated: false })).toBe("tiled");
+    expect(matmulVariant({ ...caps, subgroups: true, emulated: true })).toBe("subgroup");
+    expect(matmulVariant({ ...caps, subgroups: false, emulated: true })).toBe("wide");
+    expect(() => matmulVariant({ ...caps, subgroups: true, emulated: true, force: { matmul: "fast" } })).toThrow(/unknown forced variant "fast".*tiled, blocked, wide, subgroup/);
+  });
+});
+
+describe("vec4 row reduction", () => {
+  async function reduceParity(shape: number[], make: (x: Tensor) => Tensor[], dtype: "float32" | "int32" = "float32") {
+    const n = shape.reduce((x, y) => x * y, 1);
+    const data = dtype === "int32" ? Int32Array.from(randomData(n, -50, 50, n), Math.round) : randomData(n, -1, 1, n);
+    const out: number[][][] = [];
+    for (const device of ["cpu", "webgpu"] as const) {
+      const x = wg.tensor(data, { shape, device, dtype });
+      out.push(await Promise.all(make(x).map(values)));
+    }
+    out[0].forEach((ref, i) => expectClose(out[1][i], ref, 1e-4, 1e-5, `${shape} output ${i}`));
+  }
+
+  test("sum, max and min of rows match the CPU (plain, offset rows, batched, int32)", async () => {
+    gpu.setForce({ reduce: "vec4" });
+    const before = gpu.stats.launches;
+    await reduceParity([37, 64], (x) => [x.sum(1), x.max(1), x.min(-1), x.sum(-1, true)]);
+    await reduceParity([5, 3, 12], (x) => [x.sum(2), x.max(-1)]);
+    await reduceParity([9, 24], (x) => [x.slice(1, 4, 20).sum(1), x.slice(0, 2, 7).sum(1)]);
+    await reduceParity([300, 8], (x) => [x.sum(1), x.max(1)], "int32");
+    expect(usedPipeline("reduce-vec4:f32:0")).toBe(true);
+    expect(usedPipeline("reduce-vec4:f32:1")).toBe(true);
+    expect(usedPipeline("reduce-vec4:i32:0")).toBe(true);
+    expect(gpu.stats.launches).toBeGreaterThan(before);
+  });
+
+  test("rows that are not vec4-shaped, argmax and column sums take the scalar kernels and still match", async () => {
+    gpu.setForce({ reduce: "vec4" });
+    await reduceParity([11, 13], (x) => [x.sum(1), x.max(1), x.argmax(1), x.sum(0)]);
+    await reduceParity([8, 16], (x) => [x.slice(1, 1, 15).sum(1), x.T.sum(1), x.argmin(1)]);
+  });
+});
