@@ -35,7 +35,9 @@ export type Spec =
   /** Forward and backward of sum(attention(q, k, v) * R) on [batch, heads, seq, dim]; fused kernel or the composite. */
   | { kind: "attention"; batch: number; heads: number; seq: number; dim: number; fused: boolean }
   /** Forward and backward of sum(embedding(indices, W) * R): W [num, dim], `tokens` int32 indices. */
-  | { kind: "embedding"; num: number; dim: number; tokens: number };
+  | { kind: "embedding"; num: number; dim: number; tokens: number }
+  /** cumsum along dim 1 (rows) or dim 0 (columns) of [rows, cols]. */
+  | { kind: "cumsum"; rows: number; cols: number; dim: 0 | 1 };
 
 export type Kind = Spec["kind"];
 export type SpecOf<K extends Kind> = Extract<Spec, { kind: K }>;
@@ -186,6 +188,9 @@ export function suite(quick = false): BenchCase[] {
     cnnStep([32, 64, 128]),
     cnnStep([16, 32, 128], 64, true),
     ...sequenceCases(),
+    ...([[1024, 1024, 1], [64, 4096, 1], [4096, 64, 0]] as const).map(([rows, cols, dim]) => ({
+      id: `cumsum dim${dim} ${rows}x${cols}`, shape: `[${rows}, ${cols}].cumsum(${dim})`, spec: { kind: "cumsum", rows, cols, dim }, bytes: 2 * rows * cols * F32, readbacks: 0,
+    }) as BenchCase),
   ];
   return quick ? all.filter((c) => c.quick) : all;
 }

@@ -37,6 +37,7 @@ interface Tf {
   add(a: TfTensor, b: TfTensor): TfTensor;
   mul(a: TfTensor, b: TfTensor): TfTensor;
   sum(x: TfTensor, axis?: number): TfTensor;
+  cumsum(x: TfTensor, axis?: number): TfTensor;
   relu(x: TfTensor): TfTensor;
   softmax(x: TfTensor, dim?: number): TfTensor;
   logSoftmax(x: TfTensor, axis?: number): TfTensor;
@@ -159,6 +160,11 @@ function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {
     sum({ rows, cols, dim }) {
       const x = randn([rows, cols]);
       return instance([x], () => tf.tidy(() => void tf.sum(x, dim)));
+    },
+
+    cumsum({ rows, cols, dim }) {
+      const x = randn([rows, cols]);
+      return instance([x], () => tf.tidy(() => void tf.cumsum(x, dim)));
     },
 
     softmax({ rows, cols, log }) {

@@ -61,6 +61,11 @@ export function webgradImpl(device: Device): Impl {
       return instance([x], () => wg.tidy(() => void x.sum(dim)));
     },
 
+    cumsum({ rows, cols, dim }) {
+      const x = randn([rows, cols]);
+      return instance([x], () => wg.tidy(() => void x.cumsum(dim)));
+    },
+
     softmax({ rows, cols, log }) {
       const [x, r] = [randn([rows, cols], true), randn([rows, cols])];
       return instance([x, r], () => {

@@ -47,6 +47,19 @@ fn log_ieee(x: F) -> F {
 fn sqrt_ieee(x: F) -> F {
   return select(sqrt(x), F(nan_f32()), (x < F(0.0)) | isnan_f(x));
 }
+// Near 0, log1p and expm1 by their Taylor series (Horner, to x⁸ / x⁷: truncation below 1e-9 relative
+// for |x| < 1/8), since the builtin log's absolute error swamps small results; elsewhere log(1 + x), exp(x) - 1.
+fn log1p_ieee(x: F) -> F {
+  let series = x * (F(1.0) + x * (F(-1.0 / 2.0) + x * (F(1.0 / 3.0) + x * (F(-1.0 / 4.0) + x * (F(1.0 / 5.0)
+    + x * (F(-1.0 / 6.0) + x * (F(1.0 / 7.0) + x * F(-1.0 / 8.0))))))));
+  let r = select(log_ieee(F(1.0) + x), series, abs(x) < F(0.125));
+  return select(r, x, x == F(inf_f32()));  // log1p(Inf) = Inf
+}
+fn expm1_ieee(x: F) -> F {
+  let series = x * (F(1.0) + x * (F(1.0 / 2.0) + x * (F(1.0 / 6.0) + x * (F(1.0 / 24.0) + x * (F(1.0 / 120.0)
+    + x * (F(1.0 / 720.0) + x * F(1.0 / 5040.0)))))));
+  return select(select(exp(x) - F(1.0), series, abs(x) < F(0.125)), x, isnan_f(x));
+}
 
 fn op(a: A, b: B, c: C) -> O {
   return O(a + b);

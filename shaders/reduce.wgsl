@@ -2,7 +2,7 @@
 // and inner() map flat indices through the kept and reduced dims' strides.
 // Entry `rows`: one workgroup per output (WG threads stride over j, then a tree in workgroup memory).
 // Entry `threads`: one invocation per output (small inner sizes). Both dispatch over x then y past 65,535.
-// OP: 0 sum, 1 max, 2 min, 3 argmax, 4 argmin (argmax/argmin write the index j, first on ties).
+// OP: 0 sum, 1 max, 2 min, 3 argmax, 4 argmin (argmax/argmin write the index j, first on ties), 5 prod.
 // NaN propagates as in PyTorch: max/min of a group with a NaN is NaN, argmax/argmin the first NaN's index.
 
 alias T = f32;
@@ -77,6 +77,7 @@ fn better(v: T, i: u32, best: T, bi: u32) -> bool {
 
 fn combine(acc: T, v: T) -> T {
   if (OP == 0u) { return acc + v; }
+  if (OP == 5u) { return acc * v; }
   if (is_nan(acc)) { return acc; }
   if (is_nan(v)) { return v; }
   if (OP == 1u) { return max(acc, v); }
@@ -84,7 +85,7 @@ fn combine(acc: T, v: T) -> T {
 }
 
 fn emit(o: u32, v: T, i: u32) {
-  if (OP >= 3u) { out[o] = O(i32(i)); } else { out[o] = O(v); }
+  if (OP == 3u || OP == 4u) { out[o] = O(i32(i)); } else { out[o] = O(v); }
 }
 
 @compute @workgroup_size(WG)
@@ -97,7 +98,7 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var ai = 0xffffffffu;
   for (var j = lid; j < p.inner; j += WG) {
     let v = x[base + inner_offset(j)];
-    if (OP >= 3u) {
+    if (OP == 3u || OP == 4u) {
       if (better(v, j, acc, ai)) { acc = v; ai = j; }
     } else {
       acc = combine(acc, v);
@@ -108,7 +109,7 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     if (lid < s) {
-      if (OP >= 3u) {
+      if (OP == 3u || OP == 4u) {
         if (better(vals[lid + s], idxs[lid + s], vals[lid], idxs[lid])) {
           vals[lid] = vals[lid + s];
           idxs[lid] = idxs[lid + s];
@@ -132,7 +133,7 @@ fn threads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var ai = 0xffffffffu;
   for (var j = 0u; j < p.inner; j++) {
     let v = x[base + inner_offset(j)];
-    if (OP >= 3u) {
+    if (OP == 3u || OP == 4u) {
       if (better(v, j, acc, ai)) { acc = v; ai = j; }
     } else {
       acc = combine(acc, v);

@@ -228,4 +228,23 @@ export class Tensor implements View {
 
   /** Release device memory now; using the tensor afterwards throws. */
   dispose(): void { disposeTracked(this); }
+
+  // More tensor methods (issue 12, part A)
+  rsqrt(): Tensor { return ops.unary("rsqrt", this); }
+  log1p(): Tensor { return ops.unary("log1p", this); }
+  expm1(): Tensor { return ops.unary("expm1", this); }
+  floor(): Tensor { return ops.unary("floor", this); }
+  ceil(): Tensor { return ops.unary("ceil", this); }
+  round(): Tensor { return ops.unary("round", this); }
+  var(dim?: Dims, opts?: ops.VarOptions): Tensor { return ops.variance(this, dim, opts); }
+  std(dim?: Dims, opts?: ops.VarOptions): Tensor { return ops.std(this, dim, opts); }
+  logsumexp(dim: Dims, keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  norm(p: number | "fro" = 2, dim?: Dims, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
+  prod(dim?: Dims, keepdim = false): Tensor { return ops.reduce("prod", this, dim, keepdim); }
+  cumsum(dim: number): Tensor { return ops.cumsum(this, dim); }
+  tril(k = 0): Tensor { return ops.tril(this, k); }
+  triu(k = 0): Tensor { return ops.triu(this, k); }
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor { return ops.maskedFill(this, mask, value); }
+  flip(...dims: (number | number[])[]): Tensor { return ops.flip(this, dims.flat()); }
+  repeat(...sizes: (number | number[])[]): Tensor { return ops.repeat(this, sizes.flat()); }
 }

@@ -32,3 +32,9 @@ export function powIeee(x: number, y: number): number {
   if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
   return Math.pow(x, y);
 }
+
+/** Round to nearest, ties to even (IEEE's default, PyTorch's round); Math.round sends ties up. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

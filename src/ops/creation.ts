@@ -237,3 +237,20 @@ export function randint(low: number, high: number, shape: readonly number[], opt
     throw new Error(`randint: low and high must be integers in [-2^31, 2^31 - 1] with low < high, got low ${low}, high ${high}. Fix: randint(0, 10, [3]).`);
   return generate("randint", [...shape], { op: 4, start: low, step: high - low, cols: 1, key: nextKey() }, { dtype: "int32", ...opts });
 }
+
+/** `steps` evenly spaced values from start to end inclusive, as torch.linspace (float32 unless opts.dtype says otherwise). */
+export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+  if (![start, end].every((v) => typeof v === "number" && Number.isFinite(v)))
+    throw new Error(`linspace: start and end must be finite numbers, got ${String(start)} and ${String(end)}.`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new Error(`linspace: steps must be a non-negative integer, got ${String(steps)}. Fix: linspace(${start}, ${end}, 50).`);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  if (opts.dtype === "int32") {
+    // torch computes in float and truncates toward zero; the int32 fill cannot, so cast from float32.
+    const f = generate("linspace", [steps], { op: 0, start, step, cols: 1, key: 0 }, { ...opts, dtype: "float32", requiresGrad: false });
+    const t = f.cast("int32");
+    f.dispose();
+    return t;
+  }
+  return generate("linspace", [steps], { op: 0, start, step, cols: 1, key: 0 }, opts);
+}

@@ -11,7 +11,7 @@ import { broadcastShapes, broadcastStrides, fmt, isContiguous, numel, sameShape 
 import type { Rule } from "../autograd/node.js";
 import { apply, type Primitive } from "./primitive.js";
 import { constant } from "./constants.js";
-import { erf, powIeee, toInt32 } from "./cpu-math.js";
+import { erf, powIeee, roundHalfEven, toInt32 } from "./cpu-math.js";
 import { stridedOffsets } from "../backend/cpu/loops.js";
 import { Tensor } from "../tensor.js";
 
@@ -44,6 +44,12 @@ export const unaryOps = {
   // silu(x) = x·σ(x); softplus(x) = ln(1 + eˣ), written max(x, 0) + ln(1 + e^-|x|) so large |x| cannot overflow.
   silu: { wgsl: "select(a / (A(1) + exp(-a)), a, isnan_f(a))", cpu: (x) => x / (1 + Math.exp(-x)), save: "x", grad: (g, [x]) => g.mul(x.sigmoid().mul(x.mul(x.sigmoid().neg().add(1)).add(1))), doc: "d silu(x)/dx = σ(x)(1 + x(1 - σ(x)))" },
   softplus: { wgsl: "select(max(a, A(0)) + log(A(1) + exp(-abs(a))), a, isnan_f(a))", cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), save: "x", grad: (g, [x]) => g.mul(x.sigmoid()), doc: "d softplus(x)/dx = σ(x)" },
+  rsqrt: { wgsl: "A(1.0) / sqrt_ieee(a)", cpu: (x) => 1 / Math.sqrt(x), save: "y", grad: (g, [y]) => g.mul(y.mul(y).mul(y)).mul(-0.5), doc: "d x^(-1/2)/dx = -½·x^(-3/2)" }, // -½ y³
+  log1p: { wgsl: "log1p_ieee(a)", cpu: Math.log1p, save: "x", grad: (g, [x]) => g.div(x.add(1)), doc: "d log1p(x)/dx = 1/(1 + x)" },
+  expm1: { wgsl: "expm1_ieee(a)", cpu: Math.expm1, save: "y", grad: (g, [y]) => g.mul(y.add(1)), doc: "d expm1(x)/dx = exp(x) = expm1(x) + 1" },
+  floor: { wgsl: "select(floor(a), a, isnan_f(a))", cpu: Math.floor, save: "none", grad: (g) => g.mul(0), doc: "d floor(x)/dx = 0 (flat almost everywhere)" },
+  ceil: { wgsl: "select(ceil(a), a, isnan_f(a))", cpu: Math.ceil, save: "none", grad: (g) => g.mul(0), doc: "d ceil(x)/dx = 0 (flat almost everywhere)" },
+  round: { wgsl: "select(round(a), a, isnan_f(a))", cpu: roundHalfEven, save: "none", grad: (g) => g.mul(0), doc: "d round(x)/dx = 0 (flat almost everywhere)" },
 } satisfies Record<string, UnaryDef>;
 
 interface BinaryDef {

@@ -26,3 +26,8 @@ export { split, chunk } from "./split.js";
 export { sort, topk } from "./sort.js";
 export { randint } from "./creation.js";
 export { bernoulli, multinomial } from "./random.js";
+export { variance, std, logsumexp, norm, type VarOptions } from "./statistics.js";
+export { cumsum } from "./scan.js";
+export { tril, triu, maskedFill } from "./triangular.js";
+export { flip, repeat } from "./reorder.js";
+export { linspace } from "./creation.js";

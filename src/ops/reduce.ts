@@ -6,11 +6,11 @@ import type { DType } from "../dtype.js";
 import { checkIndexable, fmt, normalizeDims, numel } from "../shape.js";
 import { stridedOffsets } from "../backend/cpu/loops.js";
 import { apply, type Primitive } from "./primitive.js";
-import { collapse } from "./elementwise.js";
+import { collapse, where } from "./elementwise.js";
 import { restoreDims } from "./layout.js";
 import type { Tensor } from "../tensor.js";
 
-const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
+const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4, prod: 5 } as const;
 type ReduceName = keyof typeof OPS;
 interface Attrs {
   op: ReduceName;
@@ -29,6 +29,7 @@ function split(x: View, dims: number[]) {
 
 function identity(op: ReduceName, dtype: DType): number {
   if (op === "sum") return 0;
+  if (op === "prod") return 1;
   const low = op === "max" || op === "argmax";
   if (dtype === "int32") return low ? -2147483648 : 2147483647;
   return low ? -Infinity : Infinity;
@@ -49,6 +50,7 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
       for (let j = 0; j < innerOffs.length; j++) {
         const v = xd[base + innerOffs[j]];
         if (op === "sum") acc += v;
+        else if (op === "prod") acc *= v;
         else if (op === "max") acc = v > acc || Number.isNaN(v) ? v : acc;
         else if (op === "min") acc = v < acc || Number.isNaN(v) ? v : acc;
         else if (Number.isNaN(acc)) break; // the first NaN is the answer, as in PyTorch
@@ -130,12 +132,31 @@ const prims: Record<ReduceName, Primitive<Attrs>> = {
   min: minMax("min"),
   argmax: argPrim("argmax"),
   argmin: argPrim("argmin"),
+  prod: {
+    name: "prod",
+    infer: ([x], a) => ({ shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype }),
+    kernel: reduceKernel("prod"),
+    save: ([x], y) => [x, y],
+    grads: [prodGrad],
+    docs: ["d Πx/dxᵢ = Π_{j≠i} xⱼ: y/xᵢ where no zero, the others' product at a lone zero, else 0"],
+  },
 };
 
 /** An extreme of no elements has no value; as PyTorch, only the reduced dims must be non-empty ([0, 3].max(1) is [0]). */
 function emptyCheck(op: string, x: Tensor, dims: number[]): void {
   if (dims.some((d) => x.shape[d] === 0))
     throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)} over dims ${fmt(dims)} (a dim of size 0). Fix: reduce over non-empty dims, or use sum.`);
+}
+
+// PyTorch's rule, zeros included: y/x is exact away from zeros; at the one zero of a group the gradient
+// is the product of the others (a second zero makes it 0); elsewhere in a group with a zero, y = 0 gives 0.
+function prodGrad(g: Tensor, [x, y]: Tensor[], a: Attrs): Tensor {
+  const zero = x.eq(0);
+  const rest = where(zero, 1, x);
+  const lone = zero.sum(a.dims, true).eq(1);
+  const others = where(lone, reduce("prod", rest, a.dims, true), 0);
+  const local = where(zero, others, restoreDims(y, x.shape, a.dims, a.keepdim).div(rest));
+  return local.mul(restoreDims(g, x.shape, a.dims, a.keepdim));
 }
 
 // max/min route the gradient evenly to every element that attains the extreme.
@@ -172,7 +193,7 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
   };
 }
 
-export function reduce(op: "sum" | "max" | "min", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+export function reduce(op: "sum" | "max" | "min" | "prod", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = reducedDims(op, dim, x);
   if (dims.length === 0) return x;
   return apply(prims[op], [x], { op, dims, keepdim, inShape: x.shape });

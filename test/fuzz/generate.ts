@@ -14,8 +14,8 @@ export const OPS: Record<string, OpDef> = { ...valueOps, ...layoutOps };
  * Ops whose value or gradient jumps (at 0, at a tie, at an integer): fed a value that is
  * within rounding of the jump, CPU and WebGPU would rightly disagree (see Meta.rounded).
  */
-const JUMPS = new Set(["sign", "abs", "relu", "maximum", "minimum", "eq", "ne", "gt", "ge", "lt", "le", "where", "int", "max", "min", "argmax", "argmin"]);
-const ROUNDING = new Set(["exp", "log", "sqrt", "tanh", "sigmoid", "erf", "div", "pow", "softmax", "logSoftmax"]);
+const JUMPS = new Set(["sign", "abs", "relu", "maximum", "minimum", "eq", "ne", "gt", "ge", "lt", "le", "where", "int", "max", "min", "argmax", "argmin", "floor", "ceil", "round"]);
+const ROUNDING = new Set(["exp", "log", "sqrt", "tanh", "sigmoid", "erf", "div", "pow", "softmax", "logSoftmax", "rsqrt", "log1p", "expm1"]);
 export const OP_NAMES = Object.keys(OPS);
 
 export interface GenOptions {

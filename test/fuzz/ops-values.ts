@@ -32,6 +32,13 @@ const unaryFuzz: Record<UnaryName, { domain?: Interval; range: Range; savesOut: 
   // silu dips to -0.2785 (at x ≈ -1.278) between its ends; softplus rises monotonically.
   silu: { domain: [-8, 8], range: (lo, hi) => [-0.2785, Math.max(0, hi / (1 + Math.exp(-hi)))], savesOut: false },
   softplus: { domain: [-8, 8], range: mono((x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))), savesOut: false },
+  // issue 12 part A: domains as log and sqrt (1 + x ≥ 0.1, x ≥ 0.1), exp of at most 4; floor, ceil and round step like sign.
+  rsqrt: { domain: [0.1, Infinity], range: (lo, hi) => [1 / Math.sqrt(hi), 1 / Math.sqrt(lo)], savesOut: true },
+  log1p: { domain: [-0.9, Infinity], range: mono(Math.log1p), savesOut: false },
+  expm1: { domain: [-Infinity, 4], range: mono(Math.expm1), savesOut: true },
+  floor: { range: mono(Math.floor), savesOut: false },
+  ceil: { range: mono(Math.ceil), savesOut: false },
+  round: { range: mono(Math.round), savesOut: false },
 };
 
 /**
