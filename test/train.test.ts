@@ -53,7 +53,7 @@ describe("train on a slice of Fashion-MNIST", () => {
     expect(Object.keys(r.model.stateDict())).toContain("2.running_mean");
     expect(r.lossCurve.at(-1)!.y).toBeLessThan(0.6 * r.lossCurve[0].y);
     expect(r.testAccuracy).toBeGreaterThan(0.55);
-  }, 180_000);
+  }, 400_000); // about a minute on a quiet 2-core machine; generous for a loaded one
 
   test("the seed's softmax regression (squared loss, SGD) learns on the CPU", async () => {
     await wg.init({ device: "cpu" });
