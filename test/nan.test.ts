@@ -98,6 +98,17 @@ describe.each(paths(ELEMENTWISE))("elementwise with NaN and Inf on %s", (_name, 
     expectClose(await values(y), POW_EXPECTED, 0, 1e-6, "pow");
   });
 
+  test("maximum/minimum backward at a NaN: both inputs get the gradient, as PyTorch 1.13", async () => {
+    gpu.setForce(force);
+    const expected = { maximum: [[1, 1, 0.5, 1], [1, 1, 0.5, 0]], minimum: [[1, 1, 0.5, 0], [1, 1, 0.5, 1]] };
+    for (const op of ["maximum", "minimum"] as const) {
+      const a = wg.tensor([NaN, 1, 2, 3], { device, requiresGrad: true });
+      const b = wg.tensor([1, NaN, 2, 1], { device, requiresGrad: true });
+      wg[op](a, b).sum().backward();
+      expect([await values(a.grad!), await values(b.grad!)], op).toEqual(expected[op]);
+    }
+  });
+
   test("where picks a for a NaN condition (bool(NaN) is true)", async () => {
     gpu.setForce(force);
     const cond = wg.tensor([NaN, 1, 0, NaN], { device });

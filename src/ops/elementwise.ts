@@ -64,6 +64,8 @@ interface BinaryDef {
 }
 
 const halfTies = (a: Tensor, b: Tensor) => a.eq(b).mul(0.5);
+// 1 unless the other operand wins (½ on ties), as PyTorch: so where a comparison is NaN, both sides get g.
+const unlessBeaten = (beaten: Tensor, a: Tensor, b: Tensor) => beaten.add(halfTies(a, b)).neg().add(1);
 // A comparison with a NaN operand is false (ne: true), tested by bits since the compiler may assume no NaN.
 const cmp = (wgslOp: string, f: (a: number, b: number) => boolean): BinaryDef => ({
   wgsl: wgslOp === "!="
@@ -95,12 +97,12 @@ export const binaryOps = {
   },
   maximum: {
     wgsl: "select(select(max(a, b), b, isnan_a(b)), a, isnan_a(a))", cpu: (a, b) => Math.max(a, b), ints: true, save: "ab",
-    grads: [(g, [a, b]) => g.mul(a.gt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.gt(a).add(halfTies(a, b)))],
+    grads: [(g, [a, b]) => g.mul(unlessBeaten(a.lt(b), a, b)), (g, [a, b]) => g.mul(unlessBeaten(b.lt(a), a, b))],
     docs: ["d max(a, b)/da = 1 where a > b, ½ on ties, else 0", "d max(a, b)/db = 1 where b > a, ½ on ties, else 0"],
   },
   minimum: {
     wgsl: "select(select(min(a, b), b, isnan_a(b)), a, isnan_a(a))", cpu: (a, b) => Math.min(a, b), ints: true, save: "ab",
-    grads: [(g, [a, b]) => g.mul(a.lt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.lt(a).add(halfTies(a, b)))],
+    grads: [(g, [a, b]) => g.mul(unlessBeaten(a.gt(b), a, b)), (g, [a, b]) => g.mul(unlessBeaten(b.gt(a), a, b))],
     docs: ["d min(a, b)/da = 1 where a < b, ½ on ties, else 0", "d min(a, b)/db = 1 where b < a, ½ on ties, else 0"],
   },
   eq: cmp("==", (a, b) => a === b),
