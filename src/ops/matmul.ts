@@ -5,8 +5,7 @@
  */
 import template from "../../shaders/matmul.wgsl";
 import type { Kernel, View } from "../backend/backend.js";
-import { broadcastShapes, broadcastStrides, fmt, numel } from "../shape.js";
-import { stridedOffsets } from "../backend/cpu/loops.js";
+import { broadcastShapes, broadcastStrides, fmt, numel, stridedOffsets } from "../shape.js";
 import { apply, type Primitive } from "./primitive.js";
 import { collapse } from "./elementwise.js";
 import type { Tensor } from "../tensor.js";
