@@ -45,35 +45,37 @@ export function uniformLayout(source: string, name = "Params"): UniformLayout {
   const bytes = Math.ceil(offset / 16) * 16;
   const byName = new Map(fields.map((f) => [f.name, f]));
   const scratch = new ArrayBuffer(bytes);
-  const view = new DataView(scratch);
+  // Typed views, not a DataView: this runs once per launch. WebGPU hosts are little-endian like its buffers.
+  const words = { u32: new Uint32Array(scratch), i32: new Int32Array(scratch), f32: new Float32Array(scratch) };
   const field = (key: string) => {
     const f = byName.get(key);
     if (!f) throw new Error(`uniformLayout: struct ${name} has no field ${key} (fields: ${fields.map((x) => x.name).join(", ")}).`);
     return f;
   };
+  const put = (f: Field, at: number, x: number) => {
+    const ok = f.scalar === "f32" || (f.scalar === "u32" ? x >>> 0 === x : (x | 0) === x);
+    if (!ok) throw new Error(`uniformLayout: field ${f.name} is ${f.scalar}, got ${x}.`);
+    words[f.scalar][at] = x;
+  };
   return {
     bytes,
     word: (key) => field(key).offset / 4,
     pack(values) {
-      new Uint8Array(scratch).fill(0);
+      words.u32.fill(0);
       for (const key in values) {
         const f = field(key);
         const v = values[key];
-        const list: ArrayLike<number> = typeof v === "number" ? [v] : v;
-        if (list.length > f.count) throw new Error(`uniformLayout: ${name}.${key} holds ${f.count} values, got ${list.length}.`);
-        for (let k = 0; k < list.length; k++) put(view, f, f.offset + 4 * k, list[k]);
+        const at = f.offset / 4;
+        if (typeof v === "number") {
+          put(f, at, v);
+          continue;
+        }
+        if (v.length > f.count) throw new Error(`uniformLayout: ${name}.${key} holds ${f.count} values, got ${v.length}.`);
+        for (let k = 0; k < v.length; k++) put(f, at + k, v[k]);
       }
       return scratch;
     },
   };
-}
-
-function put(view: DataView, f: Field, at: number, x: number): void {
-  if (f.scalar === "f32") return view.setFloat32(at, x, true);
-  const ok = Number.isInteger(x) && (f.scalar === "u32" ? x >= 0 && x < 2 ** 32 : x >= -(2 ** 31) && x < 2 ** 31);
-  if (!ok) throw new Error(`uniformLayout: field ${f.name} is ${f.scalar}, got ${x}.`);
-  if (f.scalar === "u32") view.setUint32(at, x, true);
-  else view.setInt32(at, x, true);
 }
 
 /**
