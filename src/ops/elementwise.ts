@@ -148,6 +148,7 @@ function periodOf(shape: readonly number[], strides: readonly number[]): number 
 export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a: number, b: number, c: number) => number, scalarOnly = false): Kernel<A> {
   return {
     name,
+    fusable: { expr: wgsl },
     cpu(outs: readonly CpuView[], ins: readonly CpuView[]) {
       const out = outs[0];
       const n = numel(out.shape);

@@ -4,7 +4,7 @@
  * gradient. Subclasses say how much state a parameter needs and which
  * numbers the kernel gets this step.
  */
-import { backendFor } from "../engine/device.js";
+import { launch } from "../engine/scheduler.js";
 import { keep } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
 import { dense } from "../ops/layout.js";
@@ -63,7 +63,7 @@ export abstract class Optimizer {
       // The kernel reads the gradient densely, and from a buffer it does not also write.
       const grad = noGrad(() => (g.storage === p.storage ? g.clone() : dense(g)));
       const written = s.state ? [p, s.state] : [p]; // plain SGD keeps no state
-      backendFor(p.device).run(updateKernel, written, [grad], this.attrs(s.step, first));
+      launch(p.device, updateKernel, written, [grad], this.attrs(s.step, first));
       if (grad !== g) grad.dispose();
       for (const t of written) bump(t, `${this.name}.step`);
     }
