@@ -98,6 +98,19 @@ describe("elementwise fusion (webgpu)", () => {
     for (const t of [y, z, other]) t.dispose();
   });
 
+  test("in-place writes into a pending value see it, and later ops see theirs", async () => {
+    const x = wg.full([64], 2, { device: "webgpu" });
+    const y = x.mul(3); // pending
+    wg.noGrad(() => y.copy_(y.add(1))); // a copy into y's own storage while the chain reads and writes it
+    const z = y.add(0.5);
+    wg.noGrad(() => y.mul_(2)); // in place: reads and writes y's buffer, never fused
+    const w = y.sub(1);
+    expect([...(await z.data())].every((v) => v === 7.5)).toBe(true);
+    expect([...(await y.data())].every((v) => v === 14)).toBe(true);
+    expect([...(await w.data())].every((v) => v === 13)).toBe(true);
+    for (const t of [x, y, z, w]) t.dispose();
+  });
+
   test("gradients through fused chains match the CPU (backward of sum(f(x)·r))", async () => {
     const [xd, rd] = [randomData(128, -2, 2, 11), randomData(128, -1, 1, 12)];
     const grad = async (device: "cpu" | "webgpu") => {

@@ -57,7 +57,8 @@ export class FusionQueue {
     // Plain views: a tensor handle disposed before the chain is realized no longer answers for its storage.
     const [out, ins] = [snapshot(outView), inViews.map(snapshot)];
     const n = numel(out.shape);
-    if (this.chain.length > 0 && (n !== this.n || this.chain.length >= MAX_OPS || !this.fits(ins))) this.realize();
+    // A write into a storage the chain already reads or writes (a copy into an existing tensor) starts a new chain.
+    if (this.chain.length > 0 && (n !== this.n || this.touches(out.storage) || this.chain.length >= MAX_OPS || !this.fits(ins))) this.realize();
     this.n = n;
     const args: Ref[] = ins.map((v) => this.refOf(v, n));
     const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes: ins.map((v) => v.dtype), out: out.dtype };
