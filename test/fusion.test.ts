@@ -111,6 +111,50 @@ describe("elementwise fusion (webgpu)", () => {
     for (const t of [x, y, z, w]) t.dispose();
   });
 
+  test("a chain with more live outputs than bindings runs as several fused kernels with the CPU's values", async () => {
+    const data = randomData(96, -1, 1, 13);
+    const run = (device: "cpu" | "webgpu") => {
+      const x = on(device, data);
+      // Dropped values that later ops still read cross from one kernel to the next through temporaries.
+      return wg.tidy(() => {
+        const kept: Tensor[] = [];
+        let y = x;
+        for (let k = 0; k < 12; k++) {
+          const t = y.mul(1.01).add(0.01); // three inputs in all (x, 1.01, 0.01): only realize can split the chain
+          y = t.sin().add(y);
+          if (k % 2 === 0) kept.push(y);
+        }
+        return [...kept, y.tanh()];
+      });
+    };
+    const backend = webgpuBackend() as WebGpuBackend;
+    const names: string[] = [];
+    const spy = vi.spyOn(backend, "run").mockImplementation(function (this: WebGpuBackend, ...args) {
+      names.push(args[0].name);
+      return WebGpuBackend.prototype.run.apply(this, args);
+    });
+    const gpu = run("webgpu");
+    const first = await gpu[0].data();
+    spy.mockRestore();
+    expect(names.length).toBeGreaterThan(1); // 7 live outputs and 3 inputs exceed 8 bindings
+    expect(names.every((n) => n.startsWith("fused("))).toBe(true);
+    const ref = run("cpu");
+    await wg.init({ fusion: false });
+    const unfused = run("webgpu");
+    await wg.init({ fusion: true });
+    // Against the CPU within sin's WGSL precision; against the unfused kernels, float32 rounding only.
+    // (twelve chained sin steps compound SwiftShader's sin error to a few 1e-4).
+    expectClose(first, await ref[0].data(), 1e-4, 1e-4, "kept 0");
+    for (let k = 0; k < gpu.length; k++) {
+      expectClose(await gpu[k].data(), await unfused[k].data(), 1e-6, 1e-6, `kept ${k} vs unfused`);
+      expectClose(await gpu[k].data(), await ref[k].data(), 2e-3, 1e-3, `kept ${k} vs cpu`);
+    }
+    for (const t of unfused) t.dispose();
+    const held = wg.memory("webgpu").tensors;
+    for (const t of gpu) t.dispose();
+    expect(wg.memory("webgpu").tensors).toBe(held - gpu.length); // the temporaries were never user tensors
+  });
+
   test("gradients through fused chains match the CPU (backward of sum(f(x)·r))", async () => {
     const [xd, rd] = [randomData(128, -2, 2, 11), randomData(128, -1, 1, 12)];
     const grad = async (device: "cpu" | "webgpu") => {
