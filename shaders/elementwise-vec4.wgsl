@@ -8,6 +8,45 @@ alias A = vec4<f32>;
 alias B = vec4<f32>;
 alias C = vec4<f32>;
 alias O = vec4<f32>;
+// A's bits and truth types, and F (the float type the float-only helpers take), as in elementwise.wgsl.
+alias UA = vec4<u32>;
+alias BA = vec4<bool>;
+alias F = vec4<f32>;
+alias UF = vec4<u32>;
+alias BF = vec4<bool>;
+
+// Infinity and NaN are not representable as WGSL constants; build them at run time.
+fn inf_f32() -> f32 {
+  var bits = 0x7f800000u;
+  return bitcast<f32>(bits);
+}
+
+fn nan_f32() -> f32 {
+  var bits = 0x7fc00000u;
+  return bitcast<f32>(bits);
+}
+
+// NaN and Inf tests by bits: WGSL lets the compiler assume no NaN, so x != x may fold to false.
+// isnan_a is never true when A is an integer type (A_FLOAT false), so int rows may call it.
+override A_FLOAT: bool = true;
+fn isnan_a(x: A) -> BA {
+  return BA(A_FLOAT) & ((bitcast<UA>(x) & UA(0x7fffffffu)) > UA(0x7f800000u));
+}
+fn isnan_f(x: F) -> BF {
+  return (bitcast<UF>(x) & UF(0x7fffffffu)) > UF(0x7f800000u);
+}
+fn isfinite_f(x: F) -> BF {
+  return (bitcast<UF>(x) & UF(0x7f800000u)) != UF(0x7f800000u);
+}
+
+// The builtins are undefined outside their domains; these give IEEE's answers there.
+fn log_ieee(x: F) -> F {
+  let r = select(log(x), F(-inf_f32()), x == F(0.0));  // log(±0) = -Inf
+  return select(r, F(nan_f32()), (x < F(0.0)) | isnan_f(x));  // log(x < 0) = log(NaN) = NaN
+}
+fn sqrt_ieee(x: F) -> F {
+  return select(sqrt(x), F(nan_f32()), (x < F(0.0)) | isnan_f(x));
+}
 
 fn op(a: A, b: B, c: C) -> O {
   return O(a + b);

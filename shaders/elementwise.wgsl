@@ -8,6 +8,12 @@ alias A = f32;
 alias B = f32;
 alias C = f32;
 alias O = f32;
+// A's bits and truth types, and F (the float type the float-only helpers take); vec4s in elementwise-vec4.wgsl.
+alias UA = u32;
+alias BA = bool;
+alias F = f32;
+alias UF = u32;
+alias BF = bool;
 
 // Infinity and NaN are not representable as WGSL constants; build them at run time.
 fn inf_f32() -> f32 {
@@ -18,6 +24,28 @@ fn inf_f32() -> f32 {
 fn nan_f32() -> f32 {
   var bits = 0x7fc00000u;
   return bitcast<f32>(bits);
+}
+
+// NaN and Inf tests by bits: WGSL lets the compiler assume no NaN, so x != x may fold to false.
+// isnan_a is never true when A is an integer type (A_FLOAT false), so int rows may call it.
+override A_FLOAT: bool = true;
+fn isnan_a(x: A) -> BA {
+  return BA(A_FLOAT) & ((bitcast<UA>(x) & UA(0x7fffffffu)) > UA(0x7f800000u));
+}
+fn isnan_f(x: F) -> BF {
+  return (bitcast<UF>(x) & UF(0x7fffffffu)) > UF(0x7f800000u);
+}
+fn isfinite_f(x: F) -> BF {
+  return (bitcast<UF>(x) & UF(0x7f800000u)) != UF(0x7f800000u);
+}
+
+// The builtins are undefined outside their domains; these give IEEE's answers there.
+fn log_ieee(x: F) -> F {
+  let r = select(log(x), F(-inf_f32()), x == F(0.0));  // log(±0) = -Inf
+  return select(r, F(nan_f32()), (x < F(0.0)) | isnan_f(x));  // log(x < 0) = log(NaN) = NaN
+}
+fn sqrt_ieee(x: F) -> F {
+  return select(sqrt(x), F(nan_f32()), (x < F(0.0)) | isnan_f(x));
 }
 
 fn op(a: A, b: B, c: C) -> O {
@@ -62,6 +90,13 @@ fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
 }
 
 fn pow_real(x: f32, y: f32) -> f32 {
+  // C's pow (as PyTorch): x^0 = 1^y = 1 even for NaN; (-1)^±Inf = 1; otherwise NaN in, NaN out.
+  if (y == 0.0 || x == 1.0) { return 1.0; }
+  if (isnan_f(x) || isnan_f(y)) { return nan_f32(); }
+  if (!isfinite_f(y)) {
+    if (abs(x) == 1.0) { return 1.0; }
+    return select(0.0, inf_f32(), (abs(x) > 1.0) == (y > 0.0));
+  }
   // WGSL's pow(x, y) is exp2(y * log2(x)): undefined for x < 0, inexact for whole y.
   // Whole exponents up to 64 go by repeated squaring (exact where the result is, any sign of x).
   if (y == floor(y) && abs(y) <= 64.0) {
@@ -75,6 +110,10 @@ fn pow_real(x: f32, y: f32) -> f32 {
     }
     return select(r, 1.0 / r, y < 0.0);
   }
+  if (!isfinite_f(x)) {  // ±Inf to a non-whole or large power: Inf for y > 0 (negative for odd whole y), else 0
+    let odd = x < 0.0 && floor(y) == y && floor(y * 0.5) != y * 0.5;
+    return select(0.0, select(inf_f32(), -inf_f32(), odd), y > 0.0);
+  }
   if (x > 0.0) { return pow(x, y); }
   if (x == 0.0) { return select(inf_f32(), 0.0, y > 0.0); }
   if (floor(y) != y) { return nan_f32(); }
@@ -84,6 +123,7 @@ fn pow_real(x: f32, y: f32) -> f32 {
 
 fn erf_approx(x: f32) -> f32 {
   // Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7.
+  if (isnan_f(x)) { return x; }
   let z = abs(x);
   let t = 1.0 / (1.0 + 0.3275911 * z);
   let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));

@@ -3,6 +3,7 @@
 // Entry `rows`: one workgroup per output (WG threads stride over j, then a tree in workgroup memory).
 // Entry `threads`: one invocation per output (small inner sizes). Both dispatch over x then y past 65,535.
 // OP: 0 sum, 1 max, 2 min, 3 argmax, 4 argmin (argmax/argmin write the index j, first on ties).
+// NaN propagates as in PyTorch: max/min of a group with a NaN is NaN, argmax/argmin the first NaN's index.
 
 alias T = f32;
 alias O = f32;
@@ -27,6 +28,8 @@ struct Params {
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
+// False for i32, so is_nan never looks at an integer's bits.
+override T_FLOAT: bool = true;
 
 var<workgroup> vals: array<T, WG>;
 var<workgroup> idxs: array<u32, WG>;
@@ -58,14 +61,24 @@ fn inner_offset(j: u32) -> u32 {
   return off;
 }
 
-// Does (v, i) beat the current (best, bi)? Ties go to the lower index.
+// By bits: WGSL lets the compiler assume no NaN, so x != x may fold to false.
+fn is_nan(x: T) -> bool {
+  return T_FLOAT && (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// Does (v, i) beat the current (best, bi)? A NaN beats any number; ties go to the lower index.
 fn better(v: T, i: u32, best: T, bi: u32) -> bool {
+  let vn = is_nan(v);
+  let bn = is_nan(best);
+  if (vn || bn) { return vn && (!bn || i < bi); }
   if (OP == 1u || OP == 3u) { return v > best || (v == best && i < bi); }
   return v < best || (v == best && i < bi);
 }
 
 fn combine(acc: T, v: T) -> T {
   if (OP == 0u) { return acc + v; }
+  if (is_nan(acc)) { return acc; }
+  if (is_nan(v)) { return v; }
   if (OP == 1u) { return max(acc, v); }
   return min(acc, v);
 }

@@ -5,6 +5,8 @@
 // Ops 4, 5: a target equal to `ignore` gives loss 0 and gradient 0; one outside [0, cols) is reported
 // to the error flag (group 1) with its row, and the host throws at the next sync point.
 // Entry `rows`: one workgroup per row; entry `threads`: one invocation per row. Dispatch over x then y.
+// As PyTorch, softmax/logSoftmax (and cross-entropy) of a row whose max is not finite (a NaN, +Inf, or all
+// -Inf) is all NaN.
 
 struct Params {
   rows: u32,
@@ -27,7 +29,6 @@ struct Params {
 override WG: u32 = 256u;
 override OP: u32 = 0u;
 
-const NEG_INF: f32 = -3.4028234663852886e38;
 var<workgroup> red: array<f32, WG>;
 
 // Infinity and NaN are not representable as WGSL constants; build them at run time.
@@ -41,12 +42,39 @@ fn nan_f32() -> f32 {
   return bitcast<f32>(bits);
 }
 
+// By bits: WGSL lets the compiler assume no NaN, so x != x may fold to false.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+// max that keeps a NaN (the builtin may drop it).
+fn max_nan(a: f32, b: f32) -> f32 {
+  return select(select(max(a, b), b, is_nan(b)), a, is_nan(a));
+}
+
+// max of x[base + c] for c = start, start + step, ... < cols: the builtin max, made NaN if any element's
+// magnitude bits exceed Inf's (one integer max per element, cheaper than max_nan's two NaN tests).
+fn strided_max(base: u32, start: u32, step: u32) -> f32 {
+  var m = -inf_f32();  // stays -Inf only for a row of -Inf
+  var mag = 0u;
+  for (var c = start; c < p.cols; c += step) {
+    let v = x[base + c];
+    m = max(m, v);
+    mag = max(mag, bitcast<u32>(v) & 0x7fffffffu);
+  }
+  return select(m, nan_f32(), mag > 0x7f800000u);
+}
+
 fn wg_reduce(v: f32, lid: u32, is_max: bool) -> f32 {
   red[lid] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     if (lid < s) {
-      red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), is_max);
+      red[lid] = select(red[lid] + red[lid + s], max_nan(red[lid], red[lid + s]), is_max);
     }
     workgroupBarrier();
   }
@@ -94,18 +122,21 @@ fn class_of(r: u32) -> u32 {
 
 fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
   let i = r * p.cols + c;
+  if (OP <= 1u && !is_finite(m)) { return nan_f32(); }
   if (OP == 0u) { return exp(x[i] - m) / s; }
   if (OP == 1u) { return x[i] - m - log(s); }
   if (OP == 2u) { return x[i] * (g[i] - s); }
   if (OP == 3u) { return g[i] - exp(x[i]) * s; }
   let k = class_of(r);
   if (k == NO_CLASS) { return 0.0; }
+  if (!is_finite(m)) { return nan_f32(); }
   return (exp(x[i] - m) / s - select(0.0, 1.0, c == k)) * g[p.gl_offset + r * p.gl_stride];
 }
 
 fn row_loss(r: u32, m: f32, s: f32) -> f32 {
   let k = class_of(r);
   if (k == NO_CLASS) { return 0.0; }
+  if (!is_finite(m)) { return nan_f32(); }
   return m + log(s) - x[r * p.cols + k];
 }
 
@@ -115,11 +146,8 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let r = wid.y * nwg.x + wid.x;
   if (r >= p.rows) { return; }  // uniform per workgroup
   let base = r * p.cols;
-  var m = NEG_INF;
-  if (uses_max()) {
-    for (var c = lid; c < p.cols; c += WG) { m = max(m, x[base + c]); }
-    m = wg_reduce(m, lid, true);
-  }
+  var m = 0.0;
+  if (uses_max()) { m = wg_reduce(strided_max(base, lid, WG), lid, true); }
   var s = 0.0;
   for (var c = lid; c < p.cols; c += WG) { s += summand(base + c, m); }
   s = wg_reduce(s, lid, false);
@@ -136,10 +164,8 @@ fn threads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let r = (wid.y * nwg.x + wid.x) * WG + lid;
   if (r >= p.rows) { return; }
   let base = r * p.cols;
-  var m = NEG_INF;
-  if (uses_max()) {
-    for (var c = 0u; c < p.cols; c++) { m = max(m, x[base + c]); }
-  }
+  var m = 0.0;
+  if (uses_max()) { m = strided_max(base, 0u, 1u); }
   var s = 0.0;
   for (var c = 0u; c < p.cols; c++) { s += summand(base + c, m); }
   if (OP == 4u) {

@@ -13,7 +13,31 @@ export function typedArrayFor(dtype: DType, n: number): TypedArray {
     case "int32": return new Int32Array(n);
     case "float64": return new Float64Array(n);
   }
-  return dtype satisfies never;
+  throw unknownDType("alloc", dtype satisfies never);
+}
+
+export const DTYPES: readonly DType[] = ["float32", "int32", "float64"];
+
+/** The dtype a caller passed, or an Error naming the op (a JS caller can pass any string). */
+export function checkDType(op: string, dtype: unknown): DType {
+  if (DTYPES.includes(dtype as DType)) return dtype as DType;
+  throw unknownDType(op, dtype);
+}
+
+function unknownDType(op: string, dtype: unknown): Error {
+  const hint = dtype === "bool" ? ' Masks are float32 0/1 (x.gt(0)), or use "int32".' : ' Fix: use "float32" (the default).';
+  return new Error(`${op}: unknown dtype ${JSON.stringify(dtype) ?? String(dtype)}; webgrad has "float32", "int32" and "float64" (CPU only).${hint}`);
+}
+
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+
+/** An Error naming the op when a value cannot be stored as int32 (a non-integer, or outside 32 bits). */
+export function checkInt32(op: string, value: number, what: string): void {
+  if (!Number.isInteger(value))
+    throw new Error(`${op}: int32 data must be integers; ${what} is ${value}. Fix: round it first, or use float32.`);
+  if (value < INT32_MIN || value > INT32_MAX)
+    throw new Error(`${op}: ${what} is ${value}, which does not fit in int32 [${INT32_MIN}, ${INT32_MAX}]. Fix: use float32 (exact for integers up to 2**24), or smaller values.`);
 }
 
 export function isFloat(dtype: DType): boolean {

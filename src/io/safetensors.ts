@@ -151,3 +151,11 @@ function entry(name: string, info: unknown, dataLen: number): Entry {
     throw bad(`"${name}" has ${end - begin} bytes but shape ${fmt(shape)} of ${dtype} needs ${numel(shape) * 4}`);
   return { name, dtype: DTYPES[dtype], shape, begin, end };
 }
+
+/** A file's string metadata ({} when it has none), checked as load() checks the whole file; makes no tensor. */
+export function loadMetadata(file: Uint8Array | ArrayBuffer): Record<string, string> {
+  const bytes = asBytes(file);
+  parse(bytes);
+  const meta = readHeader(bytes).header.__metadata__ as Record<string, string> | undefined;
+  return { ...(meta ?? {}) };
+}

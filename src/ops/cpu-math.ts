@@ -21,8 +21,14 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-/** float → int32 as WGSL's i32(f32) does: truncate toward zero, saturate at the int32 range. */
+/** float → int32: truncate toward zero; NaN and values outside int32 give INT32_MIN, as PyTorch on x86. */
 export function toInt32(x: number): number {
-  if (Number.isNaN(x)) return 0;
-  return Math.max(-2147483648, Math.min(2147483647, Math.trunc(x)));
+  if (!(Math.abs(x) < 2147483648)) return -2147483648; // NaN fails the test too
+  return Math.trunc(x);
+}
+
+/** C's pow, as PyTorch: 1^y = 1 and (-1)^±Inf = 1 even for NaN y (Math.pow gives NaN there; x^0 = 1 it gets right). */
+export function powIeee(x: number, y: number): number {
+  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
+  return Math.pow(x, y);
 }

@@ -1,13 +1,13 @@
 /** Creation: from host data, constant fills, ranges, identity, and the counter-based RNG. */
 import template from "../../shaders/fill.wgsl";
 import type { Device, Kernel } from "../backend/backend.js";
-import { dtypeOfArray, typedArrayFor, type DType, type TypedArray } from "../dtype.js";
+import { INT32_MAX, INT32_MIN, checkDType, checkInt32, dtypeOfArray, typedArrayFor, type DType, type TypedArray } from "../dtype.js";
 import { flattenNested, fmt, numel } from "../shape.js";
 import { defaultDevice } from "../engine/device.js";
 import { allocate, launch, upload } from "../engine/scheduler.js";
 import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { scalarTensor } from "./constants.js";
-import { copyKernel } from "./layout.js";
+import { copyKernel, describeValue } from "./layout.js";
 import { Tensor } from "../tensor.js";
 
 export interface CreateOptions {
@@ -51,10 +51,12 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Cr
   if (numel(shape) !== flat.length)
     throw new Error(`tensor: ${flat.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements).`);
   const device = opts.device ?? defaultDevice();
-  const values = typedArrayFor(dtype, flat.length);
-  if (dtype === "int32") {
-    for (let i = 0; i < flat.length; i++)
-      if (!Number.isInteger(flat[i])) throw new Error(`tensor: int32 data must be integers; element ${i} is ${flat[i]}.`);
+  const values = typedArrayFor(checkDType("tensor", dtype), flat.length);
+  if (dtype === "int32" && !(data instanceof Int32Array)) {
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i];
+      if (!(Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX)) checkInt32("tensor", v, `element ${i}`); // builds the message only on failure
+    }
   }
   values.set(flat as ArrayLike<number>);
   const storage = allocate(device, dtype, values.length);
@@ -63,20 +65,27 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Cr
 }
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  const dtype = opts.dtype ?? "float32";
+  return fill("full", shape, value, opts);
+}
+
+/** full under the name of the function the user called, so its errors name that one. */
+function fill(op: string, shape: readonly number[], value: number, opts: CreateOptions): Tensor {
+  const dtype = checkDType(op, opts.dtype ?? "float32");
   const device = opts.device ?? defaultDevice();
-  if (dtype === "int32" && !Number.isInteger(value)) throw new Error(`full: int32 fill value must be an integer, got ${value}.`);
-  const out = Tensor.empty(checkShape("full", shape), dtype, device);
-  if (out.size > 0) launch(device, copyKernel, [out], [scalarTensor(value, dtype, device)], undefined);
+  if (typeof value !== "number" && typeof value !== "boolean")
+    throw new Error(`${op}: the fill value must be a number, got ${describeValue(value)}. Fix: full(shape, 1.5), or wg.tensor(...) for data.`);
+  if (dtype === "int32") checkInt32(op, value, "the fill value");
+  const out = Tensor.empty(checkShape(op, shape), dtype, device);
+  if (out.size > 0) launch(device, copyKernel, [out], [scalarTensor(Number(value), dtype, device)], undefined);
   return finish(out, opts);
 }
 
-export const zeros = (shape: readonly number[], opts: CreateOptions = {}) => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: CreateOptions = {}) => full(shape, 1, opts);
+export const zeros = (shape: readonly number[], opts: CreateOptions = {}) => fill("zeros", shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreateOptions = {}) => fill("ones", shape, 1, opts);
 const like = (t: Tensor, opts: CreateOptions) => ({ dtype: t.dtype, device: t.device, ...opts });
-export const zerosLike = (t: Tensor, opts: CreateOptions = {}) => full(t.shape, 0, like(t, opts));
-export const onesLike = (t: Tensor, opts: CreateOptions = {}) => full(t.shape, 1, like(t, opts));
-export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}) => full(t.shape, value, like(t, opts));
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}) => fill("zerosLike", t.shape, 0, like(t, opts));
+export const onesLike = (t: Tensor, opts: CreateOptions = {}) => fill("onesLike", t.shape, 1, like(t, opts));
+export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}) => fill("fullLike", t.shape, value, like(t, opts));
 
 // ---- index-generated fills: arange, eye, rand, randn ----
 
@@ -133,7 +142,7 @@ const fillKernel: Kernel<FillAttrs> = {
 };
 
 function generate(op: string, shape: number[], attrs: FillAttrs, opts: CreateOptions): Tensor {
-  const out = Tensor.empty(checkShape(op, shape), opts.dtype ?? "float32", opts.device ?? defaultDevice());
+  const out = Tensor.empty(checkShape(op, shape), checkDType(op, opts.dtype ?? "float32"), opts.device ?? defaultDevice());
   if (out.size > 0) launch(out.device, fillKernel, [out], [], attrs);
   return finish(out, opts);
 }
@@ -146,9 +155,16 @@ export function arange(a: number, b?: number | CreateOptions, c?: number | Creat
   const opts = [b, c, d].find((o): o is CreateOptions => typeof o === "object") ?? {};
   const step = typeof c === "number" ? c : 1;
   const [start, end] = typeof b === "number" ? [a, b] : [0, a];
-  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}.`);
-  const n = Math.max(0, Math.ceil((end - start) / step));
-  if (opts.dtype === "int32" && ![start, step].every(Number.isInteger)) throw new Error(`arange: int32 needs integer start and step.`);
+  if (![start, end, step].every((v) => typeof v === "number" && Number.isFinite(v)))
+    throw new Error(`arange: start, end and step must be finite numbers, got ${[start, end, step].map(String).join(", ")}.`);
+  if (step === 0) throw new Error(`arange: step must be a non-zero finite number, got 0.`);
+  if ((end - start) * step < 0)
+    throw new Error(`arange: step ${step} moves away from end ${end} (start ${start}), as PyTorch refuses. Fix: arange(${start}, ${end}, ${-step}), or swap start and end.`);
+  const n = Math.ceil((end - start) / step);
+  if (opts.dtype === "int32") {
+    if (![start, step].every(Number.isInteger)) throw new Error(`arange: int32 needs integer start and step.`);
+    if (n > 0) [start, start + (n - 1) * step].forEach((v, i) => checkInt32("arange", v, i ? "the last value" : "start"));
+  }
   return generate("arange", [n], { op: 0, start, step, cols: 1, key: 0 }, opts);
 }
 

@@ -11,7 +11,7 @@ import { broadcastShapes, broadcastStrides, fmt, isContiguous, numel, sameShape,
 import type { Rule } from "../autograd/node.js";
 import { apply, type Primitive } from "./primitive.js";
 import { constant } from "./constants.js";
-import { erf, toInt32 } from "./cpu-math.js";
+import { erf, powIeee, toInt32 } from "./cpu-math.js";
 import { specialize as replaceAnchors, uniformLayout } from "../engine/wgsl.js";
 import { Tensor } from "../tensor.js";
 
@@ -31,16 +31,16 @@ const SQRT_PI = Math.sqrt(Math.PI);
 export const unaryOps = {
   neg: { wgsl: "-a", cpu: (x) => -x, ints: true, save: "none", grad: (g) => g.neg(), doc: "d(-x)/dx = -1" },
   abs: { wgsl: "abs(a)", cpu: Math.abs, ints: true, save: "x", grad: (g, [x]) => g.mul(x.sign()), doc: "d|x|/dx = sign(x)" }, // d|x| = sign(x)
-  sign: { wgsl: "sign(a)", cpu: Math.sign, ints: true, save: "none", grad: (g) => g.mul(0), doc: "d sign(x)/dx = 0 (flat almost everywhere)" },
-  relu: { wgsl: "max(a, A(0))", cpu: (x) => (x > 0 ? x : 0), ints: true, save: "y", grad: (g, [y]) => g.mul(y.gt(0)), doc: "d relu(x)/dx = 1 where x > 0, else 0" },
-  exp: { wgsl: "exp(a)", cpu: Math.exp, save: "y", grad: (g, [y]) => g.mul(y), doc: "d exp(x)/dx = exp(x)" }, // d e^x = e^x
-  log: { wgsl: "log(a)", cpu: Math.log, save: "x", grad: (g, [x]) => g.div(x), doc: "d ln(x)/dx = 1/x" }, // d ln x = 1/x
-  sqrt: { wgsl: "sqrt(a)", cpu: Math.sqrt, save: "y", grad: (g, [y]) => g.div(y.mul(2)), doc: "d √x/dx = 1/(2√x)" }, // d √x = 1/(2√x)
-  tanh: { wgsl: "tanh(clamp(a, A(-20.0), A(20.0)))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)), doc: "d tanh(x)/dx = 1 - tanh²(x)" }, // 1 - tanh²
-  sigmoid: { wgsl: "1.0 / (1.0 + exp(-a))", cpu: (x) => 1 / (1 + Math.exp(-x)), save: "y", grad: (g, [y]) => g.mul(y.mul(y.neg().add(1))), doc: "d σ(x)/dx = σ(x)(1 - σ(x))" }, // σ(1-σ)
+  sign: { wgsl: "select(sign(a), A(0), isnan_a(a))", cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), ints: true, save: "none", grad: (g) => g.mul(0), doc: "d sign(x)/dx = 0 (flat almost everywhere)" },
+  relu: { wgsl: "select(max(a, A(0)), a, isnan_a(a))", cpu: (x) => (x <= 0 ? 0 : x), ints: true, save: "y", grad: (g, [y]) => g.mul(y.gt(0)), doc: "d relu(x)/dx = 1 where x > 0, else 0" },
+  exp: { wgsl: "select(exp(a), a, isnan_f(a))", cpu: Math.exp, save: "y", grad: (g, [y]) => g.mul(y), doc: "d exp(x)/dx = exp(x)" }, // d e^x = e^x
+  log: { wgsl: "log_ieee(a)", cpu: Math.log, save: "x", grad: (g, [x]) => g.div(x), doc: "d ln(x)/dx = 1/x" }, // d ln x = 1/x
+  sqrt: { wgsl: "sqrt_ieee(a)", cpu: Math.sqrt, save: "y", grad: (g, [y]) => g.div(y.mul(2)), doc: "d √x/dx = 1/(2√x)" }, // d √x = 1/(2√x)
+  tanh: { wgsl: "select(tanh(clamp(a, A(-20.0), A(20.0))), a, isnan_f(a))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)), doc: "d tanh(x)/dx = 1 - tanh²(x)" }, // 1 - tanh²
+  sigmoid: { wgsl: "select(1.0 / (1.0 + exp(-a)), a, isnan_f(a))", cpu: (x) => 1 / (1 + Math.exp(-x)), save: "y", grad: (g, [y]) => g.mul(y.mul(y.neg().add(1))), doc: "d σ(x)/dx = σ(x)(1 - σ(x))" }, // σ(1-σ)
   erf: { scalarOnly: true, wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)), doc: "d erf(x)/dx = 2/√π · exp(-x²)" }, // 2/√π e^{-x²}
-  sin: { wgsl: "sin(a)", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()), doc: "d sin(x)/dx = cos(x)" },
-  cos: { wgsl: "cos(a)", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg(), doc: "d cos(x)/dx = -sin(x)" },
+  sin: { wgsl: "select(A(nan_f32()), sin(a), isfinite_f(a))", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()), doc: "d sin(x)/dx = cos(x)" },
+  cos: { wgsl: "select(A(nan_f32()), cos(a), isfinite_f(a))", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg(), doc: "d cos(x)/dx = -sin(x)" },
 } satisfies Record<string, UnaryDef>;
 
 interface BinaryDef {
@@ -55,8 +55,11 @@ interface BinaryDef {
 }
 
 const halfTies = (a: Tensor, b: Tensor) => a.eq(b).mul(0.5);
+// A comparison with a NaN operand is false (ne: true), tested by bits since the compiler may assume no NaN.
 const cmp = (wgslOp: string, f: (a: number, b: number) => boolean): BinaryDef => ({
-  wgsl: `select(O(0), O(1), a ${wgslOp} b)`,
+  wgsl: wgslOp === "!="
+    ? "select(O(0), O(1), (a != b) | isnan_a(a) | isnan_a(b))"
+    : `select(O(0), O(1), (a ${wgslOp} b) & !(isnan_a(a) | isnan_a(b)))`,
   cpu: (a, b) => (f(a, b) ? 1 : 0),
   ints: true,
   compare: true,
@@ -73,7 +76,7 @@ export const binaryOps = {
   pow: {
     scalarOnly: true,
     wgsl: "pow_real(a, b)",
-    cpu: (a, b) => Math.pow(a, b),
+    cpu: powIeee,
     save: "aby",
     grads: [
       (g, [a, b]) => where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))), // d a^b/da = b a^(b-1)
@@ -82,12 +85,12 @@ export const binaryOps = {
     docs: ["d aᵇ/da = b·aᵇ⁻¹", "d aᵇ/db = aᵇ·ln(a)"],
   },
   maximum: {
-    wgsl: "max(a, b)", cpu: (a, b) => Math.max(a, b), ints: true, save: "ab",
+    wgsl: "select(select(max(a, b), b, isnan_a(b)), a, isnan_a(a))", cpu: (a, b) => Math.max(a, b), ints: true, save: "ab",
     grads: [(g, [a, b]) => g.mul(a.gt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.gt(a).add(halfTies(a, b)))],
     docs: ["d max(a, b)/da = 1 where a > b, ½ on ties, else 0", "d max(a, b)/db = 1 where b > a, ½ on ties, else 0"],
   },
   minimum: {
-    wgsl: "min(a, b)", cpu: (a, b) => Math.min(a, b), ints: true, save: "ab",
+    wgsl: "select(select(min(a, b), b, isnan_a(b)), a, isnan_a(a))", cpu: (a, b) => Math.min(a, b), ints: true, save: "ab",
     grads: [(g, [a, b]) => g.mul(a.lt(b).add(halfTies(a, b))), (g, [a, b]) => g.mul(b.lt(a).add(halfTies(a, b)))],
     docs: ["d min(a, b)/da = 1 where a < b, ½ on ties, else 0", "d min(a, b)/db = 1 where b < a, ½ on ties, else 0"],
   },
@@ -195,7 +198,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
       return {
         key: `ew:${name}:${types.join(",")}:${modes.join("")}${ins.length}${aIsOut ? "i" : ""}`,
         code: () => specialize(types, wgsl),
-        constants: { WG: 256, ARITY: ins.length, MODE_A: ma, MODE_B: mb, MODE_C: mc, MODE_O: mo, A_IS_OUT: aIsOut ? 1 : 0 },
+        constants: { WG: 256, ARITY: ins.length, MODE_A: ma, MODE_B: mb, MODE_C: mc, MODE_O: mo, A_IS_OUT: aIsOut ? 1 : 0, A_FLOAT: ins[0].dtype === "int32" ? 0 : 1 },
         params,
         workgroups: Math.ceil(n / 256),
         bindings: [0, ins.length > 1 ? 1 : null, ins.length > 2 ? 2 : null],
@@ -218,7 +221,7 @@ function vec4Launch(name: string, wgsl: string, out: View, ins: readonly View[],
   return {
     key: `ew4:${name}:${types.join(",")}:${scalar.map(Number).join("")}${ins.length}${aIsOut ? "i" : ""}`,
     code: () => specialize(types.map((t) => `vec4<${t}>`), wgsl, templateVec4, "vec4<f32>"), // the template ships with vec4<f32> aliases
-    constants: { WG: 256, ARITY: ins.length, SCALAR_A: sa ? 1 : 0, SCALAR_B: sb ? 1 : 0, SCALAR_C: sc ? 1 : 0, A_IS_OUT: aIsOut ? 1 : 0 },
+    constants: { WG: 256, ARITY: ins.length, SCALAR_A: sa ? 1 : 0, SCALAR_B: sb ? 1 : 0, SCALAR_C: sc ? 1 : 0, A_IS_OUT: aIsOut ? 1 : 0, A_FLOAT: ins[0].dtype === "int32" ? 0 : 1 },
     params,
     workgroups: Math.ceil(n / 4 / 256),
     bindings: [0, ins.length > 1 ? 1 : null, ins.length > 2 ? 2 : null],
@@ -298,7 +301,7 @@ const wherePrim: Primitive<void> = {
     const shapes = `${fmt(c.shape)}, ${fmt(a.shape)} and ${fmt(b.shape)}`;
     return { shape: broadcastShapes("where", c.shape, a.shape, b.shape), dtype: promote("where", a.dtype, b.dtype, shapes) };
   },
-  kernel: elementwiseKernel("where", "select(c, b, a != A(0))", (c, a, b) => (c !== 0 ? a : b)),
+  kernel: elementwiseKernel("where", "select(c, b, (a != A(0)) | isnan_a(a))", (c, a, b) => (c !== 0 ? a : b)),
   save: ([c]) => [c],
   grads: [null, (g, [c]) => where(c, g, 0), (g, [c]) => where(c, 0, g)],
   docs: [null, "d where(c, a, b)/da = 1 where c ≠ 0, else 0", "d where(c, a, b)/db = 1 where c = 0, else 0"],
@@ -319,7 +322,9 @@ function castPrim(to: DType): Primitive<{ from: DType }> {
     p = {
       name: "cast",
       infer: ([x]) => ({ shape: x.shape, dtype: to }),
-      kernel: elementwiseKernel<{ from: DType }>(`cast_${to}`, "O(a)", to === "int32" ? toInt32 : (x) => x),
+      kernel: to === "int32" // NaN and values outside int32 become INT32_MIN, as PyTorch on x86 (WGSL would saturate)
+        ? elementwiseKernel<{ from: DType }>("cast_int32", "select(O(a), O(-2147483647 - 1), isnan_a(a) | (abs(a) >= A(2147483648.0)))", toInt32)
+        : elementwiseKernel<{ from: DType }>(`cast_${to}`, "O(a)", (x) => x),
       grads: [to === "int32" ? null : (g, _s, { from }) => g.cast(from)], // a float gradient flows back in the input's dtype
       docs: [to === "int32" ? null : "d cast(x)/dx = 1 (g cast back to x's dtype)"],
     };

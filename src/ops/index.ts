@@ -15,3 +15,6 @@ export {
 export { clamp, gelu, einsum } from "./composite.js";
 export { inplace } from "./inplace.js";
 export { scalarTensor } from "./constants.js";
+export { conv2d, type ConvOptions } from "./conv.js";
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, pad } from "./pool.js";
+export { batchNorm } from "./batchnorm.js";

@@ -145,10 +145,27 @@ function place(shape: readonly number[], pieces: { t: Tensor; dim: number; start
   return out;
 }
 
+/** A non-tensor argument, for error messages: its type, and its value when short. */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return `an array ${JSON.stringify(v).slice(0, 40)}`;
+  if (typeof v === "object") return `a ${v.constructor?.name ?? "object"}`;
+  return `${typeof v} ${JSON.stringify(v) ?? String(v)}`;
+}
+
+function checkList(op: string, tensors: readonly Tensor[]): void {
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new Error(`${op}: expected a non-empty array of tensors, got ${describeValue(tensors)}.`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor))
+      throw new Error(`${op}: element ${i} of the list is ${describeValue(t)}, not a tensor. Fix: wrap it with wg.tensor(...) on the same device.`);
+  });
+}
+
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new Error("cat: expected a non-empty array of tensors.");
+  checkList("cat", tensors);
   commonDevice("cat", tensors);
   const ref = tensors[0];
+  if (ref.ndim === 0) throw new Error("cat: zero-dimensional tensors (shape []) cannot be concatenated. Fix: wg.stack(tensors, 0), or unsqueeze(0) each.");
   const d = normalizeDim("cat", dim, ref.ndim, ref.shape);
   for (const t of tensors) {
     if (t.dtype !== ref.dtype) throw new Error(`cat: all tensors must share a dtype; got ${ref.dtype} and ${t.dtype}. Fix: cast with .float() or .int().`);
@@ -166,7 +183,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new Error("stack: expected a non-empty array of tensors.");
+  checkList("stack", tensors);
   const ref = tensors[0];
   for (const t of tensors)
     if (!sameShape(t.shape, ref.shape))

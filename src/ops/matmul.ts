@@ -7,8 +7,9 @@ import template from "../../shaders/matmul.wgsl";
 import type { Kernel, View } from "../backend/backend.js";
 import { broadcastShapes, broadcastStrides, fmt, numel, stridedOffsets } from "../shape.js";
 import { apply, type Primitive } from "./primitive.js";
-import { collapse } from "./elementwise.js";
-import type { Tensor } from "../tensor.js";
+import { cast, collapse } from "./elementwise.js";
+import { describeValue } from "./layout.js";
+import { Tensor } from "../tensor.js";
 
 /** Batch dims of both operands broadcast to the output's, merged where contiguous. */
 function layout(a: View, b: View) {
@@ -34,8 +35,7 @@ const matmulKernel: Kernel<void> = {
       for (let i = 0; i < M; i++) {
         row.fill(0);
         for (let k = 0; k < K; k++) {
-          const aik = a.data[baseA[t] + i * am + k * ak];
-          if (aik === 0) continue;
+          const aik = a.data[baseA[t] + i * am + k * ak]; // no skip of zeros: 0 · Inf and 0 · NaN are NaN
           const bRow = baseB[t] + k * bk;
           for (let j = 0; j < N; j++) row[j] += aik * b.data[bRow + j * bn];
         }
@@ -100,6 +100,14 @@ function columnMajor(x: Tensor): boolean {
 }
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  for (const [which, t] of [["first", a], ["second", b]] as const)
+    if (!(t instanceof Tensor))
+      throw new Error(`matmul: the ${which} operand must be a tensor, got ${describeValue(t)}. Fix: wrap it with wg.tensor(...), or use mul for a scalar.`);
+  // float32 with float64 (gradcheck of a function closing over float32 tensors): widen, as elementwise ops do.
+  if (a.dtype !== b.dtype && a.dtype !== "int32" && b.dtype !== "int32") {
+    if (a.dtype === "float64") b = cast(b, "float64");
+    else a = cast(a, "float64");
+  }
   if (a.ndim === 0 || b.ndim === 0)
     throw new Error(`matmul: both operands need at least one dim, got ${fmt(a.shape)} and ${fmt(b.shape)}. Fix: use mul for scalars.`);
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;

@@ -1,4 +1,6 @@
 /** wg.optim: optimizers that update parameters in place with one fused kernel per parameter. */
-export { Optimizer } from "./optimizer.js";
-export { SGD, type SGDOptions } from "./sgd.js";
-export { Adam, AdamW, type AdamOptions } from "./adam.js";
+export { Optimizer, type ParamGroup, type GroupSpec } from "./optimizer.js";
+export { SGD, type SGDOptions, type SGDGroup } from "./sgd.js";
+export { Adam, AdamW, type AdamOptions, type AdamGroup } from "./adam.js";
+export { packStateDict, unpackStateDict, type OptimizerStateDict, type StateEntry } from "./state-dict.js";
+export * as lrScheduler from "./lr-scheduler.js";

@@ -1,8 +1,9 @@
 /**
- * The optimizer skeleton: check the parameters, keep per-parameter state and
- * step counts, and run one fused update kernel per parameter that has a
- * gradient. Subclasses say how much state a parameter needs and which
- * numbers the kernel gets this step.
+ * The optimizer skeleton: parameter groups (torch.optim's param_groups, each
+ * with its own hyperparameters, read afresh by every step), per-parameter
+ * state and step counts, and one fused update kernel per parameter that has a
+ * gradient. The numbers a step needs go to the kernel as uniforms, so changing
+ * a group's lr between steps (a scheduler) compiles and allocates nothing.
  */
 import { launch } from "../engine/scheduler.js";
 import { keep } from "../engine/scope.js";
@@ -13,60 +14,115 @@ import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { clearGrad } from "../nn/module.js";
 import { updateKernel, type UpdateAttrs } from "./kernel.js";
+import { exportState, importState, type OptimizerStateDict } from "./state-dict.js";
 
-interface ParamState {
+/** What every group holds; SGD and Adam add their own hyperparameters. */
+export interface ParamGroup {
+  params: Tensor[];
+  lr: number;
+  weightDecay: number;
+  /** Set by the first lr scheduler attached (torch's initial_lr): the schedule's base lr. */
+  initialLr?: number;
+}
+
+/** One group as the caller passes it: its params, and any hyperparameters that differ from the defaults. */
+export type GroupSpec<G extends ParamGroup> = { params: Iterable<Tensor> } & Partial<Omit<G, "params">>;
+
+/** @internal */
+export interface ParamState {
   /** Steps taken with a gradient (torch keeps one count per parameter). */
   step: number;
   /** SGD: the momentum buffer; Adam: [m; v] stacked as [2, ...shape]; null before it is needed. */
   state: Tensor | null;
 }
 
-export abstract class Optimizer {
-  readonly params: Tensor[];
-  private readonly perParam = new Map<Tensor, ParamState>();
-  /** Bound in the state slot when a rule keeps no state (plain SGD); never read. */
+export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
+  readonly paramGroups: G[];
+  /** @internal Per-parameter state, shared with state-dict.ts. */
+  readonly slots = new Map<Tensor, ParamState>();
+  /** The caller passed groups: errors then name the group. */
+  private grouped = false;
 
-  constructor(readonly name: string, params: Iterable<Tensor>) {
+  constructor(readonly name: string, params: Iterable<Tensor> | Iterable<GroupSpec<G>>, readonly defaults: Omit<G, "params">) {
     if (params instanceof Tensor || params === null || typeof (params as Iterable<Tensor>)?.[Symbol.iterator] !== "function")
-      throw new Error(`${name}: params must be an array of tensors, got ${params instanceof Tensor ? "a single Tensor" : String(params)}. Fix: new optim.${name}(model.parameters(), ...) or new optim.${name}([t], ...).`);
-    this.params = Array.from(params);
+      throw new Error(`${name}: params must be an array of tensors, got ${params instanceof Tensor ? "a single Tensor" : String(params)}. Fix: new optim.${name}(model.parameters(), ...), new optim.${name}([t], ...) or new optim.${name}([{ params: [...], lr: ... }, ...]) for parameter groups.`);
+    const items = Array.from(params as Iterable<unknown>);
+    const isGroup = (x: unknown) => x !== null && typeof x === "object" && !(x instanceof Tensor) && "params" in x;
+    if (items.length > 0 && items.some(isGroup) && !items.every(isGroup))
+      throw new Error(`${name}: params mixes tensors and parameter groups. Fix: pass either tensors, or groups like [{ params: [...] }, { params: [...], lr: 0.01 }].`);
+    this.grouped = items.length > 0 && isGroup(items[0]);
+    const specs = this.grouped ? (items as GroupSpec<G>[]) : [{ params: items as Tensor[] } as unknown as GroupSpec<G>];
+    this.paramGroups = [];
+    for (const spec of specs) this.addParamGroup(spec);
     if (this.params.length === 0) throw new Error(`${name}: got an empty parameter list. Fix: pass model.parameters() of a model that has parameters.`);
-    this.params.forEach((p, i) => {
-      const bad = (why: string, fix: string) => new Error(`${name}: parameter ${i}${p instanceof Tensor ? ` (shape ${fmt(p.shape)})` : ""} ${why}. Fix: ${fix}.`);
-      if (!(p instanceof Tensor)) throw bad(`is ${typeof p}, not a Tensor`, "pass tensors, e.g. model.parameters()");
-      if (p.isDisposed) throw bad("was disposed", "pass live tensors");
-      if (!p.isLeaf) throw bad(`is not a leaf (it comes from ${p.gradFn!.name}), so it cannot be optimized`, "optimize the leaf tensors it was computed from");
-      if (p.dtype === "int32") throw bad("is int32, which has no gradients", "use a float tensor");
-      if (!p.isContiguous() || p.offset !== 0) throw bad("is a strided view; updates are written element by element from its start", "pass p.clone() made a leaf, or the tensor it views");
-      if (this.params.indexOf(p) !== i) throw bad(`appears twice (also as parameter ${this.params.indexOf(p)})`, "pass each tensor once");
-    });
   }
 
-  /** How many elements of state per parameter element this step needs (0: none). */
-  protected abstract stateFactor(): number;
+  /** Every parameter, group by group: the indices of stateDict(). */
+  get params(): Tensor[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /** The first group's lr; setting it sets every group's (a single-group optimizer's lr). */
+  get lr(): number {
+    return this.paramGroups[0].lr;
+  }
+  set lr(v: number) {
+    for (const g of this.paramGroups) g.lr = v;
+  }
+
+  /** torch's add_param_group: keys not given take the optimizer's defaults. */
+  addParamGroup(spec: GroupSpec<G>): void {
+    const i = this.paramGroups.length;
+    if (spec === null || typeof spec !== "object" || !("params" in spec))
+      throw new Error(`${this.name}: parameter group ${i} must be an object with params, got ${String(spec)}. Fix: { params: model.parameters(), lr: 0.01 }.`);
+    checkGroupKeys(this.name, `parameter group ${i}`, Object.keys(spec), Object.keys(this.defaults));
+    const ps = spec.params instanceof Tensor ? [spec.params] : Array.from(spec.params ?? []);
+    const fields: Record<string, unknown> = { ...this.defaults, ...spec, params: ps };
+    // Pairs (betas) are copied, so a group never shares an array with the caller or another group.
+    for (const [k, v] of Object.entries(fields)) if (k !== "params" && Array.isArray(v)) fields[k] = [...v];
+    const group = fields as unknown as G;
+    this.checkGroup(group, this.grouped || i > 0 ? i : null);
+    const before = this.params;
+    ps.forEach((p, k) => this.checkParam(p, before.length + k, [...before, ...ps]));
+    this.paramGroups.push(group);
+  }
+
+  /** @internal Throw naming the hyperparameter (and its group, when there are groups) that is out of range. */
+  abstract checkGroup(group: G, index: number | null): void;
+  /** How many elements of state per parameter element a step of this group needs (0: none). */
+  protected abstract stateFactor(group: G): number;
+  /** The names of the state's slices in stateDict() (SGD: momentumBuffer; Adam: expAvg, expAvgSq). */
+  abstract readonly stateNames: readonly string[];
+  /** True when stateDict() records each parameter's step count (Adam; torch's SGD keeps none). */
+  abstract readonly keepsStep: boolean;
   /** The numbers the update kernel gets for a parameter's step number `step` (1-based). */
-  protected abstract attrs(step: number, first: boolean): UpdateAttrs;
+  protected abstract attrs(group: G, step: number, first: boolean): UpdateAttrs;
 
   /** Update every parameter that has a gradient: one kernel each, in place, no readback. */
   step(): void {
-    for (const p of this.params) {
-      const g = p.grad;
-      if (!g) continue;
-      if (g.dtype !== p.dtype)
-        throw new Error(`${this.name}.step: the gradient of parameter ${fmt(p.shape)} is ${g.dtype} but the parameter is ${p.dtype}. Fix: assign a ${p.dtype} gradient.`);
-      const s = this.perParam.get(p) ?? { step: 0, state: null };
-      this.perParam.set(p, s);
-      const factor = this.stateFactor();
-      const first = factor > 0 && s.state === null;
-      if (first) s.state = keep(noGrad(() => this.initialState(p, factor)));
-      s.step++;
-      // The kernel reads the gradient densely, and from a buffer it does not also write.
-      const grad = noGrad(() => (g.storage === p.storage ? g.clone() : dense(g)));
-      const written = s.state ? [p, s.state] : [p]; // plain SGD keeps no state
-      launch(p.device, updateKernel, written, [grad], this.attrs(s.step, first));
-      if (grad !== g) grad.dispose();
-      for (const t of written) bump(t, `${this.name}.step`);
-    }
+    this.paramGroups.forEach((group, gi) => {
+      this.checkGroup(group, this.grouped || gi > 0 ? gi : null); // a scheduler or the caller may have changed it
+      for (const p of group.params) this.stepParam(group, p);
+    });
+  }
+
+  private stepParam(group: G, p: Tensor): void {
+    const g = p.grad;
+    if (!g) return;
+    if (g.dtype !== p.dtype)
+      throw new Error(`${this.name}.step: the gradient of parameter ${fmt(p.shape)} is ${g.dtype} but the parameter is ${p.dtype}. Fix: assign a ${p.dtype} gradient.`);
+    const s = this.slots.get(p) ?? { step: 0, state: null };
+    this.slots.set(p, s);
+    const factor = this.stateFactor(group);
+    const first = factor > 0 && s.state === null;
+    if (first) s.state = keep(noGrad(() => this.initialState(p, factor)));
+    s.step++;
+    // The kernel reads the gradient densely, and from a buffer it does not also write.
+    const grad = noGrad(() => (g.storage === p.storage ? g.clone() : dense(g)));
+    const written = s.state ? [p, s.state] : [p]; // plain SGD keeps no state
+    launch(p.device, updateKernel, written, [grad], this.attrs(group, s.step, first));
+    if (grad !== g) grad.dispose();
+    for (const t of written) bump(t, `${this.name}.step`);
   }
 
   /** Drop the gradients (disposing them, so memory stays flat), or zero them in place. */
@@ -74,14 +130,34 @@ export abstract class Optimizer {
     for (const p of this.params) clearGrad(p, setToNone);
   }
 
+  /** torch's state_dict(), camelCase; its tensors are copies the caller owns (dispose them, or make it inside tidy). */
+  stateDict(): OptimizerStateDict {
+    return exportState(this);
+  }
+
+  /** Restore hyperparameters, step counts and state (from stateDict(), or unpackStateDict of a saved file), so a run resumes exactly. */
+  loadStateDict(sd: OptimizerStateDict): void {
+    importState(this, sd);
+  }
+
   /** The state tensor of `p` (SGD's momentum buffer, Adam's [m; v]), or null before its first step. */
   stateOf(p: Tensor): Tensor | null {
-    return this.perParam.get(p)?.state ?? null;
+    return this.slots.get(p)?.state ?? null;
   }
 
   /** Zeros; subclasses whose first step overwrites the state may skip the fill. */
   protected initialState(p: Tensor, factor: number): Tensor {
     return zeros(factor === 1 ? p.shape : [factor, ...p.shape], { dtype: p.dtype, device: p.device });
+  }
+
+  private checkParam(p: Tensor, i: number, all: Tensor[]): void {
+    const bad = (why: string, fix: string) => new Error(`${this.name}: parameter ${i}${p instanceof Tensor ? ` (shape ${fmt(p.shape)})` : ""} ${why}. Fix: ${fix}.`);
+    if (!(p instanceof Tensor)) throw bad(`is ${typeof p}, not a Tensor`, "pass tensors, e.g. model.parameters()");
+    if (p.isDisposed) throw bad("was disposed", "pass live tensors");
+    if (!p.isLeaf) throw bad(`is not a leaf (it comes from ${p.gradFn!.name}), so it cannot be optimized`, "optimize the leaf tensors it was computed from");
+    if (p.dtype === "int32") throw bad("is int32, which has no gradients", "use a float tensor");
+    if (!p.isContiguous() || p.offset !== 0) throw bad("is a strided view; updates are written element by element from its start", "pass p.clone() made a leaf, or the tensor it views");
+    if (all.indexOf(p) !== i) throw bad(`appears twice (also as parameter ${all.indexOf(p)})`, "pass each tensor once, in one group");
   }
 }
 
@@ -90,8 +166,27 @@ function bump(t: Tensor, op: string): void {
   t.storage.lastInplaceOp = op;
 }
 
-/** Throw naming the optimizer, the option and the fix when a hyperparameter is out of range. */
-export function checkOption(opt: string, key: string, value: unknown, ok: (v: number) => boolean, range: string): void {
-  if (typeof value !== "number" || !ok(value))
-    throw new Error(`${opt}: ${key} must be ${range}, got ${String(value)}. Fix: e.g. new optim.${opt}(model.parameters(), { ${key}: ... }) with a value ${range}.`);
+/** A group may name params, initialLr and the optimizer's own hyperparameters, nothing else. */
+export function checkGroupKeys(opt: string, where: string, keys: string[], known: string[]): void {
+  const allowed = new Set(["params", "initialLr", ...known]);
+  const unknown = keys.filter((k) => !allowed.has(k));
+  if (unknown.length > 0)
+    throw new Error(`${opt}: ${where} has unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; ${opt} groups take ${[...allowed].join(", ")}. Fix: remove or rename ${unknown.length > 1 ? "them" : "it"} (keys are camelCase, e.g. weightDecay).`);
+}
+
+/** Options are named (torch passes lr positionally): anything but an object is an Error with the named form. */
+export function checkOptions(opt: string, opts: unknown, example: string): void {
+  if (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts)))
+    throw new Error(`${opt}: expected its options as an object, got ${Array.isArray(opts) ? "an array" : String(opts)}. Fix: new optim.${opt}(model.parameters(), ${example}).`);
+}
+
+/**
+ * Throw naming the optimizer, the option (and its parameter group when there are
+ * several) and the fix when a hyperparameter is out of range.
+ */
+export function checkOption(opt: string, key: string, value: unknown, ok: (v: number) => boolean, range: string, group: number | null = null): void {
+  if (typeof value === "number" && ok(value)) return;
+  const where = group === null ? key : `${key} of parameter group ${group}`;
+  const fix = group === null ? `new optim.${opt}(model.parameters(), { ${key}: ... })` : `optimizer.paramGroups[${group}].${key} = ...`;
+  throw new Error(`${opt}: ${where} must be ${range}, got ${String(value)}. Fix: e.g. ${fix} with a value ${range}.`);
 }
