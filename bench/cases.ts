@@ -29,7 +29,13 @@ export type Spec =
   /** Forward and backward of sum(batchNorm(x) * R) with batch statistics (training mode), gradients for x, weight, bias. */
   | { kind: "batchNorm"; x: [number, number, number, number] }
   /** One training step of the trainer's CNN (bench: its default widths): cross-entropy, backward, AdamW update. */
-  | { kind: "cnnStep"; batch: number; widths: [number, number, number] };
+  | { kind: "cnnStep"; batch: number; widths: [number, number, number] }
+  /** Forward and backward of sum(layerNorm(x, [cols], { weight, bias }) * R): gradients for x, weight, bias. */
+  | { kind: "layerNorm"; rows: number; cols: number }
+  /** Forward and backward of sum(attention(q, k, v) * R) on [batch, heads, seq, dim]; fused kernel or the composite. */
+  | { kind: "attention"; batch: number; heads: number; seq: number; dim: number; fused: boolean }
+  /** Forward and backward of sum(embedding(indices, W) * R): W [num, dim], `tokens` int32 indices. */
+  | { kind: "embedding"; num: number; dim: number; tokens: number };
 
 export type Kind = Spec["kind"];
 export type SpecOf<K extends Kind> = Extract<Spec, { kind: K }>;
@@ -179,6 +185,31 @@ export function suite(quick = false): BenchCase[] {
     { id: "batchNorm fwd+bwd 64x32x28x28", shape: "training mode, weight and bias", spec: { kind: "batchNorm", x: [64, 32, 28, 28] }, bytes: 64 * 32 * 28 * 28 * 4 * F32, readbacks: 0 },
     cnnStep([32, 64, 128]),
     cnnStep([16, 32, 128], 64, true),
+    ...sequenceCases(),
   ];
   return quick ? all.filter((c) => c.quick) : all;
+}
+
+/** Sequence models (issue 12): layerNorm, attention fused and composite, embedding; each forward and backward. */
+function sequenceCases(): BenchCase[] {
+  const attention = (batch: number, heads: number, seq: number, dim: number, fused: boolean, quick = false): BenchCase => ({
+    id: `sdpa-${fused ? "fused" : "composite"} ${batch}x${heads}x${seq}x${dim}`,
+    shape: `attention fwd+bwd [${batch}, ${heads}, ${seq}, ${dim}], ${fused ? "fused (TF.js: composite)" : "matmul, softmax, matmul"}`,
+    spec: { kind: "attention", batch, heads, seq, dim, fused },
+    // q·kᵀ and P·v forward, four matmuls' worth backward (dP, dV, dQ, dK): 6 of 2·L·S·E each.
+    flops: 6 * 2 * batch * heads * seq * seq * dim,
+    readbacks: 0,
+    quick,
+  });
+  return [
+    { id: "layerNorm fwd+bwd 4096x512", shape: "[4096, 512] over [512], weight and bias", spec: { kind: "layerNorm", rows: 4096, cols: 512 }, bytes: 7 * 4096 * 512 * F32, readbacks: 0 },
+    { id: "layerNorm fwd+bwd 512x256", shape: "[512, 256] over [256], weight and bias", spec: { kind: "layerNorm", rows: 512, cols: 256 }, bytes: 7 * 512 * 256 * F32, readbacks: 0, quick: true },
+    attention(8, 4, 256, 64, true),
+    attention(8, 4, 256, 64, false),
+    attention(2, 4, 64, 32, true, true),
+    attention(2, 4, 64, 32, false, true),
+    // W [128, 128] (a character vocabulary), 1024 tokens (8 sequences of 128). The backward is gather's
+    // deterministic scatter-add, which loops over every token per weight element: num·dim·tokens steps.
+    { id: "embedding fwd+bwd 128x128", shape: "W [128, 128], indices [8, 128] (1024 tokens)", spec: { kind: "embedding", num: 128, dim: 128, tokens: 1024 }, bytes: 2 * 1024 * 128 * F32, readbacks: 0, quick: true },
+  ];
 }

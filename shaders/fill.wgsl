@@ -1,5 +1,6 @@
 // One invocation writes one element of a contiguous output from its index alone:
-// OP 0 arange (start + i * step), 1 eye (1 where row == col), 2 uniform [0, 1), 3 standard normal.
+// OP 0 arange (start + i * step), 1 eye (1 where row == col), 2 uniform [0, 1), 3 standard normal,
+// 4 randint (start_i + bits mod step_i, step_i read as u32: the range high - low may pass 2^31).
 // Dispatch: ceil(n / WG) workgroups over x then y. Random numbers are a counter-based
 // hash of (index, key), so the CPU backend reproduces them bit for bit before the float math.
 
@@ -59,6 +60,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
+  if (OP == 4u) {
+    out[i] = O(bitcast<i32>(bitcast<u32>(p.start_i) + bits(i) % bitcast<u32>(p.step_i)));
+    return;
+  }
   if (OP == 0u && INT_OUT) {
     out[i] = O(p.start_i + i32(i) * p.step_i);
     return;

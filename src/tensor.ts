@@ -213,6 +213,19 @@ export class Tensor implements View {
   fill_(value: number): this { return ops.inplace("fill_", this, value); }
   zero_(): this { return ops.inplace("zero_", this, 0); }
 
+  // Sequence-model activations
+  silu(): Tensor { return ops.unary("silu", this); }
+  softplus(): Tensor { return ops.unary("softplus", this); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return ops.leakyRelu(this, negativeSlope); }
+
+  // Indexing, splitting and sorting (issue 12, part B)
+  indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAddInto(this, dim, index, src); }
+  split(sizeOrSizes: number | number[], dim = 0): Tensor[] { return ops.split(this, sizeOrSizes, dim); }
+  chunk(n: number, dim = 0): Tensor[] { return ops.chunk(this, n, dim); }
+  sort(dim = -1, opts: { descending?: boolean } = {}): { values: Tensor; indices: Tensor } { return ops.sort(this, dim, opts); }
+  topk(k: number, dim = -1, opts: { largest?: boolean } = {}): { values: Tensor; indices: Tensor } { return ops.topk(this, k, dim, opts); }
+
   /** Release device memory now; using the tensor afterwards throws. */
   dispose(): void { disposeTracked(this); }
 }

@@ -148,6 +148,28 @@ const rows: Row[] = [
   { name: "batchNorm training, 2-D", inputs: [x(5, 3)], f: (a) => F.batchNorm(a, null, null, { training: true }) },
   { name: "batchNorm eval", inputs: [x(2, 3, 2, 2), { ...x(3), fixed: true }, { ...pos(3), fixed: true }, x(3), x(3)], f: (a, m, v, w, b) => F.batchNorm(a, m, v, { weight: w, bias: b }) },
   { name: "dropout (seeded)", inputs: [x(4, 50)], f: (a) => (wg.manualSeed(3), F.dropout(a, 0.3, true)) },
+  // sequence models (issue 12): activations, embedding, layerNorm, fused attention
+  { name: "silu", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.silu() },
+  { name: "softplus", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.softplus() },
+  { name: "softplus large |x|", inputs: [{ shape: [6], lo: 20, hi: 40 }], f: (a) => wg.cat([a, a.neg()], 0).softplus() },
+  { name: "leakyRelu", inputs: [x(4, 5)], f: (a) => a.leakyRelu(0.1) },
+  { name: "embedding", inputs: [x(5, 3), { shape: [2, 4], int: true, lo: 0, hi: 5 }], f: (w, i) => wg.nn.functional.embedding(i, w) },
+  { name: "layerNorm", inputs: [x(4, 6), x(6), x(6)], f: (a, w, b) => wg.nn.functional.layerNorm(a, [6], { weight: w, bias: b }) },
+  { name: "layerNorm two dims, no affine", inputs: [x(3, 2, 5)], f: (a) => wg.nn.functional.layerNorm(a, [2, 5]) },
+  { name: "layerNorm wide rows", inputs: [x(3, 300), x(300)], f: (a, w) => wg.nn.functional.layerNorm(a, 300, { weight: w }), gradcheck: false, atol: 1e-4 },
+  { name: "attention", inputs: [x(2, 3, 4), x(2, 5, 4), x(2, 5, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v) },
+  { name: "attention causal", inputs: [x(1, 2, 4, 3), x(1, 2, 4, 3), x(1, 2, 4, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }) },
+  // issue 12 part B: indexing, splitting, sorting
+  { name: "indexSelect", inputs: [x(3, 5), { shape: [4], int: true, lo: 0, hi: 5 }], f: (a, i) => a.indexSelect(1, i) },
+  { name: "indexSelect dim 0 repeats", inputs: [x(3, 2, 2), { shape: [5], int: true, lo: 0, hi: 3 }], f: (a, i) => a.indexSelect(0, i).exp() },
+  { name: "scatterAdd", inputs: [x(3, 4), { shape: [5, 3], int: true, lo: 0, hi: 3, fixed: true }, x(6, 4)], f: (a, i, s) => a.scatterAdd(0, i, s) },
+  { name: "scatterAdd dim 1", inputs: [x(2, 3), { shape: [2, 4], int: true, lo: 0, hi: 3 }, x(2, 4)], f: (a, i, s) => a.scatterAdd(1, i, s).exp() },
+  { name: "split", inputs: [x(4, 5)], f: (a) => { const [p, q] = a.split([2, 3], 1); return p.sum(1, true).mul(q); } },
+  { name: "chunk", inputs: [x(5, 3)], f: (a) => { const [p, q, r] = a.chunk(3, 0); return wg.cat([r.exp(), p.mul(q)], 0); } },
+  { name: "sort", inputs: [x(3, 6)], f: (a) => a.sort(1).values.exp() },
+  { name: "sort descending dim 0", inputs: [x(5, 3)], f: (a) => a.sort(0, { descending: true }).values },
+  { name: "topk", inputs: [x(4, 7)], f: (a) => a.topk(3).values },
+  { name: "topk smallest dim 0", inputs: [x(6, 2, 3)], f: (a) => a.topk(2, 0, { largest: false }).values.exp() },
 ];
 
 /** The row that covers each elementwise op: a new op in the table without a row here fails to compile. */
@@ -156,6 +178,7 @@ const ELEMENTWISE_ROWS: Record<UnaryName | BinaryName, string> = {
   sigmoid: "sigmoid", erf: "erf", sin: "sin", cos: "cos",
   add: "add", sub: "sub", mul: "mul", div: "div", pow: "pow", maximum: "maximum", minimum: "minimum",
   eq: "eq", ne: "ne", gt: "gt", ge: "ge", lt: "lt", le: "le",
+  silu: "silu", softplus: "softplus",
 };
 
 test("every elementwise op in the table has a test row", () => {

@@ -194,3 +194,9 @@ export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(dim);
 export { conv2d, type ConvOptions } from "../ops/conv.js";
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, pad, type PoolOptions } from "../ops/pool.js";
 export { batchNorm, type BatchNormOptions } from "../ops/batchnorm.js";
+
+// Sequence models: embedding, layer norm, attention and their activations (kernels in src/ops).
+export { embedding, layerNorm, scaledDotProductAttention, type LayerNormOptions, type AttentionOptions } from "../ops/index.js";
+export const silu = (x: Tensor): Tensor => x.silu();
+export const softplus = (x: Tensor): Tensor => x.softplus();
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => x.leakyRelu(negativeSlope);

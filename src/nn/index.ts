@@ -4,3 +4,4 @@ export { Linear, Sequential, ReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, type L
 export * as functional from "./functional.js";
 export * as utils from "./utils.js";
 export { Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Flatten, type Conv2dOptions, type BatchNormModuleOptions } from "./conv.js";
+export { Embedding, LayerNorm, MultiheadAttention, ModuleList, SiLU, LeakyReLU, type MultiheadAttentionOptions, type MultiheadAttentionCall } from "./sequence.js";

@@ -90,7 +90,7 @@ export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}) => 
 // ---- index-generated fills: arange, eye, rand, randn ----
 
 interface FillAttrs {
-  op: 0 | 1 | 2 | 3;
+  op: 0 | 1 | 2 | 3 | 4;
   start: number;
   step: number;
   cols: number;
@@ -119,6 +119,7 @@ const fillKernel: Kernel<FillAttrs> = {
       if (a.op === 0) o[i] = out.dtype === "int32" ? a.start + i * a.step : Math.fround(a.start + Math.fround(i * a.step));
       else if (a.op === 1) o[i] = Math.floor(i / a.cols) === i % a.cols ? 1 : 0;
       else if (a.op === 2) o[i] = (bits(i, a.key) >>> 8) * TWO_NEG24;
+      else if (a.op === 4) o[i] = (a.start + (bits(i, a.key) % a.step)) | 0;
       else {
         const u1 = ((bits(2 * i, a.key) >>> 8) + 1) * TWO_NEG24;
         const u2 = (bits(2 * i + 1, a.key) >>> 8) * TWO_NEG24;
@@ -224,4 +225,15 @@ export async function toDevice(x: Tensor, device: Device): Promise<Tensor> {
   if (x.device === device) return x;
   const data = await x.data();
   return tensor(data, { shape: x.shape, dtype: x.dtype, device, requiresGrad: x.isLeaf && x.requiresGrad });
+}
+
+/**
+ * Integers uniform on [low, high): low + (32 random bits mod (high - low)), exact on every device.
+ * The modulo bias is below (high - low) / 2^32. int32 unless opts.dtype says float32.
+ */
+export function randint(low: number, high: number, shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  // high <= 2^31 - 1 keeps the range high - low below 2^32, so it fits the kernel's u32.
+  if (![low, high].every(Number.isInteger) || low >= high || low < INT32_MIN || high > INT32_MAX)
+    throw new Error(`randint: low and high must be integers in [-2^31, 2^31 - 1] with low < high, got low ${low}, high ${high}. Fix: randint(0, 10, [3]).`);
+  return generate("randint", [...shape], { op: 4, start: low, step: high - low, cols: 1, key: nextKey() }, { dtype: "int32", ...opts });
 }

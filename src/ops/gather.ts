@@ -5,6 +5,7 @@ import { contiguousStrides, fmt, normalizeDim, numel, stridedOffsets } from "../
 import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { apply, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
+import { tidy } from "../engine/scope.js";
 import type { Tensor } from "../tensor.js";
 
 interface Attrs {
@@ -161,4 +162,46 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
       `gather: index ${fmt(index.shape)} must have the rank of the input ${fmt(x.shape)} and be no larger in every dim but ${dim}.`,
     );
   return gatherIndexed(x, d, index, null, rangeMessage(x.shape, d));
+}
+
+const indexMessage = (op: string, x: readonly number[], dim: number) => (k: number) =>
+  `${op}: index ${k} is out of range for dim ${dim} of size ${x[dim]} (input ${fmt(x)}): valid indices are 0 to ${x[dim] - 1}. ` +
+  `Fix: keep every index in [0, ${x[dim]}).`;
+
+/** torch.index_select: the slices of x at the positions of a 1-D (or 0-D) int32 index along dim; a gather whose index is broadcast. */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normalizeDim("indexSelect", dim, x.ndim, x.shape);
+  if (index.dtype !== "int32" || index.ndim > 1)
+    throw new Error(`indexSelect: index must be a 1-D int32 tensor, got ${index.dtype} ${fmt(index.shape)}. Fix: index.flatten().int().`);
+  const m = index.size;
+  const shape = x.ndim === 0 ? [m] : x.shape.map((s, i) => (i === d ? m : s));
+  const src = x.ndim === 0 ? x.reshape([1]) : x;
+  return tidy(() => {
+    const column = index.reshape(shape.map((s, i) => (i === d ? m : 1))).expand(shape);
+    const out = gatherIndexed(src, d, column, null, indexMessage("indexSelect", src.shape, d));
+    return x.ndim === 0 ? out.reshape([]) : out;
+  });
+}
+
+/** torch.scatter_add: x + (src[c] added into position c with c[dim] replaced by index[c]), over index's extent. */
+export function scatterAddInto(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const d = normalizeDim("scatterAdd", dim, x.ndim, x.shape);
+  const shapes = `input ${fmt(x.shape)}, index ${fmt(index.shape)}, src ${fmt(src.shape)}`;
+  if (index.dtype !== "int32") throw new Error(`scatterAdd: index must be int32, got ${index.dtype} (${shapes}). Fix: index.int().`);
+  if (src.dtype !== x.dtype) throw new Error(`scatterAdd: src must have the input's dtype ${x.dtype}, got ${src.dtype} (${shapes}). Fix: src.cast("${x.dtype}").`);
+  if (index.ndim !== x.ndim || src.ndim !== x.ndim || index.shape.some((s, i) => s > src.shape[i] || (i !== d && s > x.shape[i])))
+    throw new Error(
+      `scatterAdd: index must have the rank of input and src, be no larger than src in every dim and no larger than input in every dim but ${dim} (${shapes}), as PyTorch requires.`,
+    );
+  if (x.size === 0 || index.size === 0) return x.add(0);
+  if (x.ndim > MAX_RANK)
+    throw new Error(`scatterAdd: webgpu and the CPU address at most ${MAX_RANK} dims here (${shapes}). Fix: reshape to ${MAX_RANK} dims or fewer.`);
+  const attrs = { dim: d, xShape: x.shape, ignore: null, message: indexMessage("scatterAdd", x.shape, d) };
+  return tidy(() => {
+    let s = src;
+    index.shape.forEach((n, i) => {
+      if (s.shape[i] > n) s = s.slice(i, 0, n); // only index's extent of src takes part, as in PyTorch
+    });
+    return x.add(scatterAdd(s, dense(index), attrs));
+  });
 }

@@ -29,6 +29,9 @@ const unaryFuzz: Record<UnaryName, { domain?: Interval; range: Range; savesOut: 
   // WGSL bounds sin/cos errors (absolute, 2^-11) on [-π, π] only.
   sin: { domain: [-Math.PI, Math.PI], range: unit, savesOut: false },
   cos: { domain: [-Math.PI, Math.PI], range: unit, savesOut: false },
+  // silu dips to -0.2785 (at x ≈ -1.278) between its ends; softplus rises monotonically.
+  silu: { domain: [-8, 8], range: (lo, hi) => [-0.2785, Math.max(0, hi / (1 + Math.exp(-hi)))], savesOut: false },
+  softplus: { domain: [-8, 8], range: mono((x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))), savesOut: false },
 };
 
 /**
