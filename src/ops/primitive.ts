@@ -113,7 +113,7 @@ export function applyMulti<A>(p: MultiPrimitive<A>, ins: readonly Tensor[], attr
   const out = Tensor.empty(shape, dtype, device);
   const more = extras.map((s) => Tensor.empty(s, dtype, device));
   try {
-    backendFor(device).run(p.kernel, [out, ...more], ins, attrs);
+    launch(device, p.kernel, [out, ...more], ins, attrs);
     record(p.name, ins, out, p.grads, () => p.save(ins, out, more, attrs), attrs, p.docs);
   } catch (e) {
     out.dispose();
