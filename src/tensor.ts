@@ -7,7 +7,7 @@ import type { Device, Storage, View } from "./backend/backend.js";
 import type { DType, TypedArray } from "./dtype.js";
 import { contiguousStrides, fmt, isContiguous, numel } from "./shape.js";
 import { disposeTracked, track, type Handle } from "./engine/scope.js";
-import { backendFor } from "./engine/device.js";
+import { allocate, readback } from "./engine/scheduler.js";
 import { AccumulateGrad, type Node } from "./autograd/node.js";
 import { isInferenceMode, noGrad } from "./autograd/mode.js";
 import { backward, type BackwardOptions } from "./autograd/engine.js";
@@ -47,7 +47,7 @@ export class Tensor implements View {
 
   /** A fresh contiguous tensor on `device`; its contents are undefined until a kernel writes them. */
   static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
-    return new Tensor(backendFor(device).alloc(dtype, numel(shape)), shape, dtype);
+    return new Tensor(allocate(device, dtype, numel(shape)), shape, dtype);
   }
 
   get storage(): Storage {
@@ -111,10 +111,10 @@ export class Tensor implements View {
   // Readback: the only way data leaves the device.
   async data(): Promise<TypedArray> {
     const v = this.viewFor("data");
-    if (v.isContiguous()) return this.remember(await backendFor(this.device).read(v));
+    if (v.isContiguous()) return this.remember(await readback(this.device, v));
     const dense = noGrad(() => ops.contiguous(v));
     try {
-      return this.remember(await backendFor(this.device).read(dense));
+      return this.remember(await readback(this.device, dense));
     } finally {
       dense.dispose();
     }

@@ -189,13 +189,15 @@ describe.each(DEVICES)("layers on %s", (device) => {
     expect(g.isDisposed).toBe(true);
   });
 
-  test("on webgpu, Linear's forward is two launches: Wᵀ is a view the matmul reads, not a copy", () => {
+  test("on webgpu, Linear's forward is two launches: Wᵀ is a view the matmul reads, not a copy", async () => {
     if (device !== "webgpu") return;
     const stats = (webgpuBackend() as WebGpuBackend).stats;
     const layer = new nn.Linear(3, 2, { device });
     const x = wg.ones([4, 3], { device });
+    await wg.flush(); // with fusion on, x's fill waits in the scheduler until something realizes it
     const before = stats.launches;
     layer.forward(x);
+    await wg.flush();
     expect(stats.launches - before).toBe(2);
   });
 });

@@ -88,6 +88,11 @@ export interface LaunchCheck {
 
 export interface Kernel<A> {
   readonly name: string;
+  /**
+   * An elementwise table op the scheduler may fuse with its neighbours: its WGSL expression over
+   * a, b, c (typed A, B, C) returning O, the same text its own kernel specializes.
+   */
+  readonly fusable?: { readonly expr: string };
   cpu(outs: readonly CpuView[], ins: readonly CpuView[], attrs: A): void;
   webgpu(outs: readonly View[], ins: readonly View[], attrs: A, caps: GpuCaps): GpuLaunch;
 }

@@ -82,6 +82,11 @@ export interface InitOptions {
   poolLimitBytes?: number;
   /** The largest tensor the CPU backend allocates (default 2 GiB): past the machine's memory the OS kills the process. */
   cpuTensorLimitBytes?: number;
+  /**
+   * Fuse chains of elementwise ops into generated kernels on WebGPU. Default off for now (the
+   * environment's WEBGRAD_FUSION=1 turns it on): suites that count launches op by op still expect one each.
+   */
+  fusion?: boolean;
 }
 
 /**
@@ -109,6 +114,11 @@ async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo
   if (want !== "cpu" && want !== "webgpu" && want !== "auto")
     throw new Error(`init: unknown device "${String(want)}"; expected "webgpu", "cpu" or "auto".`);
   const [pool, cpuLimit] = [byteOption(opts, "poolLimitBytes"), byteOption(opts, "cpuTensorLimitBytes")];
+  if (opts.fusion !== undefined && typeof opts.fusion !== "boolean") throw new Error(`init: fusion is ${String(opts.fusion)}; expected true or false.`);
+  if (opts.fusion !== undefined) {
+    if (gpuBackend && !gpuBackend.lost) beforeSync("webgpu");
+    fusion = opts.fusion;
+  }
   poolLimit = pool ?? poolLimit;
   cpu.limitBytes = cpuLimit ?? cpu.limitBytes;
   if (gpuBackend && !gpuBackend.lost && poolLimit !== null) gpuBackend.setPoolLimit(poolLimit);
@@ -146,9 +156,22 @@ async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo
   return { device: "cpu", adapterInfo: cpu.info };
 }
 
+/** Whether elementwise chains are fused (init({ fusion }), else the environment's WEBGRAD_FUSION=1, else off). */
+let fusion: boolean = typeof process !== "undefined" && process.env?.WEBGRAD_FUSION === "1";
+export const fusionEnabled = (): boolean => fusion;
+
+/** The scheduler's realize step, run before anything waits on the device (set by scheduler.ts). */
+let beforeSync: (device: Device) => void = () => {};
+/** @internal */
+export function setBeforeSync(hook: (device: Device) => void): void {
+  beforeSync = hook;
+}
+
 /** Submit all pending kernel launches and resolve when the device has finished them. */
 export async function flush(device: Device = defaultDev): Promise<void> {
-  await backendFor(device).flush();
+  const backend = backendFor(device);
+  beforeSync(device);
+  await backend.flush();
 }
 
 export function memory(device: Device = defaultDev): { tensors: number; bytesInUse: number; bytesPooled: number } {

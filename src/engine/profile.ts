@@ -1,6 +1,7 @@
 /** wg.profile: per-kernel times of everything fn launches, grouped by op name. */
 import type { Device } from "../backend/backend.js";
-import { backendFor, defaultDevice } from "./device.js";
+import { backendFor, defaultDevice, flush } from "./device.js";
+import { realize } from "./scheduler.js";
 
 export interface ProfileReport<T> {
   /** "timestamp-query": GPU time per kernel; "host": CPU-side time (the CPU backend, or an adapter without timestamps). */
@@ -14,11 +15,12 @@ export interface ProfileReport<T> {
 
 export async function profile<T>(fn: () => T | Promise<T>, device: Device = defaultDevice()): Promise<ProfileReport<T>> {
   const backend = backendFor(device);
+  realize(device); // what ran before belongs to no profile
   backend.beginProfile();
   let result: T;
   try {
     result = await fn();
-    await backend.flush();
+    await flush(device);
   } catch (e) {
     await backend.endProfile();
     throw e;

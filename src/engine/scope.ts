@@ -32,11 +32,17 @@ export function retainStorage(s: Storage): void {
   s.refs++;
 }
 
+/** Told before a storage's memory goes back to its backend; true: the hook frees it later (a pending launch reads it). */
+let beforeFree: (s: Storage) => boolean = () => false;
+export function onFree(hook: (s: Storage) => boolean): void {
+  beforeFree = hook;
+}
+
 export function releaseStorage(s: Storage): void {
   if (--s.refs > 0) return;
   live[s.backend.device].bytes -= s.bytes;
   s.freed = true;
-  s.backend.free(s);
+  if (!beforeFree(s)) s.backend.free(s);
 }
 
 /** Called once per new tensor handle. */

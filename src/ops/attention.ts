@@ -20,6 +20,7 @@ import { arange, rand } from "./creation.js";
 import { contiguous, dense } from "./layout.js";
 import { attentionDkv, attentionDq, attentionForward, type AttnDims } from "./attention-cpu.js";
 import type { Tensor } from "../tensor.js";
+import { specialize } from "../engine/wgsl.js";
 
 export interface AttentionOptions {
   attnMask?: Tensor | null;
@@ -56,7 +57,7 @@ function launch(a: AttnDims, caps: GpuCaps, entry: "forward" | "dq" | "dkv", row
   const mask = a.maskKind ? 3 : null;
   return {
     key: `attention:${entry === "forward" ? "f" : "b"}:${maxd}:${bk}`,
-    code: () => src.replace("const MAXD: u32 = 64u;", `const MAXD: u32 = ${maxd}u;`).replace("const BK: u32 = 32u;", `const BK: u32 = ${bk}u;`),
+    code: () => specialize("scaledDotProductAttention", src, [["const MAXD: u32 = 64u;", `const MAXD: u32 = ${maxd}u;`], ["const BK: u32 = 32u;", `const BK: u32 = ${bk}u;`]]),
     entryPoint: entry,
     constants: { WG: wg, TILED: tiled ? 1 : 0 },
     params: P,

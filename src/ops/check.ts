@@ -5,9 +5,9 @@
  */
 import template from "../../shaders/check.wgsl";
 import type { Kernel } from "../backend/backend.js";
-import { numel } from "../shape.js";
-import { stridedOffsets } from "../backend/cpu/loops.js";
-import { backendFor } from "../engine/device.js";
+import { numel, stridedOffsets } from "../shape.js";
+import { launch } from "../engine/scheduler.js";
+import { uniformLayout } from "../engine/wgsl.js";
 import { dense } from "./layout.js";
 import { noGrad } from "../autograd/mode.js";
 import type { Tensor } from "../tensor.js";
@@ -22,6 +22,8 @@ interface Attrs {
 
 const ok = (v: number, a: Attrs) => Number.isFinite(v) && (a.mode === "finite" || (v >= a.lo && v <= a.hi));
 
+const checkParams = uniformLayout(template);
+
 const checkKernel: Kernel<Attrs> = {
   name: "check",
   cpu(_outs, [x], a) {
@@ -30,19 +32,15 @@ const checkKernel: Kernel<Attrs> = {
   },
   webgpu(_outs, [x], a) {
     const n = numel(x.shape);
-    const P = new DataView(new ArrayBuffer(32));
-    P.setUint32(0, n, true);
-    P.setUint32(4, x.offset, true);
-    P.setFloat32(16, a.lo, true);
-    P.setFloat32(20, a.hi, true);
+    const params = checkParams.pack({ n, offset: x.offset, lo: a.lo, hi: a.hi });
     const f32 = new DataView(new ArrayBuffer(4));
     return {
       key: "check",
       code: () => template,
       constants: { MODE: a.mode === "finite" ? 0 : 1 },
-      params: P.buffer,
+      params,
       workgroups: Math.ceil(n / 256),
-      check: { idWord: 2, message: (bits, i) => (f32.setUint32(0, bits, true), a.message(f32.getFloat32(0, true), i)) },
+      check: { idWord: checkParams.word("check_id"), message: (bits, i) => (f32.setUint32(0, bits, true), a.message(f32.getFloat32(0, true), i)) },
     };
   },
 };
@@ -52,7 +50,7 @@ function run(x: Tensor, a: Attrs): void {
   // The kernel reads contiguous data; the CPU loop reads any strides.
   const t = x.device === "cpu" ? x : noGrad(() => dense(x));
   try {
-    backendFor(t.device).run(checkKernel, [], [t], a);
+    launch(t.device, checkKernel, [], [t], a);
   } finally {
     if (t !== x) t.dispose();
   }

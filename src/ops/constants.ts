@@ -5,7 +5,7 @@
 import type { Device } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
 import { fmt } from "../shape.js";
-import { backendFor } from "../engine/device.js";
+import { allocate, isCurrent, upload } from "../engine/scheduler.js";
 import { pin } from "../engine/scope.js";
 import { typedArrayFor } from "../dtype.js";
 import { Tensor } from "../tensor.js";
@@ -27,18 +27,17 @@ export function constant(op: string, value: number, like: Tensor, dtype: DType =
 
 export function scalarTensor(value: number, dtype: DType, device: Device): Tensor {
   const key = `${device}:${dtype}:${Object.is(value, -0) ? "-0" : value}`;
-  const backend = backendFor(device);
   let t = cache.get(key);
   // A constant made on a device that has since been replaced (lost, then init again) is not reused.
-  if (t && !t.isDisposed && t.handle.storage.backend === backend) {
+  if (t && !t.isDisposed && isCurrent(t.handle.storage, device)) {
     cache.delete(key); // most recently used goes last
     cache.set(key, t);
     return t;
   }
-  const storage = backend.alloc(dtype, 1);
+  const storage = allocate(device, dtype, 1);
   const data = typedArrayFor(dtype, 1);
   data[0] = value;
-  backend.write(storage, data);
+  upload(storage, data);
   t = pin(new Tensor(storage, [], dtype));
   cache.set(key, t);
   if (cache.size > LIMIT) {

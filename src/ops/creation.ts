@@ -3,7 +3,9 @@ import template from "../../shaders/fill.wgsl";
 import type { Device, Kernel } from "../backend/backend.js";
 import { INT32_MAX, INT32_MIN, checkDType, checkInt32, dtypeOfArray, typedArrayFor, type DType, type TypedArray } from "../dtype.js";
 import { flattenNested, fmt, numel } from "../shape.js";
-import { backendFor, defaultDevice } from "../engine/device.js";
+import { defaultDevice } from "../engine/device.js";
+import { allocate, launch, upload } from "../engine/scheduler.js";
+import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { scalarTensor } from "./constants.js";
 import { copyKernel, describeValue } from "./layout.js";
 import { Tensor } from "../tensor.js";
@@ -57,9 +59,8 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Cr
     }
   }
   values.set(flat as ArrayLike<number>);
-  const backend = backendFor(device);
-  const storage = backend.alloc(dtype, values.length);
-  backend.write(storage, values);
+  const storage = allocate(device, dtype, values.length);
+  upload(storage, values);
   return finish(new Tensor(storage, shape, dtype), opts);
 }
 
@@ -75,7 +76,7 @@ function fill(op: string, shape: readonly number[], value: number, opts: CreateO
     throw new Error(`${op}: the fill value must be a number, got ${describeValue(value)}. Fix: full(shape, 1.5), or wg.tensor(...) for data.`);
   if (dtype === "int32") checkInt32(op, value, "the fill value");
   const out = Tensor.empty(checkShape(op, shape), dtype, device);
-  if (out.size > 0) backendFor(device).run(copyKernel, [out], [scalarTensor(Number(value), dtype, device)], undefined);
+  if (out.size > 0) launch(device, copyKernel, [out], [scalarTensor(Number(value), dtype, device)], undefined);
   return finish(out, opts);
 }
 
@@ -109,6 +110,7 @@ export function mix(v: number): number {
 const bits = (i: number, key: number) => mix(((mix((i ^ key) >>> 0) + key) >>> 0));
 const TWO_NEG24 = 2 ** -24;
 
+const fillParams = uniformLayout(template);
 const fillKernel: Kernel<FillAttrs> = {
   name: "fill",
   cpu([out], _ins, a) {
@@ -127,16 +129,14 @@ const fillKernel: Kernel<FillAttrs> = {
   },
   webgpu([out], _ins, a) {
     const n = numel(out.shape);
-    const buf = new ArrayBuffer(32);
-    new Uint32Array(buf, 0, 4).set([n, a.cols, a.key, 0]);
-    new Float32Array(buf, 16, 2).set([a.start, a.step]);
-    new Int32Array(buf, 24, 2).set([a.start, a.step]);
+    // start_i and step_i take the values as Int32Array would (ToInt32): arange into int32 passes whole numbers.
+    const params = fillParams.pack({ n, cols: a.cols, key: a.key, start: a.start, step: a.step, start_i: a.start | 0, step_i: a.step | 0 });
     const type = out.dtype === "int32" ? "i32" : "f32";
     return {
       key: `fill:${type}:${a.op}`,
-      code: () => template.replace("alias O = f32;", `alias O = ${type};`),
+      code: () => specialize("fill", template, [["alias O = f32;", `alias O = ${type};`]]),
       constants: { WG: 256, OP: a.op, INT_OUT: type === "i32" ? 1 : 0 },
-      params: buf,
+      params,
       workgroups: Math.ceil(n / 256),
     };
   },
@@ -144,7 +144,7 @@ const fillKernel: Kernel<FillAttrs> = {
 
 function generate(op: string, shape: number[], attrs: FillAttrs, opts: CreateOptions): Tensor {
   const out = Tensor.empty(checkShape(op, shape), checkDType(op, opts.dtype ?? "float32"), opts.device ?? defaultDevice());
-  if (out.size > 0) backendFor(out.device).run(fillKernel, [out], [], attrs);
+  if (out.size > 0) launch(out.device, fillKernel, [out], [], attrs);
   return finish(out, opts);
 }
 

@@ -7,12 +7,12 @@ import template from "../../shaders/elementwise.wgsl";
 import templateVec4 from "../../shaders/elementwise-vec4.wgsl";
 import type { CpuView, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import { isFloat, promote, type DType } from "../dtype.js";
-import { broadcastShapes, broadcastStrides, fmt, isContiguous, numel, sameShape } from "../shape.js";
+import { broadcastShapes, broadcastStrides, fmt, isContiguous, numel, sameShape, stridedOffsets } from "../shape.js";
 import type { Rule } from "../autograd/node.js";
 import { apply, type Primitive } from "./primitive.js";
 import { constant } from "./constants.js";
 import { erf, powIeee, roundHalfEven, toInt32 } from "./cpu-math.js";
-import { stridedOffsets } from "../backend/cpu/loops.js";
+import { specialize as replaceAnchors, uniformLayout } from "../engine/wgsl.js";
 import { Tensor } from "../tensor.js";
 
 type Saved = "x" | "y" | "none";
@@ -136,7 +136,8 @@ export function collapse(shape: readonly number[], strides: number[][]): { shape
   return { shape: outShape, strides: outStrides };
 }
 
-const scratch = new Uint32Array(52);
+const stridedParams = uniformLayout(template);
+const vec4Params = uniformLayout(templateVec4);
 
 /**
  * The period of an operand whose (collapsed) strides are zeros, then the contiguous strides of
@@ -161,6 +162,7 @@ function periodOf(shape: readonly number[], strides: readonly number[]): number 
 export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a: number, b: number, c: number) => number, scalarOnly = false): Kernel<A> {
   return {
     name,
+    fusable: { expr: wgsl },
     cpu(outs: readonly CpuView[], ins: readonly CpuView[]) {
       const out = outs[0];
       const n = numel(out.shape);
@@ -195,15 +197,11 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
       const modes = [...ins, out].map((v, k) => (v !== out && numel(v.shape) === 1 ? 1 : flat(v) ? 0 : periods[k] ? 3 : 2));
       if (merged.shape.length > 8)
         throw new Error(`${name}: webgpu kernels address at most 8 non-contiguous dimensions; this output has shape ${fmt(out.shape)}. Fix: reshape or contiguous() first.`);
-      const P = scratch.fill(0);
-      P[0] = n;
-      P[1] = merged.shape.length;
-      ins.forEach((v, k) => (P[2 + k] = v.offset));
-      P[5] = out.offset;
-      merged.shape.forEach((s, d) => (P[8 + d] = s));
-      const slot = [16, 24, 32].slice(0, ins.length).concat(40);
-      merged.strides.forEach((st, k) => st.forEach((s, d) => (P[slot[k] + d] = s)));
-      periods.forEach((period, k) => (P[48 + k] = period));
+      const [sa, sb = [], sc = []] = merged.strides;
+      const params = stridedParams.pack({
+        n, rank: merged.shape.length, off_a: ins[0].offset, off_b: ins[1]?.offset ?? 0, off_c: ins[2]?.offset ?? 0, off_o: out.offset,
+        shape: merged.shape, stride_a: sa, stride_b: sb, stride_c: sc, stride_o: merged.strides[ins.length], period: periods,
+      });
       const types = [...ins.map((v) => WGSL_TYPE[v.dtype]), WGSL_TYPE[out.dtype]];
       while (types.length < 4) types.splice(types.length - 1, 0, types[0]);
       const [ma, mb = 0, mc = 0] = modes;
@@ -212,7 +210,7 @@ export function elementwiseKernel<A = void>(name: string, wgsl: string, cpu: (a:
         key: `ew:${name}:${types.join(",")}:${modes.join("")}${ins.length}${aIsOut ? "i" : ""}`,
         code: () => specialize(types, wgsl),
         constants: { WG: 256, ARITY: ins.length, MODE_A: ma, MODE_B: mb, MODE_C: mc, MODE_O: mo, A_IS_OUT: aIsOut ? 1 : 0, A_FLOAT: ins[0].dtype === "int32" ? 0 : 1 },
-        params: P.buffer,
+        params,
         workgroups: Math.ceil(n / 256),
         bindings: [0, ins.length > 1 ? 1 : null, ins.length > 2 ? 2 : null],
         readsOutputs: aIsOut,
@@ -227,10 +225,7 @@ function vec4Launch(name: string, wgsl: string, out: View, ins: readonly View[],
   const scalar = ins.map((v) => v !== out && numel(v.shape) === 1 && !(aIsOut && v === ins[0]));
   const dense = (v: View) => flat(v) && v.offset % 4 === 0;
   if (n % 4 !== 0 || n === 0 || !dense(out) || !ins.every((v, k) => scalar[k] || dense(v))) return null;
-  const P = new Uint32Array(8);
-  P[0] = n / 4;
-  ins.forEach((v, k) => (P[1 + k] = v.offset));
-  P[4] = out.offset;
+  const params = vec4Params.pack({ n4: n / 4, off_a: ins[0].offset, off_b: ins[1]?.offset ?? 0, off_c: ins[2]?.offset ?? 0, off_o: out.offset });
   const types = [...ins.map((v) => WGSL_TYPE[v.dtype]), WGSL_TYPE[out.dtype]];
   while (types.length < 4) types.splice(types.length - 1, 0, types[0]);
   const [sa, sb = false, sc = false] = scalar;
@@ -238,7 +233,7 @@ function vec4Launch(name: string, wgsl: string, out: View, ins: readonly View[],
     key: `ew4:${name}:${types.join(",")}:${scalar.map(Number).join("")}${ins.length}${aIsOut ? "i" : ""}`,
     code: () => specialize(types.map((t) => `vec4<${t}>`), wgsl, templateVec4, "vec4<f32>"), // the template ships with vec4<f32> aliases
     constants: { WG: 256, ARITY: ins.length, SCALAR_A: sa ? 1 : 0, SCALAR_B: sb ? 1 : 0, SCALAR_C: sc ? 1 : 0, A_IS_OUT: aIsOut ? 1 : 0, A_FLOAT: ins[0].dtype === "int32" ? 0 : 1 },
-    params: P.buffer,
+    params,
     workgroups: Math.ceil(n / 4 / 256),
     bindings: [0, ins.length > 1 ? 1 : null, ins.length > 2 ? 2 : null],
     readsOutputs: aIsOut,
@@ -247,12 +242,13 @@ function vec4Launch(name: string, wgsl: string, out: View, ins: readonly View[],
 
 function specialize(types: string[], expr: string, source = template, shipped = "f32"): string {
   const [ta, tb, tc, to] = types;
-  return source
-    .replace(`alias A = ${shipped};`, `alias A = ${ta};`)
-    .replace(`alias B = ${shipped};`, `alias B = ${tb};`)
-    .replace(`alias C = ${shipped};`, `alias C = ${tc};`)
-    .replace(`alias O = ${shipped};`, `alias O = ${to};`)
-    .replace("return O(a + b);", `return O(${expr});`);
+  return replaceAnchors("elementwise", source, [
+    [`alias A = ${shipped};`, `alias A = ${ta};`],
+    [`alias B = ${shipped};`, `alias B = ${tb};`],
+    [`alias C = ${shipped};`, `alias C = ${tc};`],
+    [`alias O = ${shipped};`, `alias O = ${to};`],
+    ["return O(a + b);", `return O(${expr});`],
+  ]);
 }
 
 /** A table of op rows turned into a table of primitives, keyed by the same names. */

@@ -1,8 +1,8 @@
 /** gather along a dim with int32 indices (torch.gather), and its adjoint scatter-add. */
 import template from "../../shaders/gather.wgsl";
 import type { GpuLaunch, Kernel } from "../backend/backend.js";
-import { contiguousStrides, fmt, normalizeDim, numel } from "../shape.js";
-import { stridedOffsets } from "../backend/cpu/loops.js";
+import { contiguousStrides, fmt, normalizeDim, numel, stridedOffsets } from "../shape.js";
+import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { apply, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
 import { tidy } from "../engine/scope.js";
@@ -20,24 +20,23 @@ interface Attrs {
 /** The kernel addresses shapes through two vec4 blocks. */
 const MAX_RANK = 8;
 
+const gatherParams = uniformLayout(template);
+
 function launch(op: string, entry: "gather" | "scatter_add", n: number, a: Attrs, iShape: readonly number[], dtype: string): GpuLaunch {
   if (a.xShape.length > MAX_RANK)
     throw new Error(
       `${op}: webgpu addresses at most ${MAX_RANK} dims, and input ${fmt(a.xShape)} with index ${fmt(iShape)} along dim ${a.dim} cannot be merged to fewer. ` +
         `Fix: reshape to ${MAX_RANK} dims or fewer, or run it on the CPU.`,
     );
-  const P = new Uint32Array(24);
-  P.set([n, a.xShape.length, a.dim, 0, (a.ignore ?? 0) >>> 0, a.ignore === null ? 0 : 1]);
-  P.set(a.xShape, 8);
-  P.set(iShape, 16);
+  const params = gatherParams.pack({ n, rank: a.xShape.length, dim: a.dim, ignore: (a.ignore ?? 0) | 0, has_ignore: a.ignore === null ? 0 : 1, shape_x: a.xShape, shape_i: iShape });
   const t = dtype === "int32" ? "i32" : "f32";
   return {
     key: `gather:${t}`,
-    code: () => template.replace("alias T = f32;", `alias T = ${t};`),
+    code: () => specialize(op, template, [["alias T = f32;", `alias T = ${t};`]]),
     entryPoint: entry,
-    params: P.buffer,
+    params,
     workgroups: Math.ceil(n / 256),
-    check: { idWord: 3, message: (bits) => a.message(bits | 0) },
+    check: { idWord: gatherParams.word("check_id"), message: (bits) => a.message(bits | 0) },
   };
 }
 

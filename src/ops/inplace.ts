@@ -4,8 +4,9 @@
  * new value is computed out of place and written back, and the tensor takes
  * over the new node (PyTorch's rebase).
  */
+import type { Kernel } from "../backend/backend.js";
 import { isGradEnabled, noGrad } from "../autograd/mode.js";
-import { backendFor } from "../engine/device.js";
+import { launch } from "../engine/scheduler.js";
 import { broadcastShapes, fmt, sameShape } from "../shape.js";
 import { binary, elementwiseKernel, binaryOps } from "./elementwise.js";
 import { constant } from "./constants.js";
@@ -15,12 +16,18 @@ import { Tensor } from "../tensor.js";
 
 export type InplaceName = "add_" | "sub_" | "mul_" | "div_" | "copy_" | "fill_" | "zero_";
 
-const kernels = {
-  add_: elementwiseKernel("add", binaryOps.add.wgsl, binaryOps.add.cpu),
-  sub_: elementwiseKernel("sub", binaryOps.sub.wgsl, binaryOps.sub.cpu),
-  mul_: elementwiseKernel("mul", binaryOps.mul.wgsl, binaryOps.mul.cpu),
-  div_: elementwiseKernel("div", binaryOps.div.wgsl, binaryOps.div.cpu),
-};
+type Arith = "add_" | "sub_" | "mul_" | "div_";
+const kernels = new Map<Arith, Kernel<void>>();
+/** Built on first use: the op table is not yet defined while the ops' import cycle is loading this file. */
+function kernelFor(name: Arith): Kernel<void> {
+  let k = kernels.get(name);
+  if (!k) {
+    const row = binaryOps[name.slice(0, -1) as "add" | "sub" | "mul" | "div"];
+    k = elementwiseKernel(name.slice(0, -1), row.wgsl, row.cpu);
+    kernels.set(name, k);
+  }
+  return k;
+}
 
 export function inplace<T extends Tensor>(name: InplaceName, t: T, other: Tensor | number): T {
   const src = other instanceof Tensor ? other : constant(name, other, t);
@@ -39,9 +46,8 @@ export function inplace<T extends Tensor>(name: InplaceName, t: T, other: Tensor
   if (isGradEnabled() && (t.requiresGrad || src.requiresGrad)) return rebase(name, t, src);
   // No history: one kernel writes straight into t (reading t itself, when the op needs its old value).
   const value = src.handle.storage === t.storage ? src.clone() : src;
-  const backend = backendFor(t.device);
-  if (isCopy) backend.run(copyKernel, [t], [value.dtype === t.dtype ? value : value.cast(t.dtype)], undefined);
-  else backend.run(kernels[name as keyof typeof kernels], [t], [t, value], undefined);
+  if (isCopy) launch(t.device, copyKernel, [t], [value.dtype === t.dtype ? value : value.cast(t.dtype)], undefined);
+  else launch(t.device, kernelFor(name as Arith), [t], [t, value], undefined);
   bump(t, name);
   if (value !== src) value.dispose();
   return t;
@@ -66,7 +72,7 @@ function rebase<T extends Tensor>(name: InplaceName, t: T, src: Tensor): T {
   // mul and div save their left operand; give them a copy so the write below cannot invalidate it.
   const left = op === "mul" || op === "div" ? t.clone() : t;
   const result = isCopy ? clone(expand(src.cast(t.dtype), t.shape)) : binary(op, left, src);
-  noGrad(() => backendFor(t.device).run(copyKernel, [t], [result], undefined));
+  noGrad(() => launch(t.device, copyKernel, [t], [result], undefined));
   bump(t, name);
   t.gradFn = result.gradFn;
   result.dispose();

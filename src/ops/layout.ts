@@ -3,7 +3,7 @@
  * storage; contiguous/clone/cat copy with the strided elementwise kernel.
  */
 import type { View } from "../backend/backend.js";
-import { backendFor } from "../engine/device.js";
+import { launch } from "../engine/scheduler.js";
 import { noGrad } from "../autograd/mode.js";
 import { broadcastShapes, contiguousStrides, fmt, inferShape, normalizeDim, numel, sameShape } from "../shape.js";
 import { apply, commonDevice, record, view, type Primitive } from "./primitive.js";
@@ -135,10 +135,9 @@ function place(shape: readonly number[], pieces: { t: Tensor; dim: number; start
   const first = pieces[0].t;
   const covered = pieces.reduce((n, p) => n + p.t.size, 0) === numel(shape);
   const out = noGrad(() => (covered ? Tensor.empty(shape, first.dtype, first.device) : full(shape, 0, { dtype: first.dtype, device: first.device })));
-  const backend = backendFor(out.device);
   for (const { t, dim, start } of pieces) {
     const region: View = { storage: out.storage, shape: t.shape, strides: out.strides, offset: start * out.strides[dim], dtype: out.dtype };
-    backend.run(copyKernel, [region], [t], undefined);
+    launch(out.device, copyKernel, [region], [t], undefined);
   }
   const rules = pieces.map(({ t, dim, start }) => (g: Tensor) => slice(g, dim, start, start + t.shape[dim]));
   const docs = pieces.map((_, k) => (name === "cat" ? `cat: input ${k} gets its slice of g` : "padSlice: the slice of g that the region came from"));

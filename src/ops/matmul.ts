@@ -6,8 +6,7 @@
 import template from "../../shaders/matmul.wgsl";
 import subgroupEntry from "../../shaders/matmul-subgroup.wgsl";
 import type { GpuCaps, Kernel, View } from "../backend/backend.js";
-import { broadcastShapes, broadcastStrides, fmt, numel } from "../shape.js";
-import { stridedOffsets } from "../backend/cpu/loops.js";
+import { broadcastShapes, broadcastStrides, fmt, numel, stridedOffsets } from "../shape.js";
 import { apply, type Primitive } from "./primitive.js";
 import { cast, collapse } from "./elementwise.js";
 import { describeValue } from "./layout.js";

@@ -15,6 +15,7 @@ import { full, tensor } from "./creation.js";
 import { conv2d } from "./conv.js";
 import { check4d, outSize, pair, type Pair } from "./conv-args.js";
 import type { Tensor } from "../tensor.js";
+import { specialize } from "../engine/wgsl.js";
 
 export interface PoolOptions {
   stride?: Pair | null;
@@ -34,7 +35,7 @@ function launch(op: PoolOp, n: number, a: PoolAttrs): GpuLaunch {
   const o = op === "max_index" ? "i32" : "f32";
   return {
     key: `pool:${o}`,
-    code: () => template.replace("alias O = f32;", `alias O = ${o};`),
+    code: () => specialize("maxPool2d", template, [["alias O = f32;", `alias O = ${o};`]]),
     entryPoint: op,
     params: P.buffer,
     workgroups: Math.ceil(n / 256),

@@ -7,7 +7,7 @@ import type { Device, Kernel } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
 import { checkIndexable, fmt } from "../shape.js";
 import { checkForward, rememberSite } from "../autograd/anomaly.js";
-import { backendFor } from "../engine/device.js";
+import { checkDevice, isCurrent, launch } from "../engine/scheduler.js";
 import { isGradEnabled } from "../autograd/mode.js";
 import { Node, type Rule } from "../autograd/node.js";
 import { Tensor } from "../tensor.js";
@@ -29,10 +29,10 @@ const backwardName = (op: string) => op[0].toUpperCase() + op.slice(1) + "Backwa
 
 export function commonDevice(op: string, ins: readonly Tensor[]): Device {
   const device = ins[0].device;
-  const backend = backendFor(device);
+  checkDevice(device);
   for (const t of ins) {
     if (t.isDisposed) throw new Error(`${op}: an input of shape ${fmt(t.shape)} was disposed; it cannot be used any more.`);
-    if (t.handle.storage.backend !== backend && t.device === device)
+    if (t.device === device && !isCurrent(t.handle.storage, device))
       throw new Error(`${op}: an input of shape ${fmt(t.shape)} belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
     if (t.device !== device)
       throw new Error(
@@ -51,7 +51,7 @@ export function apply<A>(p: Primitive<A>, ins: readonly Tensor[], attrs: A): Ten
   checkIndexable(p.name, shape, "its output");
   const out = Tensor.empty(shape, dtype, device);
   try {
-    backendFor(device).run(p.kernel, [out], ins, attrs);
+    launch(device, p.kernel, [out], ins, attrs);
     checkForward(p.name, ins, out);
   } catch (e) {
     out.dispose(); // a refused or failed op leaves nothing behind
@@ -113,7 +113,7 @@ export function applyMulti<A>(p: MultiPrimitive<A>, ins: readonly Tensor[], attr
   const out = Tensor.empty(shape, dtype, device);
   const more = extras.map((s) => Tensor.empty(s, dtype, device));
   try {
-    backendFor(device).run(p.kernel, [out, ...more], ins, attrs);
+    launch(device, p.kernel, [out, ...more], ins, attrs);
     record(p.name, ins, out, p.grads, () => p.save(ins, out, more, attrs), attrs, p.docs);
   } catch (e) {
     out.dispose();

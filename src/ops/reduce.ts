@@ -3,8 +3,8 @@ import template from "../../shaders/reduce.wgsl";
 import templateVec4 from "../../shaders/reduce-vec4.wgsl";
 import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
-import { checkIndexable, fmt, normalizeDims, numel } from "../shape.js";
-import { stridedOffsets } from "../backend/cpu/loops.js";
+import { checkIndexable, fmt, normalizeDims, numel, stridedOffsets } from "../shape.js";
+import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { apply, type Primitive } from "./primitive.js";
 import { collapse, where } from "./elementwise.js";
 import { restoreDims } from "./layout.js";
@@ -36,6 +36,7 @@ function identity(op: ReduceName, dtype: DType): number {
 }
 
 /** One kernel object per reduction, so profiles and errors name the op. */
+const reduceParams = uniformLayout(template);
 const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
   name,
   cpu([out], [x], { op, dims }) {
@@ -66,16 +67,13 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     const { outer, inner, o, r } = split(x, dims);
     if (o.shape.length > 8 || r.shape.length > 8)
       throw new Error(`${op}: webgpu reductions address at most 8 non-contiguous dims; got shape ${fmt(x.shape)}.`);
-    const P = new Uint32Array(48);
-    P.set([outer, inner, x.offset, o.shape.length, r.shape.length]);
     const ident = new DataView(new ArrayBuffer(4));
     if (x.dtype === "int32") ident.setInt32(0, identity(op, x.dtype), true);
     else ident.setFloat32(0, identity(op, x.dtype), true);
-    P[5] = ident.getUint32(0, true);
-    P.set(o.shape, 8);
-    P.set(o.strides, 16);
-    P.set(r.shape, 24);
-    P.set(r.strides, 32);
+    const params = reduceParams.pack({
+      outer, inner, offset: x.offset, rank_o: o.shape.length, rank_i: r.shape.length, ident: ident.getUint32(0, true),
+      shape_o: o.shape, stride_o: o.strides, shape_i: r.shape, stride_i: r.strides,
+    });
     // One workgroup per output pays off when each output folds many elements; emulators prefer no barriers.
     const perRow = caps.force?.reduce ? caps.force.reduce === "rows" : inner >= (caps.emulated ? 4096 : 256) || outer < 64;
     const t = x.dtype === "int32" ? "i32" : "f32";
@@ -83,9 +81,9 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     if (!perRow && rowsOfVec4(x, op, o, r, inner, caps)) {
       const vec4: GpuLaunch = {
         key: `reduce-vec4:${t}:${OPS[op]}`,
-        code: () => templateVec4.replace("alias T = f32;", `alias T = ${t};`),
+        code: () => specialize(op, templateVec4, [["alias T = f32;", `alias T = ${t};`]]),
         constants: { WG: 64, OP: OPS[op] },
-        params: P.buffer,
+        params, // reduce-vec4.wgsl declares the same Params struct as reduce.wgsl
         workgroups: Math.ceil(outer / 64),
       };
       return vec4;
@@ -93,10 +91,10 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
     return {
       key: `reduce:${t}:${ot}:${wg}:${OPS[op]}`,
-      code: () => template.replace("alias T = f32;", `alias T = ${t};`).replace("alias O = f32;", `alias O = ${ot};`),
+      code: () => specialize(op, template, [["alias T = f32;", `alias T = ${t};`], ["alias O = f32;", `alias O = ${ot};`]]),
       entryPoint: perRow ? "rows" : "threads",
       constants: { WG: wg, OP: OPS[op], T_FLOAT: t === "f32" ? 1 : 0 },
-      params: P.buffer,
+      params,
       workgroups: perRow ? outer : Math.ceil(outer / wg),
     };
   },

@@ -5,6 +5,7 @@ import { normalizeDim, numel } from "../shape.js";
 import { apply, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
 import type { Tensor } from "../tensor.js";
+import { specialize } from "../engine/wgsl.js";
 
 interface Attrs {
   dim: number; // non-negative
@@ -40,7 +41,7 @@ const scanKernel: Kernel<Attrs> = {
     const t = x.dtype === "int32" ? "i32" : "f32";
     return {
       key: `scan:${t}`,
-      code: () => template.replace("alias T = f32;", `alias T = ${t};`),
+      code: () => specialize("cumsum", template, [["alias T = f32;", `alias T = ${t};`]]),
       constants: { WG: 64 },
       params: new Uint32Array([outer * inner, len, inner, reverse ? 1 : 0]).buffer,
       workgroups: Math.ceil((outer * inner) / 64),

@@ -7,6 +7,7 @@ import template from "../../shaders/softmax.wgsl";
 import type { CpuView, Kernel } from "../backend/backend.js";
 import { fmt, normalizeDim, numel } from "../shape.js";
 import { apply, type Primitive } from "./primitive.js";
+import { uniformLayout } from "../engine/wgsl.js";
 import { arange } from "./creation.js";
 import { dense } from "./layout.js";
 import type { Tensor } from "../tensor.js";
@@ -34,6 +35,7 @@ function roles(op: RowOp, ins: readonly CpuView[]): (CpuView | undefined)[] {
 
 /** crossEntropy's ignoreIndex (its two ops only; the others take undefined). */
 type RowAttrs = { ignore: number } | undefined;
+const softmaxParams = uniformLayout(template);
 const IGNORE_DEFAULT = -100;
 
 /** The same words on every device for a class index outside [0, cols). */
@@ -98,6 +100,7 @@ function rowKernel(op: RowOp): Kernel<RowAttrs> {
         // Row kernels address from element 0; views with an offset are copied first by the op wrappers.
         throw new Error(`${op}: internal error: row kernels need offset-0 inputs.`);
       const checks = op === "crossEntropy" || op === "crossEntropyGrad";
+      const grad = op === "crossEntropyGrad";
       const ignore = attrs?.ignore ?? IGNORE_DEFAULT;
       const perRow = caps.force?.softmax ? caps.force.softmax === "rows" : cols > (caps.emulated ? 2048 : 64);
       const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
@@ -106,10 +109,10 @@ function rowKernel(op: RowOp): Kernel<RowAttrs> {
         code: () => template,
         entryPoint: perRow ? "rows" : "threads",
         constants: { WG: wg, OP: OPS[op] },
-        params: new Uint32Array([rows, cols, op === "crossEntropyGrad" ? ins[2].offset : 0, op === "crossEntropyGrad" ? (ins[2].strides[0] ?? 0) : 0, ignore >>> 0, 0, 0, 0]).buffer,
+        params: softmaxParams.pack({ rows, cols, gl_offset: grad ? ins[2].offset : 0, gl_stride: grad ? (ins[2].strides[0] ?? 0) : 0, ignore: ignore | 0 }),
         workgroups: perRow ? rows : Math.ceil(rows / wg),
         bindings: BINDINGS[op],
-        check: checks ? { idWord: 5, message: (bits, row) => targetMessage(bits | 0, row, cols, ignore) } : undefined,
+        check: checks ? { idWord: softmaxParams.word("check_id"), message: (bits, row) => targetMessage(bits | 0, row, cols, ignore) } : undefined,
       };
     },
   };

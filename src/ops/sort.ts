@@ -11,6 +11,7 @@ import { dense } from "./layout.js";
 import { gatherIndexed } from "./gather.js";
 import { tidy } from "../engine/scope.js";
 import type { Tensor } from "../tensor.js";
+import { specialize } from "../engine/wgsl.js";
 
 interface Attrs {
   k: number;
@@ -43,7 +44,7 @@ const sortKernel: Kernel<Attrs> = {
     const fits = P * 8 <= caps.maxWorkgroupStorage; // values and positions in workgroup memory
     // Emulators pay more for barriers than they save (DESIGN.md): rank there, bitonic on real GPUs when the row fits.
     const variant = fits ? (caps.force?.sort ?? (caps.emulated ? "rank" : "bitonic")) : "rank";
-    const code = (src: string) => () => src.replace("alias T = f32;", `alias T = ${t};`);
+    const code = (src: string) => () => specialize("sort", src, [["alias T = f32;", `alias T = ${t};`]]);
     if (variant === "bitonic") {
       const WG = Math.min(256, caps.maxWorkgroupSize, P / 2);
       return {

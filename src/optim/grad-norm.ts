@@ -8,7 +8,7 @@
  */
 import template from "../../shaders/grad-norm.wgsl";
 import type { Kernel } from "../backend/backend.js";
-import { backendFor } from "../engine/device.js";
+import { isCurrent, launch as schedule } from "../engine/scheduler.js";
 import { noGrad } from "../autograd/mode.js";
 import { dense } from "../ops/layout.js";
 import { pin } from "../engine/scope.js";
@@ -42,7 +42,7 @@ const launch = (entryPoint: string, buf: ArrayBuffer, workgroups: number, nIn: n
   bindings: SLOTS.map((k) => (k < nIn ? k : null)),
 });
 
-const spareSets = new WeakMap<object, Tensor[]>();
+const spareSets = new Map<string, Tensor[]>();
 
 /**
  * K − 1 one-element tensors that fill the write bindings a launch leaves unused: WebGPU
@@ -50,11 +50,11 @@ const spareSets = new WeakMap<object, Tensor[]>();
  * buffer cannot fill several. Made once per backend, engine-owned.
  */
 function spares(device: Tensor["device"]): Tensor[] {
-  const backend = backendFor(device);
-  let set = spareSets.get(backend);
-  if (!set || set.some((t) => t.isDisposed)) {
+  let set = spareSets.get(device);
+  // A set made on a device since replaced (lost, then init again) is made anew.
+  if (!set || set.some((t) => t.isDisposed || !isCurrent(t.handle.storage, device))) {
     set = SLOTS.slice(1).map(() => pin(Tensor.empty([1], "float32", device)));
-    spareSets.set(backend, set);
+    spareSets.set(device, set);
   }
   return set;
 }
@@ -112,15 +112,14 @@ const chunks = <T>(xs: readonly T[]) => Array.from({ length: Math.ceil(xs.length
 /** [total norm, clip coefficient] of `grads` (one device, one dtype, at least one), with no readback. */
 export function normAndCoefficient(grads: readonly Tensor[], kind: NormKind, maxNorm: number): Tensor {
   const { device, dtype } = grads[0];
-  const backend = backendFor(device);
   const parts = Tensor.empty([grads.length * PARTS], dtype, device);
   chunks(grads).forEach((chunk, c) => {
     const ds = chunk.map((g) => noGrad(() => dense(g))); // the kernel reads element i at i
-    backend.run(partialKernel, padded([parts]), ds, { kind, slot: c * K });
+    schedule(device, partialKernel, padded([parts]), ds, { kind, slot: c * K });
     ds.forEach((d, k) => d !== chunk[k] && d.dispose());
   });
   const out = Tensor.empty([2], dtype, device);
-  backend.run(totalKernel, padded([out]), [parts], { kind, maxNorm });
+  schedule(device, totalKernel, padded([out]), [parts], { kind, maxNorm });
   parts.dispose();
   return out;
 }
@@ -128,9 +127,8 @@ export function normAndCoefficient(grads: readonly Tensor[], kind: NormKind, max
 /** g ← g · res[1] for every gradient, in place: dense ones K per launch, strided views through mul_. */
 export function scaleByCoefficient(grads: readonly Tensor[], res: Tensor): void {
   const isDense = (g: Tensor) => g.offset === 0 && g.isContiguous();
-  const backend = backendFor(res.device);
   for (const chunk of chunks(grads.filter(isDense))) {
-    backend.run(scaleKernel, padded(chunk), [res], { count: chunk.length });
+    schedule(res.device, scaleKernel, padded(chunk), [res], { count: chunk.length });
     for (const g of chunk) bump(g);
   }
   const strided = grads.filter((g) => !isDense(g));

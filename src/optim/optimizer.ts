@@ -5,7 +5,7 @@
  * gradient. The numbers a step needs go to the kernel as uniforms, so changing
  * a group's lr between steps (a scheduler) compiles and allocates nothing.
  */
-import { backendFor } from "../engine/device.js";
+import { launch } from "../engine/scheduler.js";
 import { keep } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
 import { dense } from "../ops/layout.js";
@@ -120,7 +120,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     // The kernel reads the gradient densely, and from a buffer it does not also write.
     const grad = noGrad(() => (g.storage === p.storage ? g.clone() : dense(g)));
     const written = s.state ? [p, s.state] : [p]; // plain SGD keeps no state
-    backendFor(p.device).run(updateKernel, written, [grad], this.attrs(group, s.step, first));
+    launch(p.device, updateKernel, written, [grad], this.attrs(group, s.step, first));
     if (grad !== g) grad.dispose();
     for (const t of written) bump(t, `${this.name}.step`);
   }

@@ -1,7 +1,7 @@
 /** The CPU backend: storages are typed arrays and kernels run their plain-TypeScript reference loops. */
 import type { Backend, CpuView, Kernel, Storage, View, AdapterInfo, ProfileRecords } from "../backend.js";
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
-import { stridedOffsets } from "./loops.js";
+import { stridedOffsets } from "../../shape.js";
 
 interface CpuStorage extends Storage {
   data: TypedArray;

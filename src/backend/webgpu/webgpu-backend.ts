@@ -2,8 +2,8 @@
  * The WebGPU backend. Kernels are recorded into one open compute pass and
  * submitted in batches (at a readback, a flush, or every SUBMIT_EVERY
  * launches). Each launch's uniforms go to a ring buffer bound with a dynamic
- * offset, so bind groups depend only on the storage buffers and are cached;
- * pipelines are cached by shader key. Data leaves the GPU only in read().
+ * offset; pipelines and bind groups come from the cache in pipelines.ts.
+ * Data leaves the GPU only in read().
  */
 import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, Storage, View } from "../backend.js";
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
@@ -12,14 +12,13 @@ import { BufferPool, type GpuBuf } from "./pool.js";
 import { GpuMemory, STORAGE_USAGE } from "./memory.js";
 import { LaunchTimer } from "./launch-timer.js";
 import { ErrorFlag } from "./error-flag.js";
+import { Pipelines, UNIFORM_STRIDE } from "./pipelines.js";
 
 interface GpuStorage extends Storage {
   buf: GpuBuf;
 }
 
-const UNIFORM_STRIDE = 256;
 const SUBMIT_EVERY = 512;
-const BIND_GROUP_CACHE = 8192;
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
 
 /** Host-side counts, for residency tests and the benchmark runner. */
@@ -43,9 +42,7 @@ export class WebGpuBackend implements Backend {
 
   private mem: GpuMemory;
   private staging: BufferPool;
-  private pipelines = new Map<string, GPUComputePipeline>();
-  private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-  private bindGroups = new Map<string, GPUBindGroup>();
+  private cache: Pipelines;
   private uniforms: GPUBuffer;
   private uniformHost = new Uint8Array(SUBMIT_EVERY * UNIFORM_STRIDE);
   /** Bound where a shader declares an input the launch does not read, and in place of an input that is also the output. */
@@ -68,6 +65,7 @@ export class WebGpuBackend implements Backend {
     this.staging = this.mem.staging;
     this.flag = new ErrorFlag(gpu);
     this.uniforms = gpu.createBuffer({ size: this.uniformHost.byteLength, usage: UNIFORM_USAGE, label: "webgrad uniforms" });
+    this.cache = new Pipelines(gpu, this.flag.layout, this.uniforms, this.stats, (e) => this.errors.push(e));
     this.dummy = { id: 0, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused binding" }) };
     this.dummyOut = { id: -1, bytes: 256, lastBatch: -1, buffer: gpu.createBuffer({ size: 256, usage: STORAGE_USAGE, label: "webgrad unused writable binding" }) };
     gpu.lost.then((e) => {
@@ -142,7 +140,7 @@ export class WebGpuBackend implements Backend {
     const inBufs = slots.map((k) => (k === null ? this.dummy : this.own(ins[k].storage, kernel.name).buf));
     if (!launch.readsOutputs && inBufs.some((b) => b !== this.dummy && outBufs.includes(b)))
       throw new Error(`${kernel.name}: an input shares its buffer with an output, and this kernel cannot run in place. Fix: clone() the input first.`);
-    const pipeline = this.pipeline(launch, kernel.name, nIn, outBufs.length);
+    const pipeline = this.cache.pipeline(launch, kernel.name, nIn, outBufs.length);
     const maxDim = this.caps.maxWorkgroupsPerDim;
     const x = Math.min(launch.workgroups, maxDim);
     const y = Math.ceil(launch.workgroups / x);
@@ -157,7 +155,9 @@ export class WebGpuBackend implements Backend {
     if (pass !== this.lastPass || pipeline !== this.lastPipeline) pass.setPipeline(pipeline);
     this.lastPass = pass;
     this.lastPipeline = pipeline;
-    pass.setBindGroup(0, this.bindGroup(inBufs, outBufs), [offset]);
+    // A buffer the kernel also writes is read through its output binding (in-place kernels).
+    const read = inBufs.map((b) => (outBufs.includes(b) ? this.dummy : b));
+    pass.setBindGroup(0, this.cache.bindGroup(read, outBufs), [offset]);
     pass.dispatchWorkgroups(x, y);
     if (this.timer) {
       pass.end();
@@ -194,57 +194,6 @@ export class WebGpuBackend implements Backend {
   private withFlag(pass: GPUComputePassEncoder): GPUComputePassEncoder {
     pass.setBindGroup(1, this.flag.group);
     return pass;
-  }
-
-  private layout(nIn: number, nOut: number) {
-    const key = `${nIn}:${nOut}`;
-    let l = this.layouts.get(key);
-    if (!l) {
-      const entries: GPUBindGroupLayoutEntry[] = [];
-      for (let k = 0; k < nIn; k++) entries.push({ binding: k, visibility: 4, buffer: { type: "read-only-storage" } });
-      for (let k = 0; k < nOut; k++) entries.push({ binding: nIn + k, visibility: 4, buffer: { type: "storage" } });
-      entries.push({ binding: nIn + nOut, visibility: 4, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: UNIFORM_STRIDE } });
-      const group = this.gpu.createBindGroupLayout({ entries, label: `webgrad ${key}` });
-      l = { group, pipeline: this.gpu.createPipelineLayout({ bindGroupLayouts: [group, this.flag.layout] }) };
-      this.layouts.set(key, l);
-    }
-    return l;
-  }
-
-  private pipeline(launch: GpuLaunch, op: string, nIn: number, nOut: number): GPUComputePipeline {
-    const key = `${launch.key}|${launch.entryPoint ?? "main"}|${nIn}:${nOut}`;
-    let p = this.pipelines.get(key);
-    if (!p) {
-      this.gpu.pushErrorScope("validation");
-      const module = this.gpu.createShaderModule({ code: launch.code(), label: launch.key });
-      p = this.gpu.createComputePipeline({
-        label: `${op} (${launch.key})`,
-        layout: this.layout(nIn, nOut).pipeline,
-        compute: { module, entryPoint: launch.entryPoint ?? "main", constants: launch.constants as Record<string, number> },
-      });
-      this.errors.push(this.gpu.popErrorScope().then((e) => (e ? `${op}: building its WGSL pipeline failed: ${e.message}` : null)));
-      this.pipelines.set(key, p);
-      this.stats.pipelinesCreated++;
-    }
-    return p;
-  }
-
-  /** Bind groups depend only on the storage buffers (uniforms use a dynamic offset), so training steps reuse them. */
-  private bindGroup(ins: GpuBuf[], outs: GpuBuf[]): GPUBindGroup {
-    // A buffer the kernel also writes is read through its output binding (in-place kernels).
-    const read = ins.map((b) => (outs.includes(b) ? this.dummy : b));
-    const key = `${ins.length}:${outs.length}|${read.map((b) => b.id).join(",")}|${outs.map((b) => b.id).join(",")}`;
-    let g = this.bindGroups.get(key);
-    if (!g) {
-      const buffers = [...read, ...outs].map((b) => b.buffer);
-      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-      entries.push({ binding: buffers.length, resource: { buffer: this.uniforms, size: UNIFORM_STRIDE } });
-      g = this.gpu.createBindGroup({ layout: this.layout(ins.length, outs.length).group, entries });
-      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.delete(this.bindGroups.keys().next().value!);
-      this.bindGroups.set(key, g);
-      this.stats.bindGroupsCreated++;
-    }
-    return g;
   }
 
   // ---- profiling (wg.profile) ----

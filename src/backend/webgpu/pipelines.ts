@@ -1,0 +1,85 @@
+/**
+ * The GPU objects a launch needs besides its buffers, made once and reused:
+ * bind-group layouts per binding count, pipelines per shader key, and bind
+ * groups per combination of buffers (uniforms use a dynamic offset, so a
+ * bind group depends only on the storage buffers and training steps reuse them).
+ */
+import type { GpuLaunch } from "../backend.js";
+import type { GpuBuf } from "./pool.js";
+
+export const UNIFORM_STRIDE = 256;
+const BIND_GROUP_CACHE = 8192;
+
+/** How many objects were created, for the backend's stats. */
+export interface Created {
+  bindGroupsCreated: number;
+  pipelinesCreated: number;
+}
+
+export class Pipelines {
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+
+  /**
+   * `flagLayout`: group 1 of every pipeline (the error flag); `uniforms`: the ring every launch's
+   * params live in; `report` receives a pipeline's build error as a promise of its message.
+   */
+  constructor(
+    private gpu: GPUDevice,
+    private flagLayout: GPUBindGroupLayout,
+    private uniforms: GPUBuffer,
+    private stats: Created,
+    private report: (error: Promise<string | null>) => void,
+  ) {}
+
+  private layout(nIn: number, nOut: number) {
+    const key = `${nIn}:${nOut}`;
+    let l = this.layouts.get(key);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      for (let k = 0; k < nIn; k++) entries.push({ binding: k, visibility: 4, buffer: { type: "read-only-storage" } });
+      for (let k = 0; k < nOut; k++) entries.push({ binding: nIn + k, visibility: 4, buffer: { type: "storage" } });
+      entries.push({ binding: nIn + nOut, visibility: 4, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: UNIFORM_STRIDE } });
+      const group = this.gpu.createBindGroupLayout({ entries, label: `webgrad ${key}` });
+      l = { group, pipeline: this.gpu.createPipelineLayout({ bindGroupLayouts: [group, this.flagLayout] }) };
+      this.layouts.set(key, l);
+    }
+    return l;
+  }
+
+  /** The pipeline for `launch` with nIn read-only and nOut writable bindings; `op` names it in errors. */
+  pipeline(launch: GpuLaunch, op: string, nIn: number, nOut: number): GPUComputePipeline {
+    const key = `${launch.key}|${launch.entryPoint ?? "main"}|${nIn}:${nOut}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.gpu.pushErrorScope("validation");
+      const module = this.gpu.createShaderModule({ code: launch.code(), label: launch.key });
+      p = this.gpu.createComputePipeline({
+        label: `${op} (${launch.key})`,
+        layout: this.layout(nIn, nOut).pipeline,
+        compute: { module, entryPoint: launch.entryPoint ?? "main", constants: launch.constants as Record<string, number> },
+      });
+      this.report(this.gpu.popErrorScope().then((e) => (e ? `${op}: building its WGSL pipeline failed: ${e.message}` : null)));
+      this.pipelines.set(key, p);
+      this.stats.pipelinesCreated++;
+    }
+    return p;
+  }
+
+  /** The bind group of these read-only and writable buffers, then the uniform ring. */
+  bindGroup(read: readonly GpuBuf[], outs: readonly GpuBuf[]): GPUBindGroup {
+    const key = `${read.length}:${outs.length}|${read.map((b) => b.id).join(",")}|${outs.map((b) => b.id).join(",")}`;
+    let g = this.bindGroups.get(key);
+    if (!g) {
+      const buffers = [...read, ...outs].map((b) => b.buffer);
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      entries.push({ binding: buffers.length, resource: { buffer: this.uniforms, size: UNIFORM_STRIDE } });
+      g = this.gpu.createBindGroup({ layout: this.layout(read.length, outs.length).group, entries });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+      this.bindGroups.set(key, g);
+      this.stats.bindGroupsCreated++;
+    }
+    return g;
+  }
+}

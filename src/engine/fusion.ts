@@ -1,0 +1,199 @@
+/**
+ * Elementwise fusion on WebGPU. A fusable launch (an elementwise table op on
+ * dense operands of one size) is not encoded at once: it joins the pending
+ * chain, its output storage already allocated, so memory() and every handle
+ * stay as they were. Anything that must observe device memory realizes the
+ * chain first (another kernel, an upload, a readback, a flush, an input's
+ * storage being freed). Realizing writes an op's output only if its storage
+ * is still referenced then ("write if alive"): intermediates a tidy() or
+ * dispose() dropped live only in registers.
+ */
+import type { Backend, Kernel, Storage, View } from "../backend/backend.js";
+import { isContiguous, numel, sameShape } from "../shape.js";
+import { FUSED_PARAMS, fusedKey, fusedWgsl, type FusedInput, type FusedOp, type Ref } from "./fused-kernel.js";
+import { uniformLayout } from "./wgsl.js";
+
+/** WebGPU's guaranteed storage buffers per shader stage: inputs plus written outputs of one fused kernel. */
+const MAX_BINDINGS = 8;
+/** Ops per generated kernel: past this the chain is realized (keeps the WGSL and its compile small). */
+const MAX_OPS = 128;
+
+interface Pending {
+  readonly kernel: Kernel<unknown>;
+  readonly out: View;
+  readonly ins: readonly View[];
+  readonly attrs: unknown;
+  readonly op: FusedOp;
+}
+
+const paramsLayout = uniformLayout(FUSED_PARAMS);
+const printed = new Set<string>();
+const debugKernels = () => typeof process !== "undefined" && /\bkernels\b/.test(process.env?.WEBGRAD_DEBUG ?? "");
+
+export class FusionQueue {
+  private chain: Pending[] = [];
+  private inputs: View[] = [];
+  private n = -1;
+  private realizing = false;
+  /** Freed storages the chain still reads: given back to the backend once it is encoded. */
+  private heldInputs: Storage[] = [];
+
+  constructor(private backend: Backend) {}
+
+  get pending(): boolean {
+    return this.chain.length > 0;
+  }
+
+  /** Whether this launch can join a chain at all (the queue may still realize first to start a new one). */
+  static fusable(kernel: Kernel<unknown>, outs: readonly View[], ins: readonly View[]): boolean {
+    const out = outs[0];
+    if (!kernel.fusable || outs.length !== 1 || out.offset !== 0 || out.dtype === "float64") return false;
+    if (!isContiguous(out.shape, out.strides) || numel(out.shape) !== out.storage.size || out.storage.size === 0) return false;
+    return ins.every((v) => v.storage !== out.storage && v.dtype !== "float64" && (numel(v.shape) === 1 || (sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides))));
+  }
+
+  /** Queue a fusable launch (see fusable), realizing the current chain first when it cannot take it. */
+  add(kernel: Kernel<unknown>, outView: View, inViews: readonly View[], attrs: unknown): void {
+    // Plain views: a tensor handle disposed before the chain is realized no longer answers for its storage.
+    const [out, ins] = [snapshot(outView), inViews.map(snapshot)];
+    const n = numel(out.shape);
+    // A write into a storage the chain already reads or writes (a copy into an existing tensor) starts a new chain.
+    if (this.chain.length > 0 && (n !== this.n || this.touches(out.storage) || this.chain.length >= MAX_OPS || !this.fits(ins))) this.realize();
+    this.n = n;
+    const args: Ref[] = ins.map((v) => this.refOf(v, n));
+    const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes: ins.map((v) => v.dtype), out: out.dtype };
+    this.chain.push({ kernel, out, ins, attrs, op });
+  }
+
+  /** A chain value read whole and in place (a register), else an input binding. */
+  private refOf(v: View, n: number): Ref {
+    const node = this.chain.findIndex((p) => p.out.storage === v.storage);
+    if (node >= 0 && v.offset === 0 && numel(v.shape) === n) return { node };
+    let k = this.inputs.findIndex((u) => u.storage === v.storage && u.offset === v.offset && numel(u.shape) === numel(v.shape));
+    if (k < 0) k = this.inputs.push(v) - 1;
+    return { input: k };
+  }
+
+  /**
+   * Whether the chain can take these inputs: a chain value read other than whole cannot be a
+   * register, and the inputs alone must leave a binding for an output. (Outputs are counted at
+   * realize time, when the values dropped meanwhile are known; realize splits the chain if needed.)
+   */
+  private fits(ins: readonly View[]): boolean {
+    if (ins.some((v) => this.chain.some((p) => p.out.storage === v.storage) && (v.offset !== 0 || numel(v.shape) !== this.n))) return false;
+    const fresh = ins.filter((v) => !this.chain.some((p) => p.out.storage === v.storage) && !this.inputs.some((u) => u.storage === v.storage)).length;
+    return this.inputs.length + fresh + 1 <= MAX_BINDINGS;
+  }
+
+  /** Whether the chain reads or writes `storage` (an upload to it must wait for the chain). */
+  touches(storage: Storage): boolean {
+    return this.inputs.some((v) => v.storage === storage) || this.chain.some((p) => p.out.storage === storage);
+  }
+
+  /**
+   * A storage is being freed. One the chain reads as an input keeps its buffer until the chain is
+   * encoded (true: the queue frees it then), so a tidy() that drops inputs and intermediates
+   * together still fuses.
+   */
+  released(storage: Storage): boolean {
+    if (!this.inputs.some((v) => v.storage === storage)) return false;
+    this.heldInputs.push(storage);
+    return true;
+  }
+
+  /** Encode the pending chain: one generated kernel writing the outputs still referenced. */
+  realize(): void {
+    if (this.chain.length === 0 || this.realizing) return;
+    const [chain, inputs] = [this.chain, this.inputs];
+    this.chain = [];
+    this.inputs = [];
+    this.realizing = true;
+    try {
+      const outputs = chain.flatMap((p, k) => (p.out.storage.freed ? [] : [k]));
+      if (outputs.length === 0) return; // every value was dropped before anyone could observe it
+      if (chain.length === 1) return this.backend.run(chain[0].kernel, [chain[0].out], chain[0].ins, chain[0].attrs);
+      if (inputs.length + outputs.length <= MAX_BINDINGS)
+        return this.backend.run(fusedKernel(chain.map((p) => p.op), inputs, outputs, this.n), outputs.map((k) => chain[k].out), inputs, undefined);
+      runSplit(this.backend, chain, inputs, this.n);
+    } finally {
+      this.realizing = false;
+      const held = this.heldInputs;
+      this.heldInputs = [];
+      for (const s of held) this.backend.free(s);
+    }
+  }
+}
+
+const snapshot = (v: View): View => ({ storage: v.storage, shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype });
+
+function fusedKernel(ops: FusedOp[], inputs: readonly View[], outputs: number[], n: number): Kernel<void> {
+  const described: FusedInput[] = inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1 }));
+  const key = fusedKey(described, ops, outputs);
+  const name = `fused(${[...new Set(ops.map((o) => o.name))].join(", ")})`;
+  return {
+    name,
+    cpu() {
+      throw new Error(`${name}: internal error: fused kernels run on WebGPU only.`);
+    },
+    webgpu() {
+      return {
+        key,
+        code: () => {
+          const code = fusedWgsl(described, ops, outputs);
+          if (debugKernels() && !printed.has(key)) {
+            printed.add(key);
+            console.log(`webgrad: generated kernel ${name}\n${code}`);
+          }
+          return code;
+        },
+        params: paramsLayout.pack({ n, off: inputs.map((v) => v.offset) }),
+        workgroups: Math.ceil(n / 256),
+      };
+    },
+  };
+}
+
+/**
+ * A chain whose live outputs and inputs exceed the binding limit runs as consecutive fused
+ * kernels. A value crossing from one to a later one is written: to its own storage when it is
+ * still referenced, else to a temporary freed once the chain is encoded.
+ */
+function runSplit(backend: Backend, chain: Pending[], inputs: readonly View[], n: number): void {
+  const lastUse = chain.map((_, k) => chain.reduce((last, p, j) => (p.op.args.some((r) => "node" in r && r.node === k) ? j : last), -1));
+  const temps: Storage[] = [];
+  const home = new Map<number, View>(); // where a crossing value lives
+  const place = (k: number): View => {
+    let v = home.get(k);
+    if (!v) {
+      const out = chain[k].out;
+      const storage = out.storage.freed ? backend.alloc(out.dtype, n) : out.storage;
+      if (out.storage.freed) temps.push(storage);
+      home.set(k, (v = { ...out, storage }));
+    }
+    return v;
+  };
+  for (let start = 0; start < chain.length; ) {
+    let end = start;
+    while (end + 1 < chain.length && segment(chain, inputs, lastUse, start, end + 1).bindings <= MAX_BINDINGS) end++;
+    const seg = segment(chain, inputs, lastUse, start, end);
+    const ins = seg.reads.map((r) => ("input" in r ? inputs[r.input] : place(r.node)));
+    const outs = seg.writes.map((k) => place(k));
+    const remap = (r: Ref): Ref => ("node" in r && r.node >= start ? { node: r.node - start } : { input: seg.reads.findIndex((x) => sameRef(x, r)) });
+    const ops = chain.slice(start, end + 1).map((p) => ({ ...p.op, args: p.op.args.map(remap) }));
+    backend.run(fusedKernel(ops, ins, seg.writes.map((k) => k - start), n), outs, ins, undefined);
+    start = end + 1;
+  }
+  for (const t of temps) backend.free(t);
+}
+
+const sameRef = (a: Ref, b: Ref) => ("input" in a && "input" in b ? a.input === b.input : "node" in a && "node" in b && a.node === b.node);
+
+/** What ops start..end read from outside (inputs, earlier values) and must write (live, or read later). */
+function segment(chain: Pending[], inputs: readonly View[], lastUse: number[], start: number, end: number) {
+  const reads: Ref[] = [];
+  for (let j = start; j <= end; j++)
+    for (const r of chain[j].op.args) if (("input" in r || r.node < start) && !reads.some((x) => sameRef(x, r))) reads.push(r);
+  const writes: number[] = [];
+  for (let k = start; k <= end; k++) if (!chain[k].out.storage.freed || lastUse[k] > end) writes.push(k);
+  return { reads, writes, bindings: reads.length + writes.length, inputs };
+}

@@ -1,0 +1,72 @@
+/**
+ * The launch queue between ops and backends. Ops describe work (a kernel, the
+ * views it writes and reads, its attributes) and hand it here; only this
+ * module and device.ts hold a backend. On WebGPU, elementwise launches wait
+ * in a fusion queue (fusion.ts) and everything else that touches device
+ * memory realizes it first, so the backend sees the launches in program order.
+ */
+import type { Backend, Device, Kernel, Storage, View } from "../backend/backend.js";
+import type { DType, TypedArray } from "../dtype.js";
+import { backendFor, fusionEnabled, setBeforeSync } from "./device.js";
+import { FusionQueue } from "./fusion.js";
+import { onFree } from "./scope.js";
+
+const queues = new WeakMap<Backend, FusionQueue>();
+
+function queueOf(backend: Backend): FusionQueue | null {
+  if (backend.device !== "webgpu") return null;
+  let q = queues.get(backend);
+  if (!q) queues.set(backend, (q = new FusionQueue(backend)));
+  return q;
+}
+
+/** Encode every pending launch on `device` (before a readback, a flush, a non-fusable kernel). */
+export function realize(device: Device): void {
+  if (device === "webgpu") queueOf(backendFor(device))?.realize();
+}
+
+setBeforeSync(realize);
+onFree((s) => s.backend.device === "webgpu" && (queues.get(s.backend)?.released(s) ?? false));
+
+/** Device memory for `size` elements of `dtype`; its contents are undefined until a launch or upload writes them. */
+export function allocate(device: Device, dtype: DType, size: number): Storage {
+  return backendFor(device).alloc(dtype, size);
+}
+
+/** Replace a whole storage's contents with host data. */
+export function upload(storage: Storage, data: TypedArray): void {
+  const backend = backendFor(storage.backend.device);
+  const q = queueOf(backend);
+  // A fresh storage (most uploads) is not in the chain: the chain may stay pending.
+  if (q?.touches(storage)) q.realize();
+  backend.write(storage, data);
+}
+
+/**
+ * Run `kernel` writing `outs` (one or several views, possibly read too by in-place kernels)
+ * from `ins`. All views must live on `device`.
+ */
+export function launch<A>(device: Device, kernel: Kernel<A>, outs: readonly View[], ins: readonly View[], attrs: A): void {
+  const backend = backendFor(device);
+  const q = queueOf(backend);
+  if (q && fusionEnabled() && FusionQueue.fusable(kernel as Kernel<unknown>, outs, ins)) return q.add(kernel as Kernel<unknown>, outs[0], ins, attrs);
+  q?.realize();
+  backend.run(kernel, outs, ins, attrs);
+}
+
+/** A contiguous view's values on the host, once every launch writing it has run. */
+export function readback(device: Device, view: View): Promise<TypedArray> {
+  const backend = backendFor(device);
+  queueOf(backend)?.realize();
+  return backend.read(view);
+}
+
+/** Throw the device's own Error (not started, lost) when `device` cannot take work now. */
+export function checkDevice(device: Device): void {
+  backendFor(device);
+}
+
+/** Whether `storage` belongs to `device`'s current backend (not to one lost or replaced by a later init). */
+export function isCurrent(storage: Storage, device: Device): boolean {
+  return storage.backend === backendFor(device);
+}

@@ -1,0 +1,196 @@
+// Elementwise fusion on WebGPU: a chain becomes one generated kernel, with the values, memory()
+// and gradients of the unfused ops (the CPU backend is the oracle), and init({ fusion: false }) off.
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import * as wg from "../src/node.js";
+import type { Tensor } from "../src/node.js";
+import { webgpuBackend } from "../src/engine/device.js";
+import { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
+import { expectClose, randomData, startWebgpu } from "./helpers.js";
+
+const stats = () => (webgpuBackend() as WebGpuBackend).stats;
+const on = (device: "cpu" | "webgpu", data: Float64Array, shape = [data.length]) => wg.tensor(Float32Array.from(data), { device }).reshape(shape);
+
+/** A chain of `ops` alternating mul and add, in a tidy (its intermediates dropped at the end). */
+function chain(x: Tensor, scale: Tensor, shift: Tensor, ops: number): Tensor {
+  return wg.tidy(() => {
+    let y = x;
+    for (let i = 0; i < ops; i++) y = i % 2 ? y.add(shift) : y.mul(scale);
+    return y;
+  });
+}
+
+describe("elementwise fusion (webgpu)", () => {
+  beforeAll(async () => {
+    await startWebgpu();
+    await wg.init({ fusion: true });
+  });
+  afterAll(async () => {
+    await wg.init({ fusion: true });
+  });
+
+  test("a chain of 100 ops in a tidy is one launch with the CPU's values; memory() is as unfused", async () => {
+    const data = randomData(1024, 0, 1, 3);
+    const cpu = chain(on("cpu", data), wg.full([1024], 0.999, { device: "cpu" }), wg.full([1024], 1e-3, { device: "cpu" }), 100);
+    const [x, scale, shift] = [on("webgpu", data), wg.full([1024], 0.999, { device: "webgpu" }), wg.full([1024], 1e-3, { device: "webgpu" })];
+    await wg.flush();
+    const held = wg.memory("webgpu");
+    const before = { ...stats() };
+    const y = chain(x, scale, shift, 100);
+    expect(wg.memory("webgpu").tensors).toBe(held.tensors + 1);
+    expect(wg.memory("webgpu").bytesInUse).toBe(held.bytesInUse + 4096);
+    const values = await y.data();
+    expect(stats().launches - before.launches).toBe(1);
+    expectClose(values, await cpu.data(), 1e-6, 1e-5, "chain"); // same ops in the same order: float32 rounding only
+    y.dispose();
+    // A second run reuses the pipeline and bind group.
+    const again = { ...stats() };
+    const z = chain(x, scale, shift, 100);
+    await z.data();
+    expect([stats().pipelinesCreated, stats().bindGroupsCreated]).toEqual([again.pipelinesCreated, again.bindGroupsCreated]);
+    z.dispose();
+    for (const t of [x, scale, shift]) t.dispose();
+  });
+
+  test("intermediates still held are written too, and read back right", async () => {
+    const data = randomData(300, -2, 2, 5);
+    const run = (device: "cpu" | "webgpu") => {
+      const x = on(device, data, [3, 100]);
+      const a = x.mul(2).sub(0.5);
+      const b = a.relu().add(x.neg().exp());
+      const c = b.gt(0.3).mul(a).where(b, x).tanh();
+      return [a, b, c];
+    };
+    const gpu = run("webgpu");
+    const ref = run("cpu");
+    for (let k = 0; k < 3; k++) expectClose(await gpu[k].data(), await ref[k].data(), 1e-5, 1e-5, `value ${k}`);
+  });
+
+  test("broadcast scalars, comparisons, casts and int32 ops fuse and match the CPU", async () => {
+    const data = randomData(64, -10, 10, 7);
+    const run = (device: "cpu" | "webgpu") =>
+      wg.tidy(() => {
+        const x = on(device, data, [8, 8]);
+        const i = x.int().mul(3).sub(1).abs();
+        return x.mul(0.25).add(i.float()).pow(2).sqrt().sigmoid().mul(x.lt(0)).erf();
+      });
+    const backend = webgpuBackend() as WebGpuBackend;
+    const names: string[] = [];
+    const spy = vi.spyOn(backend, "run").mockImplementation(function (this: WebGpuBackend, ...args) {
+      names.push(args[0].name);
+      return WebGpuBackend.prototype.run.apply(this, args);
+    });
+    const gpu = run("webgpu");
+    const values = await gpu.data();
+    spy.mockRestore();
+    expect(names).toEqual(["fused(cast_int32, mul, sub, abs, cast_float32, add, pow, sqrt, sigmoid, lt, erf)"]);
+    expectClose(values, await run("cpu").data(), 1e-5, 1e-4, "mixed chain");
+  });
+
+  test("an input disposed while the chain is pending keeps its buffer until the chain is encoded", async () => {
+    const data = randomData(256, -1, 1, 9);
+    const x = on("webgpu", data);
+    const y = x.mul(3);
+    x.dispose(); // the pending chain reads x's buffer: the pool gets it back only after the chain is encoded
+    const other = wg.full([256], 7, { device: "webgpu" }); // may reuse x's buffer
+    const z = y.add(1);
+    expectClose(await z.data(), Array.from(data, (v) => Math.fround(Math.fround(v) * 3) + 1), 1e-5, 1e-6, "z");
+    expect(Array.from(await other.data()).every((v) => v === 7)).toBe(true);
+    for (const t of [y, z, other]) t.dispose();
+  });
+
+  test("in-place writes into a pending value see it, and later ops see theirs", async () => {
+    const x = wg.full([64], 2, { device: "webgpu" });
+    const y = x.mul(3); // pending
+    wg.noGrad(() => y.copy_(y.add(1))); // a copy into y's own storage while the chain reads and writes it
+    const z = y.add(0.5);
+    wg.noGrad(() => y.mul_(2)); // in place: reads and writes y's buffer, never fused
+    const w = y.sub(1);
+    expect([...(await z.data())].every((v) => v === 7.5)).toBe(true);
+    expect([...(await y.data())].every((v) => v === 14)).toBe(true);
+    expect([...(await w.data())].every((v) => v === 13)).toBe(true);
+    for (const t of [x, y, z, w]) t.dispose();
+  });
+
+  test("a chain with more live outputs than bindings runs as several fused kernels with the CPU's values", async () => {
+    const data = randomData(96, -1, 1, 13);
+    const run = (device: "cpu" | "webgpu") => {
+      const x = on(device, data);
+      // Dropped values that later ops still read cross from one kernel to the next through temporaries.
+      return wg.tidy(() => {
+        const kept: Tensor[] = [];
+        let y = x;
+        for (let k = 0; k < 12; k++) {
+          const t = y.mul(1.01).add(0.01); // three inputs in all (x, 1.01, 0.01): only realize can split the chain
+          y = t.sin().add(y);
+          if (k % 2 === 0) kept.push(y);
+        }
+        return [...kept, y.tanh()];
+      });
+    };
+    const backend = webgpuBackend() as WebGpuBackend;
+    const names: string[] = [];
+    const spy = vi.spyOn(backend, "run").mockImplementation(function (this: WebGpuBackend, ...args) {
+      names.push(args[0].name);
+      return WebGpuBackend.prototype.run.apply(this, args);
+    });
+    const gpu = run("webgpu");
+    const first = await gpu[0].data();
+    spy.mockRestore();
+    expect(names.length).toBeGreaterThan(1); // 7 live outputs and 3 inputs exceed 8 bindings
+    expect(names.every((n) => n.startsWith("fused("))).toBe(true);
+    const ref = run("cpu");
+    await wg.init({ fusion: false });
+    const unfused = run("webgpu");
+    await wg.init({ fusion: true });
+    // Against the CPU within sin's WGSL precision; against the unfused kernels, float32 rounding only.
+    // (twelve chained sin steps compound SwiftShader's sin error to a few 1e-4).
+    expectClose(first, await ref[0].data(), 1e-4, 1e-4, "kept 0");
+    for (let k = 0; k < gpu.length; k++) {
+      expectClose(await gpu[k].data(), await unfused[k].data(), 1e-6, 1e-6, `kept ${k} vs unfused`);
+      expectClose(await gpu[k].data(), await ref[k].data(), 2e-3, 1e-3, `kept ${k} vs cpu`);
+    }
+    for (const t of unfused) t.dispose();
+    const held = wg.memory("webgpu").tensors;
+    for (const t of gpu) t.dispose();
+    expect(wg.memory("webgpu").tensors).toBe(held - gpu.length); // the temporaries were never user tensors
+  });
+
+  test("gradients through fused chains match the CPU (backward of sum(f(x)·r))", async () => {
+    const [xd, rd] = [randomData(128, -2, 2, 11), randomData(128, -1, 1, 12)];
+    const grad = async (device: "cpu" | "webgpu") => {
+      const x = on(device, xd).requiresGrad_();
+      const r = on(device, rd);
+      wg.tidy(() => x.mul(1.5).tanh().mul(x.sigmoid()).add(x.mul(x)).mul(r).sum().backward());
+      return x.grad!.data();
+    };
+    expectClose(await grad("webgpu"), await grad("cpu"), 1e-5, 1e-4, "grad");
+  });
+
+  test("WEBGRAD_DEBUG=kernels prints each generated kernel once", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    process.env.WEBGRAD_DEBUG = "kernels";
+    try {
+      const x = wg.full([32], 2, { device: "webgpu" });
+      for (let k = 0; k < 2; k++) await wg.tidy(() => x.mul(3).add(0.125).exp().neg()).data();
+      const printed = log.mock.calls.map((c) => String(c[0])).filter((s) => s.includes("generated kernel fused(mul, add, exp, neg)"));
+      expect(printed.length).toBe(1);
+      expect(printed[0]).toMatch(/fn op2\(a: f32, b: f32, c: f32\) -> f32 \{ return f32\(.*exp\(a\).*\); \}  \/\/ exp\n/);
+      x.dispose();
+    } finally {
+      delete process.env.WEBGRAD_DEBUG;
+      log.mockRestore();
+    }
+  });
+
+  test("init({ fusion: false }) launches one kernel per op; a non-boolean is refused", async () => {
+    await wg.init({ fusion: false });
+    const x = wg.full([64], 1, { device: "webgpu" });
+    const before = stats().launches;
+    const y = wg.tidy(() => x.add(1).mul(2).neg());
+    expect(stats().launches - before).toBe(3);
+    expect(Array.from(await y.data())).toEqual(new Array(64).fill(-4));
+    await wg.init({ fusion: true });
+    await expect(wg.init({ fusion: "yes" as unknown as boolean })).rejects.toThrow(/init: fusion is yes; expected true or false/);
+    for (const t of [x, y]) t.dispose();
+  });
+});
