@@ -14,7 +14,7 @@ import { expectClose, randomData, startWebgpu, values } from "./helpers.js";
 interface Gpu {
   setForce(f: Record<string, string>): void;
   caps: { subgroups: boolean; emulated: boolean };
-  pipelines: Map<string, unknown>;
+  pipelineKeys(): string[];
   stats: { launches: number };
 }
 let gpu: Gpu;
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterEach(() => gpu.setForce({}));
 
-const usedPipeline = (prefix: string) => [...gpu.pipelines.keys()].some((k) => k.startsWith(prefix));
+const usedPipeline = (prefix: string) => gpu.pipelineKeys().some((k) => k.startsWith(prefix));
 
 /** a @ b on both devices from the same numbers; `view` turns each device's tensors into the operands. */
 async function matmulParity(aShape: number[], bShape: number[], view: (a: Tensor, b: Tensor) => [Tensor, Tensor], what: string) {

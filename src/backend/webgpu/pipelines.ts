@@ -21,6 +21,11 @@ export class Pipelines {
   private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private bindGroups = new Map<string, GPUBindGroup>();
 
+  /** The cached pipelines' keys (tests check which kernel variant ran). */
+  keys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
   /**
    * `flagLayout`: group 1 of every pipeline (the error flag); `uniforms`: the ring every launch's
    * params live in; `report` receives a pipeline's build error as a promise of its message.

@@ -43,6 +43,10 @@ export class WebGpuBackend implements Backend {
   private mem: GpuMemory;
   private staging: BufferPool;
   private cache: Pipelines;
+  /** Keys of the pipelines built so far (tests check which kernel variant ran). */
+  pipelineKeys(): string[] {
+    return this.cache.keys();
+  }
   private uniforms: GPUBuffer;
   private uniformHost = new Uint8Array(SUBMIT_EVERY * UNIFORM_STRIDE);
   /** Bound where a shader declares an input the launch does not read, and in place of an input that is also the output. */
