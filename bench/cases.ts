@@ -21,7 +21,13 @@ export type Spec =
   /** One training step of a [784, 256, 10] ReLU MLP: cross-entropy, backward, in-place optimizer update. */
   | { kind: "mlpStep"; batch: number; sizes: [number, number, number]; optimizer: "sgd" | "adam" }
   /** Read [size] float32 back to the host. */
-  | { kind: "readback"; size: number };
+  | { kind: "readback"; size: number }
+  /** Forward and backward of sum(layerNorm(x, [cols], { weight, bias }) * R): gradients for x, weight, bias. */
+  | { kind: "layerNorm"; rows: number; cols: number }
+  /** Forward and backward of sum(attention(q, k, v) * R) on [batch, heads, seq, dim]; fused kernel or the composite. */
+  | { kind: "attention"; batch: number; heads: number; seq: number; dim: number; fused: boolean }
+  /** Forward and backward of sum(embedding(indices, W) * R): W [num, dim], `tokens` int32 indices. */
+  | { kind: "embedding"; num: number; dim: number; tokens: number };
 
 export type Kind = Spec["kind"];
 export type SpecOf<K extends Kind> = Extract<Spec, { kind: K }>;
@@ -134,6 +140,30 @@ export function suite(quick = false): BenchCase[] {
     mlp("sgd", true),
     mlp("adam"),
     { id: "readback 1M", shape: "[1048576] float32 to host", spec: { kind: "readback", size: 1 << 20 }, bytes: (1 << 20) * F32, readbacks: 1, quick: true },
+    ...sequenceCases(),
   ];
   return quick ? all.filter((c) => c.quick) : all;
+}
+
+/** Sequence models (issue 12): layerNorm, attention fused and composite, embedding; each forward and backward. */
+function sequenceCases(): BenchCase[] {
+  const attention = (batch: number, heads: number, seq: number, dim: number, fused: boolean, quick = false): BenchCase => ({
+    id: `attention fwd+bwd ${batch}x${heads}x${seq}x${dim} ${fused ? "fused" : "composite"}`,
+    shape: `[${batch}, ${heads}, ${seq}, ${dim}], ${fused ? "fused kernels (TF.js: its composite)" : "matmul, softmax, matmul"}`,
+    spec: { kind: "attention", batch, heads, seq, dim, fused },
+    // q·kᵀ and P·v forward, four matmuls' worth backward (dP, dV, dQ, dK): 6 of 2·L·S·E each.
+    flops: 6 * 2 * batch * heads * seq * seq * dim,
+    readbacks: 0,
+    quick,
+  });
+  return [
+    { id: "layerNorm fwd+bwd 4096x512", shape: "[4096, 512] over [512], weight and bias", spec: { kind: "layerNorm", rows: 4096, cols: 512 }, bytes: 7 * 4096 * 512 * F32, readbacks: 0 },
+    { id: "layerNorm fwd+bwd 512x256", shape: "[512, 256] over [256], weight and bias", spec: { kind: "layerNorm", rows: 512, cols: 256 }, bytes: 7 * 512 * 256 * F32, readbacks: 0, quick: true },
+    attention(8, 4, 256, 64, true),
+    attention(8, 4, 256, 64, false),
+    attention(2, 4, 64, 32, true, true),
+    attention(2, 4, 64, 32, false, true),
+    // W [128, 256] (a character vocabulary), 2048 tokens (16 sequences of 128).
+    { id: "embedding fwd+bwd 128x256, 2048 tokens", shape: "W [128, 256], indices [16, 128]", spec: { kind: "embedding", num: 128, dim: 256, tokens: 2048 }, bytes: 2 * 2048 * 256 * F32, readbacks: 0, quick: true },
+  ];
 }

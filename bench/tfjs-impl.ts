@@ -45,6 +45,14 @@ interface Tf {
   grads(f: (...xs: TfTensor[]) => TfTensor): (xs: TfTensor[]) => TfTensor[];
   variable(initial: TfTensor): TfTensor;
   train: { sgd(lr: number): TfOptimizer; adam(lr: number): TfOptimizer };
+  sub(a: TfTensor, b: TfTensor): TfTensor;
+  div(a: TfTensor, b: TfTensor): TfTensor;
+  mean(x: TfTensor, axis?: number, keepDims?: boolean): TfTensor;
+  square(x: TfTensor): TfTensor;
+  rsqrt(x: TfTensor): TfTensor;
+  scalar(v: number): TfTensor;
+  transpose(x: TfTensor, perm?: number[]): TfTensor;
+  gather(x: TfTensor, indices: TfTensor, axis?: number): TfTensor;
   losses: { softmaxCrossEntropy(onehotLabels: TfTensor, logits: TfTensor): TfTensor };
 }
 
@@ -164,6 +172,35 @@ function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {
       const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
       const held = [x, labels, y, ...vars];
       return { record: () => tf.tidy(() => void opt.minimize(loss, false, vars)), finish: flush, dispose: () => (opt.dispose(), tf.dispose(held)) };
+    },
+
+    layerNorm({ rows, cols }) {
+      const [x, r, w, b] = [randn([rows, cols]), randn([rows, cols]), randn([cols]), randn([cols])];
+      const eps = tf.scalar(1e-5);
+      // TF.js has no layer-norm op: its composite, biased variance as PyTorch's.
+      const ln = (x: TfTensor, w: TfTensor, b: TfTensor) => {
+        const d = tf.sub(x, tf.mean(x, -1, true));
+        return tf.add(tf.mul(tf.mul(d, tf.rsqrt(tf.add(tf.mean(tf.square(d), -1, true), eps))), w), b);
+      };
+      const grads = tf.grads((x, w, b) => tf.sum(tf.mul(ln(x, w, b), r)));
+      return instance([x, r, w, b, eps], () => tf.tidy(() => void grads([x, w, b])));
+    },
+
+    attention({ batch, heads, seq, dim }) {
+      // TF.js has no fused attention: both webgrad cases compare against this composite.
+      const shape = [batch, heads, seq, dim];
+      const [q, k, v, r] = [randn(shape), randn(shape), randn(shape), randn(shape)];
+      const scale = tf.scalar(1 / Math.sqrt(dim));
+      const attn = (q: TfTensor, k: TfTensor, v: TfTensor) => tf.matMul(tf.softmax(tf.mul(tf.matMul(q, tf.transpose(k, [0, 1, 3, 2])), scale), -1), v);
+      const grads = tf.grads((q, k, v) => tf.sum(tf.mul(attn(q, k, v), r)));
+      return instance([q, k, v, r, scale], () => tf.tidy(() => void grads([q, k, v])));
+    },
+
+    embedding({ num, dim, tokens }) {
+      const [w, r] = [randn([num, dim]), randn([tokens, dim])];
+      const idx = tf.tensor1d(Int32Array.from({ length: tokens }, (_, i) => (i * 31) % num), "int32");
+      const grad = tf.grad((w) => tf.sum(tf.mul(tf.gather(w, idx, 0), r)));
+      return instance([w, r, idx], () => tf.tidy(() => void grad(w)));
     },
 
     readback({ size }) {

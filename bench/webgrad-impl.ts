@@ -6,6 +6,7 @@
 import * as wg from "../src/index.js";
 import type { Device, Tensor } from "../src/index.js";
 import type { Impl, Instance } from "./cases.js";
+import { attentionComposite } from "../src/ops/attention.js";
 
 /** The webgrad implementation of every case, with tensors on `device`. */
 export function webgradImpl(device: Device): Impl {
@@ -81,6 +82,34 @@ export function webgradImpl(device: Device): Impl {
         });
       const held = [x, y, ...params];
       return { record: step, finish: flush, dispose: () => (opt.zeroGrad(), held.forEach((t) => t.dispose())) };
+    },
+
+    layerNorm({ rows, cols }) {
+      const [x, r] = [randn([rows, cols], true), randn([rows, cols])];
+      const [w, b] = [randn([cols], true), randn([cols], true)];
+      return instance([x, r, w, b], () => {
+        dropGrads([x, w, b]);
+        wg.tidy(() => wg.nn.functional.layerNorm(x, [cols], { weight: w, bias: b }).mul(r).sum().backward());
+      });
+    },
+
+    attention({ batch, heads, seq, dim, fused }) {
+      const shape = [batch, heads, seq, dim];
+      const [q, k, v, r] = [randn(shape, true), randn(shape, true), randn(shape, true), randn(shape)];
+      const attn = fused ? wg.nn.functional.scaledDotProductAttention : attentionComposite;
+      return instance([q, k, v, r], () => {
+        dropGrads([q, k, v]);
+        wg.tidy(() => attn(q, k, v).mul(r).sum().backward());
+      });
+    },
+
+    embedding({ num, dim, tokens }) {
+      const [w, r] = [randn([num, dim], true), randn([tokens, dim])];
+      const idx = wg.tensor(Int32Array.from({ length: tokens }, (_, i) => (i * 31) % num), { dtype: "int32", device });
+      return instance([w, r, idx], () => {
+        dropGrads([w]);
+        wg.tidy(() => wg.nn.functional.embedding(idx, w).mul(r).sum().backward());
+      });
     },
 
     readback({ size }) {

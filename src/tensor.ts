@@ -213,6 +213,11 @@ export class Tensor implements View {
   fill_(value: number): this { return ops.inplace("fill_", this, value); }
   zero_(): this { return ops.inplace("zero_", this, 0); }
 
+  // Sequence-model activations
+  silu(): Tensor { return ops.unary("silu", this); }
+  softplus(): Tensor { return ops.unary("softplus", this); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return ops.leakyRelu(this, negativeSlope); }
+
   /** Release device memory now; using the tensor afterwards throws. */
   dispose(): void { disposeTracked(this); }
 }

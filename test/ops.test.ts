@@ -126,6 +126,17 @@ const rows: Row[] = [
   { name: "clone", inputs: [x(3, 4)], f: (a) => a.T.clone() },
   { name: "gather", inputs: [x(3, 5), { shape: [3, 2], int: true, lo: 0, hi: 5 }], f: (a, i) => a.gather(1, i) },
   { name: "gather dim 0 repeats", inputs: [x(4, 3), { shape: [6, 3], int: true, lo: 0, hi: 4 }], f: (a, i) => a.gather(0, i) },
+  // sequence models (issue 12): activations, embedding, layerNorm, fused attention
+  { name: "silu", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.silu() },
+  { name: "softplus", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.softplus() },
+  { name: "softplus large |x|", inputs: [{ shape: [6], lo: 20, hi: 40 }], f: (a) => wg.cat([a, a.neg()], 0).softplus() },
+  { name: "leakyRelu", inputs: [x(4, 5)], f: (a) => a.leakyRelu(0.1) },
+  { name: "embedding", inputs: [x(5, 3), { shape: [2, 4], int: true, lo: 0, hi: 5 }], f: (w, i) => wg.nn.functional.embedding(i, w) },
+  { name: "layerNorm", inputs: [x(4, 6), x(6), x(6)], f: (a, w, b) => wg.nn.functional.layerNorm(a, [6], { weight: w, bias: b }) },
+  { name: "layerNorm two dims, no affine", inputs: [x(3, 2, 5)], f: (a) => wg.nn.functional.layerNorm(a, [2, 5]) },
+  { name: "layerNorm wide rows", inputs: [x(3, 300), x(300)], f: (a, w) => wg.nn.functional.layerNorm(a, 300, { weight: w }), gradcheck: false, atol: 1e-4 },
+  { name: "attention", inputs: [x(2, 3, 4), x(2, 5, 4), x(2, 5, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v) },
+  { name: "attention causal", inputs: [x(1, 2, 4, 3), x(1, 2, 4, 3), x(1, 2, 4, 3)], f: (q, k, v) => wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }) },
 ];
 
 /** The row that covers each elementwise op: a new op in the table without a row here fails to compile. */
@@ -134,6 +145,7 @@ const ELEMENTWISE_ROWS: Record<UnaryName | BinaryName, string> = {
   sigmoid: "sigmoid", erf: "erf", sin: "sin", cos: "cos",
   add: "add", sub: "sub", mul: "mul", div: "div", pow: "pow", maximum: "maximum", minimum: "minimum",
   eq: "eq", ne: "ne", gt: "gt", ge: "ge", lt: "lt", le: "le",
+  silu: "silu", softplus: "softplus",
 };
 
 test("every elementwise op in the table has a test row", () => {

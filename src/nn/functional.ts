@@ -191,3 +191,9 @@ export const tanh = (x: Tensor): Tensor => x.tanh();
 export const gelu = (x: Tensor, opts?: { approximate?: "none" | "tanh" }): Tensor => x.gelu(opts);
 export const softmax = (x: Tensor, dim = -1): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(dim);
+
+// Sequence models: embedding, layer norm, attention and their activations (kernels in src/ops).
+export { embedding, layerNorm, scaledDotProductAttention, type LayerNormOptions, type AttentionOptions } from "../ops/index.js";
+export const silu = (x: Tensor): Tensor => x.silu();
+export const softplus = (x: Tensor): Tensor => x.softplus();
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => x.leakyRelu(negativeSlope);

@@ -15,3 +15,6 @@ export {
 export { clamp, gelu, einsum } from "./composite.js";
 export { inplace } from "./inplace.js";
 export { scalarTensor } from "./constants.js";
+export { layerNorm, type LayerNormOptions } from "./layernorm.js";
+export { leakyRelu, embedding } from "./sequence.js";
+export { scaledDotProductAttention, attentionComposite, type AttentionOptions } from "./attention.js";

@@ -96,3 +96,31 @@ export function view(
   record(name, [x], out, [rule], () => [], undefined, [doc]);
   return out;
 }
+
+/**
+ * A primitive whose kernel writes extra outputs that only its rules read (layerNorm's mean and
+ * rstd, attention's row log-sum-exp): the user gets the first output; the rest are saved.
+ */
+export interface MultiPrimitive<A> extends Omit<Primitive<A>, "infer" | "save"> {
+  infer(ins: readonly Tensor[], attrs: A): { shape: number[]; dtype: DType; extras: number[][] };
+  save(ins: readonly Tensor[], out: Tensor, extras: readonly Tensor[], attrs: A): Tensor[];
+}
+
+/** Run a MultiPrimitive; the extra outputs live only as saved values (disposed when nothing records). */
+export function applyMulti<A>(p: MultiPrimitive<A>, ins: readonly Tensor[], attrs: A): Tensor {
+  const device = commonDevice(p.name, ins);
+  const { shape, dtype, extras } = p.infer(ins, attrs);
+  const out = Tensor.empty(shape, dtype, device);
+  const more = extras.map((s) => Tensor.empty(s, dtype, device));
+  try {
+    backendFor(device).run(p.kernel, [out, ...more], ins, attrs);
+    record(p.name, ins, out, p.grads, () => p.save(ins, out, more, attrs), attrs, p.docs);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    // Saved values hold their own reference to the storage; these handles are not needed.
+    for (const t of more) t.dispose();
+  }
+  return out;
+}

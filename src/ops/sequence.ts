@@ -1,0 +1,37 @@
+/** Sequence-model composites: embedding (a gather; its gradient is gather's scatter-add) and leakyRelu. */
+import { fmt } from "../shape.js";
+import { where } from "./elementwise.js";
+import { gather } from "./gather.js";
+import type { Tensor } from "../tensor.js";
+
+/** leakyRelu(x) = x where x > 0, else slope·x; the gradient at 0 is slope, as in PyTorch. */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  if (typeof negativeSlope !== "number" || !Number.isFinite(negativeSlope))
+    throw new Error(`leakyRelu: negativeSlope must be a finite number, got ${String(negativeSlope)}.`);
+  return where(x.gt(0), x, x.mul(negativeSlope));
+}
+
+/**
+ * Rows of weight [num, dim] picked by int32 indices of any shape → [...indices.shape, dim].
+ * Repeated indices add their gradients (gather's rule is a scatter-add). An index outside
+ * [0, num) throws: at once on the CPU, at the next sync point on WebGPU (gather's own check).
+ */
+export function embedding(indices: Tensor, weight: Tensor): Tensor {
+  if (indices.dtype !== "int32")
+    throw new Error(`embedding: indices must be int32, got ${indices.dtype} ${fmt(indices.shape)}. Fix: indices.int(), or wg.tensor(data, { dtype: "int32" }).`);
+  if (weight.ndim !== 2 || weight.dtype === "int32")
+    throw new Error(`embedding: weight must be a float matrix [num, dim], got ${weight.dtype} ${fmt(weight.shape)}.`);
+  const [num, dim] = weight.shape;
+  const n = indices.size;
+  const picked = indices.reshape([n, 1]).expand([n, dim]);
+  try {
+    return gather(weight, 0, picked).reshape([...indices.shape, dim]);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (!/out of range/.test(msg)) throw e;
+    throw new Error(
+      `embedding: ${msg.replace(/^gather: /, "").replace(/\.$/, "")}: indices must lie in [0, ${num - 1}] for a weight of ${num} embeddings ${fmt(weight.shape)}. ` +
+        `Fix: check the tokenizer or vocabulary size (nn.Embedding(num, dim) needs num > the largest index).`,
+    );
+  }
+}
