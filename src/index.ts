@@ -68,3 +68,4 @@ export const unsqueeze = (x: Tensor, dim: number) => x.unsqueeze(dim);
 export const squeeze = (x: Tensor, dim?: number) => x.squeeze(dim);
 export const gather = (x: Tensor, dim: number, index: Tensor) => x.gather(dim, index);
 export { loadMetadata } from "./io/safetensors.js";
+export * as data from "./data/index.js";
