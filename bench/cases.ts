@@ -27,7 +27,9 @@ export type Spec =
   /** Forward and backward of sum(attention(q, k, v) * R) on [batch, heads, seq, dim]; fused kernel or the composite. */
   | { kind: "attention"; batch: number; heads: number; seq: number; dim: number; fused: boolean }
   /** Forward and backward of sum(embedding(indices, W) * R): W [num, dim], `tokens` int32 indices. */
-  | { kind: "embedding"; num: number; dim: number; tokens: number };
+  | { kind: "embedding"; num: number; dim: number; tokens: number }
+  /** One training step of the default character GPT (src/train/gpt-trainer.ts): forward, backward, clipGradNorm(1.0), AdamW. */
+  | { kind: "gptStep"; batch: number; blockSize: number; nLayer: number; nHead: number; nEmbd: number; vocab: number };
 
 export type Kind = Spec["kind"];
 export type SpecOf<K extends Kind> = Extract<Spec, { kind: K }>;
@@ -141,6 +143,7 @@ export function suite(quick = false): BenchCase[] {
     mlp("adam"),
     { id: "readback 1M", shape: "[1048576] float32 to host", spec: { kind: "readback", size: 1 << 20 }, bytes: (1 << 20) * F32, readbacks: 1, quick: true },
     ...sequenceCases(),
+    gptStep(),
   ];
   return quick ? all.filter((c) => c.quick) : all;
 }
@@ -166,4 +169,20 @@ function sequenceCases(): BenchCase[] {
     // W [128, 256] (a character vocabulary), 2048 tokens (16 sequences of 128).
     { id: "embedding fwd+bwd 128x256, 2048 tokens", shape: "W [128, 256], indices [16, 128]", spec: { kind: "embedding", num: 128, dim: 256, tokens: 2048 }, bytes: 2 * 2048 * 256 * F32, readbacks: 0, quick: true },
   ];
+}
+
+/** The default GPT's training step; examples are tokens (batch × blockSize). */
+function gptStep(): BenchCase {
+  const [batch, blockSize, nLayer, nHead, nEmbd, vocab] = [16, 64, 2, 4, 64, 113];
+  const tokens = batch * blockSize;
+  // 6 flops per parameter per token (forward 2, backward 4) for the matrices, plus QKᵀ and PV: 2·2·T·C per token per layer, ×3.
+  const matrixParams = nLayer * 12 * nEmbd * nEmbd + vocab * nEmbd;
+  return {
+    id: "gpt-step",
+    shape: `${nLayer} layers, ${nEmbd} wide, ${nHead} heads, context ${blockSize}, batch ${batch}, vocab ${vocab}`,
+    spec: { kind: "gptStep", batch, blockSize, nLayer, nHead, nEmbd, vocab },
+    flops: 6 * matrixParams * tokens + 3 * nLayer * 4 * blockSize * nEmbd * tokens,
+    examples: tokens,
+    readbacks: 0,
+  };
 }
