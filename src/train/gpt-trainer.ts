@@ -22,8 +22,8 @@ export interface GptTrainOptions {
   /** Validation batches per evaluation (fixed windows, the same each time). */
   evalBatches?: number;
   seed?: number;
-  /** Called after each evaluation; may be async (a browser page yields to draw). */
-  onEval?: (e: GptEval) => void | Promise<void>;
+  /** Called after each evaluation with the model being trained; may be async (a browser page yields to draw or to sample). */
+  onEval?: (e: GptEval, model: Gpt) => void | Promise<void>;
   /** Checked after each step; true ends training early (a stop button). */
   shouldStop?: () => boolean;
 }
@@ -117,7 +117,7 @@ export async function trainGpt(data: TextData, opts: GptTrainOptions = {}): Prom
       const valLoss = await evaluate(model, data, o.batchSize, o.evalBatches);
       const e = { step, trainLoss, valLoss, seconds: (performance.now() - start) / 1000 };
       history.push(e);
-      await o.onEval?.(e);
+      await o.onEval?.(e, model);
       lossSum.dispose();
       lossSum = wg.zeros([]);
       since = 0;
