@@ -2,6 +2,7 @@
 import { describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import { loadFortunes } from "../src/data/fortunes.js";
+import { serveDemo } from "../src/cli/demo-server.js";
 
 describe("wg.data.text", () => {
   const corpus = "hello world, hello text!\n".repeat(8);
@@ -65,5 +66,23 @@ describe("the fortunes corpus", () => {
 
   test("a missing folder names the package to install", async () => {
     await expect(loadFortunes("/nonexistent/fortunes")).rejects.toThrow(/apt-get install -y fortunes/);
+  });
+});
+
+describe("the demo server's /data/fortunes.txt", () => {
+  test("serves the same corpus; a missing folder is a 404 that names the package", async () => {
+    const good = await serveDemo({ root: "examples/browser", dataDir: "/nonexistent", port: 0 });
+    const bad = await serveDemo({ root: "examples/browser", dataDir: "/nonexistent", port: 0, fortunesDir: "/nonexistent/fortunes" });
+    try {
+      const res = await fetch(`${good.url}data/fortunes.txt`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(await loadFortunes());
+      const miss = await fetch(`${bad.url}data/fortunes.txt`);
+      expect(miss.status).toBe(404);
+      expect(await miss.text()).toMatch(/apt-get install -y fortunes/);
+    } finally {
+      await good.close();
+      await bad.close();
+    }
   });
 });
