@@ -22,6 +22,14 @@ export type Spec =
   | { kind: "mlpStep"; batch: number; sizes: [number, number, number]; optimizer: "sgd" | "adam" }
   /** Read [size] float32 back to the host. */
   | { kind: "readback"; size: number }
+  /** conv2d of x [N, C, H, W] with w [Co, C, k, k], padding k/2 (TF.js: NHWC, "same"); backward: also sum(y * R)'s dx and dw. */
+  | { kind: "conv2d"; x: [number, number, number, number]; w: [number, number, number, number]; backward: boolean }
+  /** Forward and backward of sum(maxPool2d(x, 2) * R). */
+  | { kind: "maxPool2d"; x: [number, number, number, number] }
+  /** Forward and backward of sum(batchNorm(x) * R) with batch statistics (training mode), gradients for x, weight, bias. */
+  | { kind: "batchNorm"; x: [number, number, number, number] }
+  /** One training step of the trainer's CNN (bench: its default widths): cross-entropy, backward, AdamW update. */
+  | { kind: "cnnStep"; batch: number; widths: [number, number, number] }
   /** Forward and backward of sum(layerNorm(x, [cols], { weight, bias }) * R): gradients for x, weight, bias. */
   | { kind: "layerNorm"; rows: number; cols: number }
   /** Forward and backward of sum(attention(q, k, v) * R) on [batch, heads, seq, dim]; fused kernel or the composite. */
@@ -115,6 +123,38 @@ function mlp(optimizer: "sgd" | "adam", quick = false): BenchCase {
   };
 }
 
+type Nchw = [number, number, number, number];
+
+function conv(x: Nchw, w: Nchw, backward: boolean, quick = false): BenchCase {
+  const [N, , H, W] = x, [Co, C, k] = w;
+  return {
+    id: `conv2d ${backward ? "fwd+bwd" : "fwd"} ${x.join("x")}*${w.join("x")}`,
+    shape: `[${x}] * [${w}], padding ${k >> 1}`,
+    spec: { kind: "conv2d", x, w, backward },
+    // Forward, then (backward) the input and the weight gradient, each as many multiply-adds.
+    flops: (backward ? 3 : 1) * 2 * N * H * W * Co * C * k * k,
+    readbacks: 0,
+    quick,
+  };
+}
+
+/** Multiply-adds of one CNN forward pass per image (28x28 input, 3x3 convs with padding 1, 2x2 pools). */
+export function cnnMacs([c1, c2, h]: readonly number[]): number {
+  return 28 * 28 * c1 * 9 + 14 * 14 * c2 * c1 * 9 + 7 * 7 * c2 * h + h * 10;
+}
+
+function cnnStep(widths: [number, number, number], batch = 64, quick = false): BenchCase {
+  return {
+    id: `cnn-step ${widths.join("-")}`,
+    shape: `conv ${widths[0]}, conv ${widths[1]}, linear ${widths[2]}, batch ${batch}`,
+    spec: { kind: "cnnStep", batch, widths },
+    flops: 3 * 2 * batch * cnnMacs(widths),
+    examples: batch,
+    readbacks: 0,
+    quick,
+  };
+}
+
 /** The default suite, or the --quick one: its smaller shapes only. */
 export function suite(quick = false): BenchCase[] {
   const all: BenchCase[] = [
@@ -142,6 +182,11 @@ export function suite(quick = false): BenchCase[] {
     mlp("sgd", true),
     mlp("adam"),
     { id: "readback 1M", shape: "[1048576] float32 to host", spec: { kind: "readback", size: 1 << 20 }, bytes: (1 << 20) * F32, readbacks: 1, quick: true },
+    ...[false, true].flatMap((bwd) => [conv([32, 1, 28, 28], [32, 1, 3, 3], bwd, !bwd), conv([32, 32, 14, 14], [64, 32, 3, 3], bwd)]),
+    { id: "maxPool2d fwd+bwd 64x32x28x28", shape: "2x2, stride 2", spec: { kind: "maxPool2d", x: [64, 32, 28, 28] }, bytes: (64 * 32 * 28 * 28 * 2.5 + 64 * 32 * 14 * 14 * 2) * F32, readbacks: 0 },
+    { id: "batchNorm fwd+bwd 64x32x28x28", shape: "training mode, weight and bias", spec: { kind: "batchNorm", x: [64, 32, 28, 28] }, bytes: 64 * 32 * 28 * 28 * 4 * F32, readbacks: 0 },
+    cnnStep([32, 64, 128]),
+    cnnStep([16, 32, 128], 64, true),
     ...sequenceCases(),
     gptStep(),
   ];
@@ -151,8 +196,8 @@ export function suite(quick = false): BenchCase[] {
 /** Sequence models (issue 12): layerNorm, attention fused and composite, embedding; each forward and backward. */
 function sequenceCases(): BenchCase[] {
   const attention = (batch: number, heads: number, seq: number, dim: number, fused: boolean, quick = false): BenchCase => ({
-    id: `attention fwd+bwd ${batch}x${heads}x${seq}x${dim} ${fused ? "fused" : "composite"}`,
-    shape: `[${batch}, ${heads}, ${seq}, ${dim}], ${fused ? "fused kernels (TF.js: its composite)" : "matmul, softmax, matmul"}`,
+    id: `sdpa-${fused ? "fused" : "composite"} ${batch}x${heads}x${seq}x${dim}`,
+    shape: `attention fwd+bwd [${batch}, ${heads}, ${seq}, ${dim}], ${fused ? "fused (TF.js: composite)" : "matmul, softmax, matmul"}`,
     spec: { kind: "attention", batch, heads, seq, dim, fused },
     // q·kᵀ and P·v forward, four matmuls' worth backward (dP, dV, dQ, dK): 6 of 2·L·S·E each.
     flops: 6 * 2 * batch * heads * seq * seq * dim,
@@ -166,8 +211,9 @@ function sequenceCases(): BenchCase[] {
     attention(8, 4, 256, 64, false),
     attention(2, 4, 64, 32, true, true),
     attention(2, 4, 64, 32, false, true),
-    // W [128, 256] (a character vocabulary), 2048 tokens (16 sequences of 128).
-    { id: "embedding fwd+bwd 128x256, 2048 tokens", shape: "W [128, 256], indices [16, 128]", spec: { kind: "embedding", num: 128, dim: 256, tokens: 2048 }, bytes: 2 * 2048 * 256 * F32, readbacks: 0, quick: true },
+    // W [128, 128] (a character vocabulary), 1024 tokens (8 sequences of 128). The backward is gather's
+    // deterministic scatter-add, which loops over every token per weight element: num·dim·tokens steps.
+    { id: "embedding fwd+bwd 128x128", shape: "W [128, 128], indices [8, 128] (1024 tokens)", spec: { kind: "embedding", num: 128, dim: 128, tokens: 1024 }, bytes: 2 * 1024 * 128 * F32, readbacks: 0, quick: true },
   ];
 }
 

@@ -54,6 +54,12 @@ interface Tf {
   transpose(x: TfTensor, perm?: number[]): TfTensor;
   gather(x: TfTensor, indices: TfTensor, axis?: number): TfTensor;
   losses: { softmaxCrossEntropy(onehotLabels: TfTensor, logits: TfTensor): TfTensor };
+  reshape(x: TfTensor, shape: number[]): TfTensor;
+  conv2d(x: TfTensor, filter: TfTensor, strides: number, pad: "same" | "valid"): TfTensor;
+  maxPool(x: TfTensor, filterSize: number, strides: number, pad: "same" | "valid"): TfTensor;
+  moments(x: TfTensor, axes: number[]): { mean: TfTensor; variance: TfTensor };
+  batchNorm(x: TfTensor, mean: TfTensor, variance: TfTensor, offset?: TfTensor, scale?: TfTensor, eps?: number): TfTensor;
+  dropout(x: TfTensor, rate: number): TfTensor;
 }
 
 /** The parts of TF.js's WebGPUBackend used to flush: not public API, checked at load. */
@@ -174,6 +180,53 @@ function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {
       const labels = tf.tensor1d(Int32Array.from({ length: batch }, (_, k) => (k * 7) % o), "int32");
       const y = tf.oneHot(labels, o);
       const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
+      const held = [x, labels, y, ...vars];
+      return { record: () => tf.tidy(() => void opt.minimize(loss, false, vars)), finish: flush, dispose: () => (opt.dispose(), tf.dispose(held)) };
+    },
+
+    // TF.js convolves NHWC images with [k, k, in, out] filters: the same sizes in its own layout.
+    conv2d({ x: [N, C, H, W], w: [Co, , k], backward }) {
+      const [x, w, r] = [randn([N, H, W, C]), randn([k, k, C, Co]), randn([N, H, W, Co])];
+      const grads = tf.grads((x, w) => tf.sum(tf.mul(tf.conv2d(x, w, 1, "same"), r)));
+      return instance([x, w, r], () => tf.tidy(() => void (backward ? grads([x, w]) : tf.conv2d(x, w, 1, "same"))));
+    },
+
+    maxPool2d({ x: [N, C, H, W] }) {
+      const [x, r] = [randn([N, H, W, C]), randn([N, H >> 1, W >> 1, C])];
+      const grad = tf.grad((x) => tf.sum(tf.mul(tf.maxPool(x, 2, 2, "valid"), r)));
+      return instance([x, r], () => tf.tidy(() => void grad(x)));
+    },
+
+    batchNorm({ x: [N, C, H, W] }) {
+      const [x, r, scale, offset] = [randn([N, H, W, C]), randn([N, H, W, C]), randn([C]), randn([C])];
+      const grads = tf.grads((x, scale, offset) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.batchNorm(x, mean, variance, offset, scale, 1e-5), r));
+      });
+      return instance([x, r, scale, offset], () => tf.tidy(() => void grads([x, scale, offset])));
+    },
+
+    cnnStep({ batch, widths: [c1, c2, h] }) {
+      const uniform = (shape: number[], fanIn: number) => tf.variable(tf.tidy(() => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 1)));
+      const ones = (n: number) => tf.variable(tf.fill([n], 1));
+      const zeros = (n: number) => tf.variable(tf.fill([n], 0));
+      const vars = [uniform([3, 3, 1, c1], 9), uniform([c1], 9), ones(c1), zeros(c1), uniform([3, 3, c1, c2], 9 * c1), uniform([c2], 9 * c1), ones(c2), zeros(c2),
+        uniform([49 * c2, h], 49 * c2), uniform([h], 49 * c2), uniform([h, 10], h), uniform([10], h)];
+      const [k1, b1, g1, o1, k2, b2, g2, o2, w3, b3, w4, b4] = vars;
+      const block = (x: TfTensor, k: TfTensor, b: TfTensor, g: TfTensor, o: TfTensor) => {
+        const y = tf.add(tf.conv2d(x, k, 1, "same"), b);
+        const { mean, variance } = tf.moments(y, [0, 1, 2]);
+        return tf.maxPool(tf.relu(tf.batchNorm(y, mean, variance, o, g, 1e-5)), 2, 2, "valid");
+      };
+      const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", 1);
+      const labels = tf.tensor1d(Int32Array.from({ length: batch }, (_, k) => (k * 7) % 10), "int32");
+      const y = tf.oneHot(labels, 10);
+      const loss = () => {
+        const f = tf.reshape(block(block(x, k1, b1, g1, o1), k2, b2, g2, o2), [batch, 49 * c2]);
+        const hidden = tf.dropout(tf.relu(tf.add(tf.matMul(f, w3), b3)), 0.25);
+        return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, w4), b4));
+      };
+      const opt = tf.train.adam(1e-3);
       const held = [x, labels, y, ...vars];
       return { record: () => tf.tidy(() => void opt.minimize(loss, false, vars)), finish: flush, dispose: () => (opt.dispose(), tf.dispose(held)) };
     },

@@ -6,6 +6,9 @@
 import * as wg from "../src/index.js";
 import type { Device, Tensor } from "../src/index.js";
 import type { Impl, Instance } from "./cases.js";
+import { cnnModel } from "../src/train/models.js";
+
+const { nn } = wg;
 import { attentionComposite } from "../src/ops/attention.js";
 import { Gpt } from "../src/train/gpt.js";
 
@@ -102,6 +105,50 @@ export function webgradImpl(device: Device): Impl {
           opt.step();
         });
       const held = [x, y, ...params];
+      return { record: step, finish: flush, dispose: () => (opt.zeroGrad(), held.forEach((t) => t.dispose())) };
+    },
+
+    conv2d({ x: xs, w: ws, backward }) {
+      const [x, w, r] = [randn(xs, backward), randn(ws, backward), randn([xs[0], ws[0], xs[2], xs[3]])];
+      const padding = ws[2] >> 1;
+      return instance([x, w, r], () => {
+        dropGrads([x, w]);
+        wg.tidy(() => {
+          const y = nn.functional.conv2d(x, w, null, { padding });
+          if (backward) y.mul(r).sum().backward();
+        });
+      });
+    },
+
+    maxPool2d({ x: xs }) {
+      const [x, r] = [randn(xs, true), randn([xs[0], xs[1], xs[2] >> 1, xs[3] >> 1])];
+      return instance([x, r], () => {
+        dropGrads([x]);
+        wg.tidy(() => nn.functional.maxPool2d(x, 2).mul(r).sum().backward());
+      });
+    },
+
+    batchNorm({ x: xs }) {
+      const [x, r, weight, bias] = [randn(xs, true), randn(xs), randn([xs[1]], true), randn([xs[1]], true)];
+      return instance([x, r, weight, bias], () => {
+        dropGrads([x, weight, bias]);
+        wg.tidy(() => nn.functional.batchNorm(x, null, null, { weight, bias, training: true }).mul(r).sum().backward());
+      });
+    },
+
+    cnnStep({ batch, widths }) {
+      const model = cnnModel(784, 10, widths, device);
+      const params = model.parameters();
+      const opt = new wg.optim.AdamW(params, { lr: 1e-3, weightDecay: 1e-4 });
+      const x = wg.rand([batch, 784], opts);
+      const y = wg.tensor(Int32Array.from({ length: batch }, (_, k) => (k * 7) % 10), { dtype: "int32", shape: [batch], device });
+      const step = () =>
+        wg.tidy(() => {
+          opt.zeroGrad();
+          nn.functional.crossEntropy(model.forward(x), y).backward();
+          opt.step();
+        });
+      const held = [x, y, ...params, ...model.buffers()];
       return { record: step, finish: flush, dispose: () => (opt.zeroGrad(), held.forEach((t) => t.dispose())) };
     },
 

@@ -92,6 +92,25 @@ test("the demo trains a few hundred steps: the loss falls and accuracy rises far
   await page.context().close();
 }, 360_000);
 
+test("the model selector trains the CNN and shows its first layer's filters; switching back to the MLP hides them", async () => {
+  const { page, errors } = await open("?model=cnn&widths=4,8,16&steps=40&batch=16&evalEvery=40&evalSize=200&logEvery=10");
+  await page.waitForFunction(() => ["done", "error"].includes((window as unknown as { demo?: { state: { phase: string } } }).demo?.state.phase ?? ""), undefined, { timeout: 300_000, polling: 500 });
+  type Demo = { state: { phase: string; error: string; losses: { y: number }[]; filters: number[][] }; selectModel(k: string): void };
+  const state = await page.evaluate(() => (window as unknown as { demo: Demo }).demo.state);
+  expect(state.error).toBe("");
+  expect(state.losses.length).toBe(4);
+  expect(state.filters.length).toBe(4);
+  expect(state.filters.every((f) => f.length === 9 && f.every(Number.isFinite))).toBe(true);
+  expect(await page.locator("#filters canvas").count()).toBe(4);
+  expect(await page.locator("#filters-box").isVisible()).toBe(true);
+  expect(await page.locator("#model").inputValue()).toBe("cnn");
+  await page.evaluate(() => (window as unknown as { demo: Demo }).demo.selectModel("mlp"));
+  expect(await page.locator("#filters-box").isVisible()).toBe(false);
+  expect(await page.evaluate(() => (window as unknown as { demo: Demo }).demo.state.losses.length)).toBe(0);
+  expect(errors).toEqual([]);
+  await page.context().close();
+}, 360_000);
+
 test("without WebGPU the page says so plainly and offers the CPU backend, which then trains", async () => {
   const { page, errors } = await open("?steps=20&batch=32&hidden=32&evalEvery=20&evalSize=200&logEvery=10", "no navigator.gpu");
   await page.locator("#use-cpu").waitFor({ timeout: 30_000 });

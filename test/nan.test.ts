@@ -48,6 +48,8 @@ const unaryExpected: Record<string, [(x: Tensor) => Tensor, number[]]> = {
   gelu: [(x) => x.gelu(), [NaN, Inf, NaN, -0.1586552858352661, 0, 0, 0.3457311987876892, 1.9544999599456787]],
   "gelu tanh": [(x) => x.gelu({ approximate: "tanh" }), [NaN, Inf, NaN, -0.15880799293518066, 0, 0, 0.3457140028476715, 1.9545977115631104]],
   "clamp(-0.7, 0.9)": [(x) => x.clamp(-0.7, 0.9), [NaN, 0.8999999761581421, -0.699999988079071, -0.699999988079071, 0, 0, 0.5, 0.8999999761581421]],
+  "clamp(NaN, 2)": [(x) => x.clamp(NaN, 2), [NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN]],
+  "clamp(0, NaN)": [(x) => x.clamp(0, NaN), [NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN]],
 };
 
 // torch.<op>(a, b) over these pairs (comparisons as float).

@@ -30,6 +30,7 @@ interface Row {
   gradcheck?: boolean;
 }
 
+const F = wg.nn.functional;
 const x = (...shape: number[]): Input => ({ shape });
 const pos = (...shape: number[]): Input => ({ shape, lo: 0.5, hi: 2 });
 const away = (...shape: number[]): Input => ({ shape, lo: 0.5, hi: 2, fixed: false });
@@ -126,6 +127,27 @@ const rows: Row[] = [
   { name: "clone", inputs: [x(3, 4)], f: (a) => a.T.clone() },
   { name: "gather", inputs: [x(3, 5), { shape: [3, 2], int: true, lo: 0, hi: 5 }], f: (a, i) => a.gather(1, i) },
   { name: "gather dim 0 repeats", inputs: [x(4, 3), { shape: [6, 3], int: true, lo: 0, hi: 4 }], f: (a, i) => a.gather(0, i) },
+  // convolution and pooling (issue 11)
+  { name: "conv2d 3x3 pad 1, bias", inputs: [x(2, 3, 5, 5), x(4, 3, 3, 3), x(4)], f: (a, w, b) => F.conv2d(a, w, b, { padding: 1 }) },
+  { name: "conv2d 1x1", inputs: [x(2, 3, 4, 4), x(5, 3, 1, 1)], f: (a, w) => F.conv2d(a, w) },
+  { name: "conv2d 5x3 input, stride 2, pad 1", inputs: [x(1, 2, 5, 3), x(3, 2, 3, 3)], f: (a, w) => F.conv2d(a, w, null, { stride: 2, padding: 1 }) },
+  { name: "conv2d dilation 2", inputs: [x(1, 2, 7, 6), x(2, 2, 3, 2)], f: (a, w) => F.conv2d(a, w, null, { dilation: 2 }) },
+  { name: "conv2d groups 2", inputs: [x(2, 4, 5, 5), x(6, 2, 3, 3), x(6)], f: (a, w, b) => F.conv2d(a, w, b, { groups: 2, padding: [0, 1] }) },
+  { name: "conv2d depthwise", inputs: [x(1, 3, 5, 5), x(6, 1, 3, 3)], f: (a, w) => F.conv2d(a, w, null, { groups: 3, stride: [2, 1], padding: 1 }) },
+  { name: "conv2d 14x14, 8→16 channels", inputs: [x(3, 8, 14, 14), x(16, 8, 3, 3), x(16)], f: (a, w, b) => F.conv2d(a, w, b, { padding: 1 }), atol: 1e-4, gradcheck: false },
+  { name: "maxPool2d 2x2", inputs: [x(2, 3, 6, 6)], f: (a) => F.maxPool2d(a, 2) },
+  { name: "maxPool2d 3x3 stride 2 pad 1, 5x3 input", inputs: [x(1, 2, 5, 3)], f: (a) => F.maxPool2d(a, 3, { stride: 2, padding: 1 }) },
+  { name: "maxPool2d overlapping windows", inputs: [x(1, 2, 5, 6)], f: (a) => F.maxPool2d(a, [3, 2], { stride: 1 }) },
+  { name: "avgPool2d 2x2", inputs: [x(2, 2, 4, 6)], f: (a) => F.avgPool2d(a, 2) },
+  { name: "avgPool2d 3x3 stride 2 pad 1", inputs: [x(1, 2, 5, 3)], f: (a) => F.avgPool2d(a, 3, { stride: 2, padding: 1 }) },
+  { name: "adaptiveAvgPool2d 5x7→2x3", inputs: [x(2, 2, 5, 7)], f: (a) => F.adaptiveAvgPool2d(a, [2, 3]) },
+  { name: "adaptiveAvgPool2d global", inputs: [x(2, 3, 4, 4)], f: (a) => F.adaptiveAvgPool2d(a, 1) },
+  { name: "pad constant", inputs: [x(2, 3, 4)], f: (a) => F.pad(a, [1, 2, 0, 1], 0.5).exp() },
+  { name: "pad crop", inputs: [x(2, 3, 4)], f: (a) => F.pad(a, [-1, 1, 2, -1]) },
+  { name: "batchNorm training, 4-D", inputs: [x(3, 2, 3, 3), x(2), x(2)], f: (a, w, b) => F.batchNorm(a, null, null, { weight: w, bias: b, training: true }) },
+  { name: "batchNorm training, 2-D", inputs: [x(5, 3)], f: (a) => F.batchNorm(a, null, null, { training: true }) },
+  { name: "batchNorm eval", inputs: [x(2, 3, 2, 2), { ...x(3), fixed: true }, { ...pos(3), fixed: true }, x(3), x(3)], f: (a, m, v, w, b) => F.batchNorm(a, m, v, { weight: w, bias: b }) },
+  { name: "dropout (seeded)", inputs: [x(4, 50)], f: (a) => (wg.manualSeed(3), F.dropout(a, 0.3, true)) },
   // sequence models (issue 12): activations, embedding, layerNorm, fused attention
   { name: "silu", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.silu() },
   { name: "softplus", inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (a) => a.softplus() },

@@ -44,6 +44,17 @@ describe("train on a slice of Fashion-MNIST", () => {
     expect(live[2]).toBe(live[1]);
   }, 120_000);
 
+  test("CNN on WebGPU: a few hundred steps on 2,000 images, the loss falls, accuracy is far above chance", async () => {
+    await startWebgpu();
+    // Narrow widths (conv 4 and 8 channels, linear 32) keep it near a minute on SwiftShader; the same code as the default.
+    const r = await train(data, { model: "cnn", hidden: [4, 8, 32], limit: 2000, testLimit: 500, epochs: 1, batchSize: 10, lr: 3e-3, seed: 1 });
+    expect(r.steps).toBe(200);
+    expect(r.model.parameters().map((p) => p.shape)).toEqual([[4, 1, 3, 3], [4], [4], [8, 4, 3, 3], [8], [8], [32, 392], [32], [10, 32], [10]]);
+    expect(Object.keys(r.model.stateDict())).toContain("2.running_mean");
+    expect(r.lossCurve.at(-1)!.y).toBeLessThan(0.6 * r.lossCurve[0].y);
+    expect(r.testAccuracy).toBeGreaterThan(0.55);
+  }, 180_000);
+
   test("the seed's softmax regression (squared loss, SGD) learns on the CPU", async () => {
     await wg.init({ device: "cpu" });
     const r = await train(data, { model: "softmax-regression", limit: 2000, testLimit: 1000, epochs: 3, batchSize: 32, seed: 2 });
@@ -131,7 +142,7 @@ describe("webgrad train (the CLI as a process)", () => {
   test("a bad flag exits 2 with the one relevant line and a --help hint", () => {
     const r = run("--model", "resnet");
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--model must be one of mlp, softmax-regression, got "resnet"');
+    expect(r.stderr).toContain('--model must be one of mlp, softmax-regression, cnn, got "resnet"');
     expect(r.stderr).toContain('Run "webgrad train --help" for its options.');
     expect(r.stderr).not.toContain("usage: webgrad train");
   });

@@ -1,10 +1,11 @@
 /**
- * The training demo: an MLP learns Fashion-MNIST with webgrad on the page's
+ * The training demo: an MLP or a CNN (the model selector) learns Fashion-MNIST with webgrad on the page's
  * WebGPU device (or the CPU backend when there is none). Steps run in
  * tidy() with the loss read back every few steps only; the page shows the
  * loss and test accuracy as they evolve, examples/s, and test images with
- * the model's guesses. URL parameters: steps (stop after N), batch, hidden
- * ("256,128"), lr, evalEvery, evalSize, device (webgpu | cpu), autostart=0.
+ * the model's guesses, and for the CNN its first layer's filters. URL parameters: model (mlp | cnn),
+ * steps (stop after N), batch, hidden ("256,128"), widths (the CNN's, "16,32,128"), lr, evalEvery,
+ * evalSize, device (webgpu | cpu), autostart=0.
  * The state is mirrored on window.demo for tests.
  */
 import * as wg from "../../src/browser.js";
@@ -13,6 +14,7 @@ import { fetchFashionMnist } from "../../src/data/fetch.js";
 import { batches, Rng, type Batch } from "../../src/data/batches.js";
 import { head, type Dataset } from "../../src/data/dataset.js";
 import { drawChart } from "./chart.js";
+import { cnnModel } from "../../src/train/models.js";
 import { showError, showNoWebgpu, webgpuStatus } from "./gpu-check.js";
 
 const CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
@@ -21,7 +23,10 @@ const num = (k: string, d: number) => (q.has(k) ? Number(q.get(k)) : d);
 const cfg = {
   steps: num("steps", Infinity),
   batch: num("batch", 64),
+  model: q.get("model") === "cnn" ? "cnn" : "mlp",
   hidden: (q.get("hidden") ?? "256,128").split(",").map(Number).filter((n) => n > 0),
+  // Narrower than the trainer's default: a page on an emulated GPU should still move visibly.
+  widths: (q.get("widths") ?? "16,32,128").split(",").map(Number).filter((n) => n > 0),
   lr: num("lr", 1e-3),
   evalEvery: num("evalEvery", 100),
   evalSize: num("evalSize", 1000),
@@ -38,9 +43,11 @@ const state = {
   losses: [] as { x: number; y: number }[],
   accuracies: [] as { x: number; y: number }[],
   examplesPerSecond: 0,
+  /** The first conv layer's filters as last drawn (CNN only): [filters][9]. */
+  filters: [] as number[][],
   error: "",
 };
-(window as unknown as { demo: unknown }).demo = { state, start: () => start(), stop: () => (running = false), config: cfg };
+(window as unknown as { demo: unknown }).demo = { state, start: () => start(), stop: () => (running = false), config: cfg, selectModel: (k: string) => selectModel(k) };
 
 const $ = (id: string) => document.getElementById(id)!;
 let running = false;
@@ -68,18 +75,57 @@ function render() {
   const btn = $("toggle") as HTMLButtonElement;
   btn.disabled = !(state.phase === "ready" || state.phase === "training" || state.phase === "stopped");
   btn.textContent = running ? "Stop" : state.step ? "Resume" : "Start";
+  ($("model") as HTMLSelectElement).disabled = running || !data;
 }
 
 function buildModel(device: "webgpu" | "cpu") {
   wg.manualSeed(0);
-  const sizes = [784, ...cfg.hidden, 10];
-  const layers: wg.nn.Module[] = [];
-  sizes.slice(1).forEach((out, i) => {
-    layers.push(new wg.nn.Linear(sizes[i], out, { device }));
-    if (i < sizes.length - 2) layers.push(new wg.nn.ReLU());
-  });
-  model = new wg.nn.Sequential(...layers);
+  if (cfg.model === "cnn") {
+    model = cnnModel(784, 10, cfg.widths, device);
+  } else {
+    const sizes = [784, ...cfg.hidden, 10];
+    const layers: wg.nn.Module[] = [];
+    sizes.slice(1).forEach((out, i) => {
+      layers.push(new wg.nn.Linear(sizes[i], out, { device }));
+      if (i < sizes.length - 2) layers.push(new wg.nn.ReLU());
+    });
+    model = new wg.nn.Sequential(...layers);
+  }
   opt = new wg.optim.Adam(model.parameters(), { lr: cfg.lr });
+  $("filters-box").hidden = cfg.model !== "cnn";
+}
+
+/** Switch models between runs: a fresh model, and the curves start over. */
+function selectModel(kind: string) {
+  if (running || !data || (kind !== "mlp" && kind !== "cnn")) return;
+  cfg.model = kind;
+  for (const t of [...model!.parameters(), ...model!.buffers()]) t.dispose();
+  Object.assign(state, { step: 0, epoch: 0, losses: [], accuracies: [], examplesPerSecond: 0, filters: [] });
+  epochIter = null;
+  buildModel(state.device as "webgpu" | "cpu");
+  render();
+}
+
+/** Each 3x3 filter of the first conv layer as a tiny image, scaled to its own range. */
+async function drawFilters() {
+  if (cfg.model !== "cnn") return;
+  const w = model!.parameters()[0]; // [c1, 1, 3, 3]
+  const [c1, , kh, kw] = w.shape;
+  const values = Array.from(await w.data());
+  state.filters = Array.from({ length: c1 }, (_, f) => values.slice(f * kh * kw, (f + 1) * kh * kw));
+  $("filters").replaceChildren(...state.filters.map((v) => {
+    const c = document.createElement("canvas");
+    c.width = kw;
+    c.height = kh;
+    const lo = Math.min(...v), hi = Math.max(...v);
+    const img = c.getContext("2d")!.createImageData(kw, kh);
+    v.forEach((x, p) => {
+      const g = Math.round((255 * (x - lo)) / (hi - lo || 1));
+      img.data.set([g, g, g, 255], 4 * p);
+    });
+    c.getContext("2d")!.putImageData(img, 0, 0);
+    return c;
+  }));
 }
 
 function nextBatch(): Batch {
@@ -108,6 +154,7 @@ async function evaluate() {
   }
   state.accuracies.push({ x: state.step, y: correct / test.n });
   drawGrid(test, guesses!.subarray(0, shown));
+  await drawFilters();
 }
 
 function drawGrid(test: Dataset["test"], guesses: Int32Array) {
@@ -199,6 +246,9 @@ async function boot(device: "webgpu" | "cpu") {
   buildModel(device);
   setStatus(`ready: ${data.train.n.toLocaleString()} training and ${data.test.n.toLocaleString()} test images`, "ready");
   $("toggle").onclick = () => (running ? (running = false) : start());
+  const select = $("model") as HTMLSelectElement;
+  select.value = cfg.model;
+  select.onchange = () => selectModel(select.value);
   render();
   if (cfg.autostart) start();
 }

@@ -16,6 +16,7 @@ import { leakWarnings, ratioTable, ratios, resultsTable } from "../../bench/repo
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, runSuite, type Library, type Measurement, type RunOptions } from "../../bench/runner.js";
 import { webgradImpl, webgradLiveTensors } from "../../bench/webgrad-impl.js";
 import { command, parseOptions, UsageError, withArgs } from "./registry.js";
+import { SOAK_MODEL, soakTable, soakTraining, soakWithoutTidy, type Peak } from "../../bench/soak.js";
 
 const USAGE = `usage: webgrad bench [options]
 
@@ -42,6 +43,14 @@ objects, the same way for every library.
   --profile CASE     instead of the suite: per-kernel GPU times (wg.profile) of one run
                      of the first case matching CASE, after one warm-up run
   --json FILE        also write every figure, the run options and the adapter to FILE
+  --soak             instead of the suite: train the 784-256-128-10 MLP (Adam) for --steps
+                     steps; print tensors, bytes in use and bytes pooled at steps 10, 100,
+                     1,000 ... (exit 1 if they change after warm-up), then run --loop
+                     forward/backward steps without tidy (exit 1 if memory keeps growing)
+  --steps N          training steps of --soak (default 10000)
+  --loop N           steps of the loop without tidy (default: --steps, at least 1000, so
+                     that V8 collects a few times; under node --expose-gc it collects at
+                     every check)
   --help             this text
 
 SwiftShader (a CPU emulation of a GPU) measures host-side costs honestly; its
@@ -58,6 +67,9 @@ const OPTIONS = {
   profile: { type: "string" },
   force: { type: "string" },
   json: { type: "string" },
+  soak: { type: "boolean", default: false },
+  steps: { type: "string" },
+  loop: { type: "string" },
   help: { type: "boolean", default: false },
 } as const;
 
@@ -107,8 +119,14 @@ function parse(argv: string[]) {
     profile: values.profile === undefined ? null : regex("profile", values.profile),
     force: values.force === undefined ? undefined : variants(values.force),
     json: values.json ?? null,
+    soak: values.soak ? soakSteps(values.steps, values.loop) : null,
     options,
   };
+}
+
+function soakSteps(steps: string | undefined, loop: string | undefined) {
+  const train = number("steps", steps, 1) ?? 10_000;
+  return { train, loop: number("loop", loop, 1) ?? Math.max(train, 1000) };
 }
 
 /** One line per case on a pipe or log; redrawn in place on a terminal. */
@@ -180,6 +198,7 @@ async function runBenchWith(args: ReturnType<typeof parse>, argv: string[]): Pro
   if (args.profile && !profiled) return noMatch("profile", args.profile, all);
 
   const { adapterInfo } = await wg.init({ device: args.device, quiet: true, force: args.force });
+  if (args.soak !== null) return runSoak(args.soak, args.device, adapterInfo);
   const emulated = adapterInfo.emulated ? ", emulated: kernel times do not rank kernels as a real GPU would" : "";
   const forced = args.force ? `; kernel variants forced: ${JSON.stringify(args.force)}` : "";
   console.error(`webgrad bench on ${args.device}: ${adapterInfo.description} (vendor ${adapterInfo.vendor}, architecture ${adapterInfo.architecture}${emulated}${forced})`);
@@ -232,6 +251,22 @@ function report(results: Measurement[], libs: Library[], cases: number, args: Ar
     console.log(`wrote ${args.json}`);
   }
   return errors.length ? 1 : 0;
+}
+
+/** --soak: memory at checkpoints of a long training run, then a loop without tidy; exit 1 on drift or growth. */
+async function runSoak(steps: { train: number; loop: number }, device: "webgpu" | "cpu", adapter: wg.AdapterInfo): Promise<number> {
+  console.error(`webgrad bench --soak on ${device}: ${adapter.description} (vendor ${adapter.vendor}, architecture ${adapter.architecture}); ${steps.train} training steps`);
+  const train = await soakTraining(steps.train, device, (r) => console.error(`step ${r.step}: ${r.tensors} tensors, ${r.bytesInUse} bytes in use, ${r.bytesPooled} pooled, ${r.seconds.toFixed(1)} s`));
+  console.log(`soak: ${SOAK_MODEL.sizes.join("-")} MLP, Adam, batch ${SOAK_MODEL.batch}, each step in wg.tidy, on ${device} (${adapter.description})\n${soakTable(train.rows)}`);
+  for (const d of train.drift) console.log(`drift: ${d}`);
+  console.log(train.drift.length ? "memory changed after warm-up" : `memory identical at every checkpoint from step ${train.rows[0].step}`);
+  const t0 = performance.now();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const loop = await soakWithoutTidy(steps.loop, device, gc);
+  const peaks = (p: Peak) => `${p.tensors} tensors, ${p.bytesInUse} bytes in use, ${p.bytesPooled} pooled`;
+  console.log(`\nwithout tidy: ${loop.iterations} forward/backward steps whose tensors are only dropped (${gc ? "gc() at every check" : "V8 collects on its own schedule"}), ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
+  console.log(`peak over the first half: ${peaks(loop.early)}\npeak over the second half: ${peaks(loop.late)}\n${loop.bounded ? "bounded" : "GROWING: the second half's peak is over 1.5 times the first half's"}`);
+  return train.drift.length || !loop.bounded ? 1 : 0;
 }
 
 command("bench", "time the benchmark cases, with WebGPU launch counts; --compare tfjs for TensorFlow.js side by side", runBench);

@@ -22,7 +22,8 @@ Train a classifier on Fashion-MNIST and write OUT/model.safetensors and OUT/trai
   --model NAME       ${MODEL_KINDS.map((k) => `${k}: ${MODEL_DEFAULTS[k].about}`).join("\n                     ")}
                      gpt: a character-level GPT on Debian's fortunes (webgrad train --model gpt --help)
                      (default mlp)
-  --hidden W,W,...   the MLP's hidden layer widths (default 256,128)
+  --hidden W,W,...   the MLP's hidden layer widths (default 256,128); for the cnn: conv1,conv2,linear
+                     channels (default 32,64,128)
   --device D         webgpu, cpu or auto (default auto: WebGPU when an adapter exists)
   --epochs N         passes over the training set (default ${MODEL_DEFAULTS.mlp.epochs})
   --batch-size N     examples per step (default ${MODEL_DEFAULTS.mlp.batchSize})
@@ -131,7 +132,7 @@ function figures(trainLoss: number, testAccuracy: number, examplesPerSecond: num
 /** OUT/model.safetensors and OUT/training.svg, each written atomically; returns their paths. */
 async function writeOutputs(out: string, result: TrainResult, device: string): Promise<string[]> {
   const { config } = result;
-  const arch = config.model === "mlp" ? ` ${[784, ...config.hidden, 10].join("-")}` : "";
+  const arch = config.model === "mlp" ? ` ${[784, ...config.hidden, 10].join("-")}` : config.model === "cnn" ? ` ${config.hidden.join("-")}` : "";
   const title = `${config.model}${arch} on Fashion-MNIST (${config.trainExamples} train / ${config.testExamples} test, ${device}): test accuracy ${result.testAccuracy.toFixed(4)}`;
   const modelPath = join(out, "model.safetensors");
   const plotPath = join(out, "training.svg");
@@ -160,4 +161,4 @@ function summary(result: TrainResult, device: string, adapter: string, outputs: 
   };
 }
 
-command("train", "train a Fashion-MNIST classifier (MLP or softmax regression); writes a model and a plot", runTrain);
+command("train", "train a Fashion-MNIST classifier (MLP, CNN or softmax regression); writes a model and a plot", runTrain);

@@ -191,6 +191,9 @@ export const tanh = (x: Tensor): Tensor => x.tanh();
 export const gelu = (x: Tensor, opts?: { approximate?: "none" | "tanh" }): Tensor => x.gelu(opts);
 export const softmax = (x: Tensor, dim = -1): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(dim);
+export { conv2d, type ConvOptions } from "../ops/conv.js";
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, pad, type PoolOptions } from "../ops/pool.js";
+export { batchNorm, type BatchNormOptions } from "../ops/batchnorm.js";
 
 // Sequence models: embedding, layer norm, attention and their activations (kernels in src/ops).
 export { embedding, layerNorm, scaledDotProductAttention, type LayerNormOptions, type AttentionOptions } from "../ops/index.js";

@@ -3,4 +3,5 @@ export { Module, parameter, type LoadOptions } from "./module.js";
 export { Linear, Sequential, ReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, type LinearOptions } from "./layers.js";
 export * as functional from "./functional.js";
 export * as utils from "./utils.js";
+export { Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Flatten, type Conv2dOptions, type BatchNormModuleOptions } from "./conv.js";
 export { Embedding, LayerNorm, MultiheadAttention, ModuleList, SiLU, LeakyReLU, type MultiheadAttentionOptions, type MultiheadAttentionCall } from "./sequence.js";

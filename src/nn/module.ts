@@ -93,6 +93,34 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** Buffers by local name (running statistics): in stateDict(), not in parameters(). */
+  protected readonly bufferMap = new Map<string, Tensor>();
+
+  /**
+   * Register a tensor that is state but not a parameter (PyTorch's register_buffer): it is saved
+   * and loaded with stateDict(), never trained. Registering a name again replaces the tensor.
+   */
+  registerBuffer(name: string, t: Tensor): Tensor {
+    if (typeof name !== "string" || name === "" || name.includes("."))
+      throw new Error(`registerBuffer: name must be a non-empty string without dots, got ${JSON.stringify(name)}. Fix: e.g. registerBuffer("running_mean", t).`);
+    if (!(t instanceof Tensor)) throw new Error(`registerBuffer: "${name}" must be a Tensor, got ${t === null ? "null" : typeof t}.`);
+    if (t.requiresGrad) throw new Error(`registerBuffer: "${name}" ${fmt(t.shape)} requires grad; a buffer is never trained. Fix: pass t.detach(), or make it a parameter.`);
+    this.bufferMap.set(name, keep(t));
+    return t;
+  }
+
+  /** Every buffer with its dotted path, after the parameters of the same module, as PyTorch. */
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules())
+      for (const [name, b] of m.bufferMap) out.push([path ? `${path}.${name}` : name, b]);
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
   /** Set training mode here and in every submodule. */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.training = mode;
@@ -108,10 +136,11 @@ export abstract class Module {
     for (const p of this.parameters()) clearGrad(p, setToNone);
   }
 
-  /** The parameters by dotted name, detached views sharing their storage (as torch's state_dict). */
+  /** The parameters, then the buffers, by dotted name, detached views sharing their storage (as torch's state_dict). */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     for (const [name, p] of this.namedParameters()) out[name] = p.detach();
+    for (const [name, b] of this.namedBuffers()) out[name] = b.detach();
     return out;
   }
 
@@ -122,7 +151,7 @@ export abstract class Module {
   loadStateDict(dict: Record<string, Tensor>, { strict = true }: LoadOptions = {}): void {
     if (dict === null || typeof dict !== "object")
       throw new Error(`loadStateDict: expected an object of tensors by name (from stateDict() or wg.load()), got ${dict === null ? "null" : typeof dict}.`);
-    const params = new Map(this.namedParameters());
+    const params = new Map([...this.namedParameters(), ...this.namedBuffers()]);
     const problems: string[] = [];
     const pairs: [Tensor, Tensor][] = [];
     for (const [key, v] of Object.entries(dict)) {

@@ -8,6 +8,8 @@ import type { Tensor } from "../tensor.js";
 export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
   if (min === null && max === null) throw new Error("clamp: give at least one of min and max.");
   if (min !== null && max !== null && min > max) throw new Error(`clamp: min ${min} is greater than max ${max}.`);
+  // A NaN bound makes every element NaN (gradient 0), as PyTorch; where(x < NaN) alone would keep x.
+  if (Number.isNaN(min) || Number.isNaN(max)) return x.mul(0).add(NaN);
   let r = x;
   if (min !== null) r = where(r.lt(min), min, r);
   if (max !== null) r = where(r.gt(max), max, r);

@@ -42,8 +42,8 @@ export const unaryOps = {
   sin: { wgsl: "select(A(nan_f32()), sin(a), isfinite_f(a))", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()), doc: "d sin(x)/dx = cos(x)" },
   cos: { wgsl: "select(A(nan_f32()), cos(a), isfinite_f(a))", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg(), doc: "d cos(x)/dx = -sin(x)" },
   // silu(x) = x·σ(x); softplus(x) = ln(1 + eˣ), written max(x, 0) + ln(1 + e^-|x|) so large |x| cannot overflow.
-  silu: { wgsl: "a / (A(1) + exp(-a))", cpu: (x) => x / (1 + Math.exp(-x)), save: "x", grad: (g, [x]) => g.mul(x.sigmoid().mul(x.mul(x.sigmoid().neg().add(1)).add(1))), doc: "d silu(x)/dx = σ(x)(1 + x(1 - σ(x)))" },
-  softplus: { wgsl: "max(a, A(0)) + log(A(1) + exp(-abs(a)))", cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), save: "x", grad: (g, [x]) => g.mul(x.sigmoid()), doc: "d softplus(x)/dx = σ(x)" },
+  silu: { wgsl: "select(a / (A(1) + exp(-a)), a, isnan_f(a))", cpu: (x) => x / (1 + Math.exp(-x)), save: "x", grad: (g, [x]) => g.mul(x.sigmoid().mul(x.mul(x.sigmoid().neg().add(1)).add(1))), doc: "d silu(x)/dx = σ(x)(1 + x(1 - σ(x)))" },
+  softplus: { wgsl: "select(max(a, A(0)) + log(A(1) + exp(-abs(a))), a, isnan_f(a))", cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), save: "x", grad: (g, [x]) => g.mul(x.sigmoid()), doc: "d softplus(x)/dx = σ(x)" },
 } satisfies Record<string, UnaryDef>;
 
 interface BinaryDef {

@@ -15,6 +15,9 @@ export {
 export { clamp, gelu, einsum } from "./composite.js";
 export { inplace } from "./inplace.js";
 export { scalarTensor } from "./constants.js";
+export { conv2d, type ConvOptions } from "./conv.js";
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, pad } from "./pool.js";
+export { batchNorm } from "./batchnorm.js";
 export { layerNorm, type LayerNormOptions } from "./layernorm.js";
 export { leakyRelu, embedding } from "./sequence.js";
 export { scaledDotProductAttention, attentionComposite, type AttentionOptions } from "./attention.js";

@@ -27,7 +27,8 @@ export function inplace<T extends Tensor>(name: InplaceName, t: T, other: Tensor
   commonDevice(name, [t, src]);
   if (!sameShape(broadcastShapes(name, t.shape, src.shape), t.shape))
     throw new Error(`${name}: a value of shape ${fmt(src.shape)} cannot be written into a tensor of shape ${fmt(t.shape)} in place (it would grow it). Fix: use the out-of-place op.`);
-  if (t.strides.some((s, i) => s === 0 && t.shape[i] > 1))
+  // A tensor with no elements has zero strides (its contiguous strides multiply by a 0 dim) but no shared element.
+  if (t.size > 0 && t.strides.some((s, i) => s === 0 && t.shape[i] > 1))
     throw new Error(`${name}: the tensor ${fmt(t.shape)} is an expanded view whose elements share memory; writing it in place is ambiguous. Fix: clone() it first.`);
   const isCopy = name === "copy_" || name === "fill_" || name === "zero_";
   if (isCopy ? src.dtype !== t.dtype && t.dtype === "int32" && src.dtype !== "int32" : src.dtype !== t.dtype)

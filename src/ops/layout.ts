@@ -166,6 +166,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   checkList("cat", tensors);
   commonDevice("cat", tensors);
   const ref = tensors[0];
+  if (ref.ndim === 0) throw new Error("cat: zero-dimensional tensors (shape []) cannot be concatenated. Fix: wg.stack(tensors, 0), or unsqueeze(0) each.");
   const d = normalizeDim("cat", dim, ref.ndim, ref.shape);
   for (const t of tensors) {
     if (t.dtype !== ref.dtype) throw new Error(`cat: all tensors must share a dtype; got ${ref.dtype} and ${t.dtype}. Fix: cast with .float() or .int().`);

@@ -89,6 +89,10 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
   },
 });
 
+/** The reduced dims; a 0-d tensor accepts dim 0 or -1 (as PyTorch) and has none to reduce. */
+const reducedDims = (op: string, dim: number | number[] | undefined, x: Tensor): number[] =>
+  normalizeDims(op, dim, x.shape).filter((d) => d < x.ndim);
+
 function outShape(x: Tensor, dims: number[], keepdim: boolean): number[] {
   return keepdim ? x.shape.map((s, i) => (dims.includes(i) ? 1 : s)) : x.shape.filter((_, i) => !dims.includes(i));
 }
@@ -107,12 +111,18 @@ const prims: Record<ReduceName, Primitive<Attrs>> = {
   argmin: argPrim("argmin"),
 };
 
+/** An extreme of no elements has no value; as PyTorch, only the reduced dims must be non-empty ([0, 3].max(1) is [0]). */
+function emptyCheck(op: string, x: Tensor, dims: number[]): void {
+  if (dims.some((d) => x.shape[d] === 0))
+    throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)} over dims ${fmt(dims)} (a dim of size 0). Fix: reduce over non-empty dims, or use sum.`);
+}
+
 // max/min route the gradient evenly to every element that attains the extreme.
 function minMax(op: "max" | "min"): Primitive<Attrs> {
   return {
     name: op,
     infer([x], a) {
-      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      emptyCheck(op, x, a.dims);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: x.dtype };
     },
     kernel: reduceKernel(op),
@@ -132,7 +142,7 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
   return {
     name: op,
     infer([x], a) {
-      if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}.`);
+      emptyCheck(op, x, a.dims);
       return { shape: outShape(x, a.dims, a.keepdim), dtype: "int32" };
     },
     kernel: reduceKernel(op),
@@ -142,14 +152,14 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
 }
 
 export function reduce(op: "sum" | "max" | "min", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  const dims = normalizeDims(op, dim, x.shape);
+  const dims = reducedDims(op, dim, x);
   if (dims.length === 0) return x;
   return apply(prims[op], [x], { op, dims, keepdim, inShape: x.shape });
 }
 
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   if (x.dtype === "int32") throw new Error(`mean: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().mean().`);
-  const dims = normalizeDims("mean", dim, x.shape);
+  const dims = reducedDims("mean", dim, x);
   checkIndexable("mean", x.shape, "an input"); // before sum's own check, so the Error names mean
   const n = dims.reduce((k, d) => k * x.shape[d], 1);
   return reduce("sum", x, dims, keepdim).mul(1 / n);
@@ -158,7 +168,7 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
 /** Index of the max/min along one dim (or of the flattened tensor when dim is omitted), int32. */
 export function argReduce(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
   if (Array.isArray(dim)) throw new Error(`${op}: takes one dim (or none for the flattened tensor), got ${fmt(dim)}.`);
-  const dims = normalizeDims(op, dim, x.shape);
+  const dims = reducedDims(op, dim, x);
   const keep = dim === undefined ? false : keepdim;
   return apply(prims[op], [x], { op, dims, keepdim: keep, inShape: x.shape });
 }

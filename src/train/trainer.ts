@@ -8,7 +8,7 @@
 import * as wg from "../index.js";
 import { batchCount, batches, Rng } from "../data/batches.js";
 import { head, type Dataset, type Split } from "../data/dataset.js";
-import { buildModel, DEFAULT_HIDDEN, MODEL_DEFAULTS, type ModelKind, type Recipe } from "./models.js";
+import { buildModel, CNN_WIDTHS, DEFAULT_HIDDEN, MODEL_DEFAULTS, type ModelKind, type Recipe } from "./models.js";
 import type { Point } from "./plot-svg.js";
 import type { Progress } from "./progress.js";
 
@@ -81,7 +81,7 @@ function resolve(data: Dataset, opts: TrainOptions): { config: Config; trainSet:
   if (!defaults) throw new Error(`train: unknown model "${kind}"; expected one of ${Object.keys(MODEL_DEFAULTS).join(", ")}.`);
   const schedule = opts.schedule ?? "cosine";
   if (schedule !== "cosine" && schedule !== "constant") throw new Error(`train: schedule must be "cosine" or "constant", got "${schedule}".`);
-  const hidden = kind === "mlp" ? (opts.hidden ?? DEFAULT_HIDDEN) : [];
+  const hidden = kind === "mlp" ? (opts.hidden ?? DEFAULT_HIDDEN) : kind === "cnn" ? (opts.hidden ?? CNN_WIDTHS) : [];
   hidden.forEach((h) => positive("hidden width", h, true));
   const trainSet = opts.limit === undefined ? data.train : head(data.train, positive("limit", opts.limit, true));
   const testSet = opts.testLimit === undefined ? data.test : head(data.test, positive("testLimit", opts.testLimit, true));

@@ -1,0 +1,196 @@
+/**
+ * Batch normalization (torch.nn.functional.batch_norm) over [N, C], [N, C, L]
+ * or [N, C, H, W], composed from two per-channel primitives: channelAffine
+ * (y = x·scale[c] + shift[c], one kernel, shaders/batchnorm.wgsl) and
+ * channelSum (row sums over the contiguous inner dims, then over N). Autograd
+ * differentiates the composite, through the batch statistics too. Broadcasting
+ * a [1, C, 1, 1] operand instead would send every full-size op down the
+ * strided elementwise path and every gradient through a strided reduction.
+ */
+import template from "../../shaders/batchnorm.wgsl";
+import type { Kernel } from "../backend/backend.js";
+import { noGrad } from "../autograd/mode.js";
+import { fmt, numel } from "../shape.js";
+import { apply, record, type Primitive } from "./primitive.js";
+import { dense } from "./layout.js";
+import { ones, zeros } from "./creation.js";
+import type { Tensor } from "../tensor.js";
+
+interface ChannelAttrs {
+  readonly C: number;
+  readonly inner: number;
+}
+
+/** ins [x, scale, shift]: y = x·scale[c] + shift[c]; ins [shift] alone: y = shift[c] broadcast to `shape`. */
+function channelKernel(name: string): Kernel<ChannelAttrs> {
+  return {
+    name,
+    cpu([y], ins, a) {
+      const [x, scale, shift] = ins.length === 1 ? [null, null, ins[0]] : ins;
+      for (let i = 0; i < y.data.length; i++) {
+        const c = Math.floor(i / a.inner) % a.C;
+        y.data[i] = (x ? x.data[i] * scale!.data[c] : 0) + shift.data[c];
+      }
+    },
+    webgpu([y], ins, a) {
+      const n = numel(y.shape), broadcast = ins.length === 1;
+      return {
+        key: "channelAffine",
+        code: () => template,
+        entryPoint: "affine",
+        params: new Uint32Array([n, a.C, a.inner, broadcast ? 1 : 0]).buffer,
+        workgroups: Math.ceil(n / 1024),
+        bindings: broadcast ? [null, null, 0] : [0, 1, 2],
+      };
+    },
+  };
+}
+
+// y = x·s[c] + t[c]. With cotangent g: ∂x = g·s[c] (the same map, t = 0); ∂s = Σ_c g·x; ∂t = Σ_c g.
+const affinePrim: Primitive<ChannelAttrs> = {
+  name: "channelAffine",
+  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  kernel: channelKernel("channelAffine"),
+  save: ([x, scale]) => [x, scale],
+  grads: [
+    (g, [, scale], a) => channelAffine(g, scale, zeros([a.C], { device: g.device, dtype: g.dtype }), a),
+    (g, [x]) => channelSum(g.mul(x)),
+    (g) => channelSum(g),
+  ],
+  docs: ["d(x·s[c] + t[c])/dx = s[c]", "d(x·s[c] + t[c])/ds[c] = Σ over n, h, w of g·x", "d(x·s[c] + t[c])/dt[c] = Σ over n, h, w of g"],
+};
+
+// y[n, c, ...] = v[c]; its adjoint is channelSum, and channelSum's is this.
+const broadcastPrim: Primitive<ChannelAttrs & { shape: readonly number[] }> = {
+  name: "channelBroadcast",
+  infer: ([v], a) => ({ shape: [...a.shape], dtype: v.dtype }),
+  kernel: channelKernel("channelBroadcast"),
+  grads: [(g) => channelSum(g)],
+  docs: ["d v[c] broadcast/dv[c] = Σ over n, h, w of g"],
+};
+
+/** Sums along the last dim (rows of `inner`) or the first (`lead` rows of `inner` columns) of a dense tensor. */
+type SumAttrs = { readonly along: "row" | "lead"; readonly rows: number; readonly inner: number };
+
+const sumKernel: Kernel<SumAttrs> = {
+  name: "channelSum",
+  cpu([y], [x], a) {
+    const out = new Float64Array(y.data.length);
+    for (let r = 0; r < a.rows; r++)
+      for (let k = 0; k < a.inner; k++) out[a.along === "row" ? r : k] += x.data[r * a.inner + k];
+    y.data.set(out);
+  },
+  webgpu([y], _ins, a) {
+    const n = numel(y.shape);
+    return {
+      key: "channelAffine",
+      code: () => template,
+      entryPoint: a.along === "row" ? "row_sum" : "lead_sum",
+      params: new Uint32Array([n, a.rows, a.inner, 0]).buffer,
+      workgroups: Math.ceil(n / 256),
+      bindings: [0, null, null],
+    };
+  },
+};
+
+// Not differentiated itself: channelSum and the conv weight gradient record their rules on the result.
+const sumPrim: Primitive<SumAttrs> = {
+  name: "channelSum",
+  infer: ([x], a) => ({ shape: [a.along === "row" ? a.rows : a.inner], dtype: x.dtype }),
+  kernel: sumKernel,
+  grads: [null],
+  docs: [null],
+};
+
+/** Σ_i t[i, ...] over the first dim of a tensor, as a flat [rest] tensor (rest = t.size / t.shape[0]). */
+export function sumLeading(t: Tensor): Tensor {
+  return apply(sumPrim, [dense(t)], { along: "lead", rows: t.shape[0], inner: t.size / t.shape[0] });
+}
+
+function channelAffine(x: Tensor, scale: Tensor, shift: Tensor, a: ChannelAttrs): Tensor {
+  return apply(affinePrim, [dense(x), dense(scale), dense(shift)], a);
+}
+
+const sumRule = [(g: Tensor, _saved: Tensor[], shape: readonly number[]) =>
+  apply(broadcastPrim, [dense(g)], { C: shape[1], inner: numel(shape) / (shape[0] * shape[1]), shape })];
+
+/**
+ * Σ over every dim but 1 of [N, C, ...]: contiguous row sums over the inner dims, then over N.
+ * Its gradient broadcasts back with one dense kernel (the reductions' own rules would expand
+ * a stride-0 view and copy it through the strided path).
+ */
+export function channelSum(t: Tensor): Tensor {
+  const [N, C] = t.shape;
+  const s = noGrad(() => {
+    if (t.ndim === 2) return sumLeading(t);
+    const rows = apply(sumPrim, [dense(t)], { along: "row", rows: N * C, inner: t.size / (N * C) });
+    const total = sumLeading(rows.reshape([N, C]));
+    rows.dispose();
+    return total;
+  });
+  record("channelSum", [t], s, sumRule, () => [], t.shape);
+  return s;
+}
+
+export interface BatchNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Batch statistics (and a running-statistics update) when true; the running statistics when false. */
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+function checkChannelVector(what: string, t: Tensor | null | undefined, x: Tensor): void {
+  if (!t) return;
+  const C = x.shape[1];
+  if (t.ndim !== 1 || t.shape[0] !== C)
+    throw new Error(`batchNorm: ${what} must be [${C}] (one per channel of input ${fmt(x.shape)}), got ${fmt(t.shape)}. Fix: make it [${C}].`);
+  if (t.device !== x.device) throw new Error(`batchNorm: ${what} is on ${t.device}, the input ${fmt(x.shape)} on ${x.device}. Fix: await ${what}.to("${x.device}").`);
+}
+
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+  const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = opts;
+  if (x.ndim < 2 || x.ndim > 4 || x.dtype === "int32")
+    throw new Error(`batchNorm: input must be a float [N, C], [N, C, L] or [N, C, H, W] tensor, got ${x.dtype} ${fmt(x.shape)}. Fix: reshape it so channels are dim 1.`);
+  if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
+    throw new Error(`batchNorm: eps must be > 0 and momentum in [0, 1], got eps ${eps}, momentum ${momentum}. Fix: the defaults are 1e-5 and 0.1.`);
+  for (const [what, t] of [["runningMean", runningMean], ["runningVar", runningVar], ["weight", weight], ["bias", bias]] as const)
+    checkChannelVector(what, t, x);
+  const C = x.shape[1];
+  const perChannel = x.size / C;
+  const a = { C, inner: perChannel / x.shape[0] };
+  let mean: Tensor, v: Tensor;
+  if (training) {
+    if (perChannel <= 1)
+      throw new Error(
+        `batchNorm: training needs more than one value per channel to take batch statistics, got input ${fmt(x.shape)}. ` +
+          `Fix: use a batch of at least 2, or eval mode (model.eval()) to normalize with the running statistics.`,
+      );
+    mean = channelSum(x).div(perChannel);
+    const d = channelAffine(x, ones([C], { device: x.device, dtype: x.dtype }), mean.neg(), a);
+    v = channelSum(d.mul(d)).div(perChannel); // biased, as PyTorch normalizes
+    if (runningMean && runningVar) updateRunning(runningMean, runningVar, mean, v, momentum, perChannel);
+  } else {
+    if (!runningMean || !runningVar)
+      throw new Error(`batchNorm: eval mode (training false) normalizes with the running statistics, but runningMean or runningVar is null (input ${fmt(x.shape)}). Fix: pass both, or { training: true }.`);
+    mean = runningMean;
+    v = runningVar;
+  }
+  let scale = v.add(eps).pow(-0.5);
+  if (weight) scale = scale.mul(weight);
+  let shift = mean.mul(scale).neg();
+  if (bias) shift = shift.add(bias);
+  return channelAffine(x, scale, shift, a);
+}
+
+/** running ← (1 − m)·running + m·batch, with the unbiased variance (n / (n − 1)) as PyTorch. */
+function updateRunning(rm: Tensor, rv: Tensor, mean: Tensor, v: Tensor, m: number, n: number): void {
+  noGrad(() => {
+    const bm = mean.reshape(rm.shape).mul(m), bv = v.reshape(rv.shape).mul((m * n) / (n - 1));
+    rm.mul_(1 - m).add_(bm);
+    rv.mul_(1 - m).add_(bv);
+    bm.dispose();
+    bv.dispose();
+  });
+}
