@@ -37,7 +37,9 @@ export type Spec =
   /** Forward and backward of sum(embedding(indices, W) * R): W [num, dim], `tokens` int32 indices. */
   | { kind: "embedding"; num: number; dim: number; tokens: number }
   /** cumsum along dim 1 (rows) or dim 0 (columns) of [rows, cols]. */
-  | { kind: "cumsum"; rows: number; cols: number; dim: 0 | 1 };
+  | { kind: "cumsum"; rows: number; cols: number; dim: 0 | 1 }
+  /** One training step of the default character GPT (src/train/gpt-trainer.ts): forward, backward, clipGradNorm(1.0), AdamW. */
+  | { kind: "gptStep"; batch: number; blockSize: number; nLayer: number; nHead: number; nEmbd: number; vocab: number };
 
 export type Kind = Spec["kind"];
 export type SpecOf<K extends Kind> = Extract<Spec, { kind: K }>;
@@ -191,6 +193,7 @@ export function suite(quick = false): BenchCase[] {
     ...([[1024, 1024, 1], [64, 4096, 1], [4096, 64, 0]] as const).map(([rows, cols, dim]) => ({
       id: `cumsum dim${dim} ${rows}x${cols}`, shape: `[${rows}, ${cols}].cumsum(${dim})`, spec: { kind: "cumsum", rows, cols, dim }, bytes: 2 * rows * cols * F32, readbacks: 0,
     }) as BenchCase),
+    gptStep(),
   ];
   return quick ? all.filter((c) => c.quick) : all;
 }
@@ -217,4 +220,20 @@ function sequenceCases(): BenchCase[] {
     // deterministic scatter-add, which loops over every token per weight element: num·dim·tokens steps.
     { id: "embedding fwd+bwd 128x128", shape: "W [128, 128], indices [8, 128] (1024 tokens)", spec: { kind: "embedding", num: 128, dim: 128, tokens: 1024 }, bytes: 2 * 1024 * 128 * F32, readbacks: 0, quick: true },
   ];
+}
+
+/** The default GPT's training step; examples are tokens (batch × blockSize). */
+function gptStep(): BenchCase {
+  const [batch, blockSize, nLayer, nHead, nEmbd, vocab] = [16, 64, 2, 4, 64, 113];
+  const tokens = batch * blockSize;
+  // 6 flops per parameter per token (forward 2, backward 4) for the matrices, plus QKᵀ and PV: 2·2·T·C per token per layer, ×3.
+  const matrixParams = nLayer * 12 * nEmbd * nEmbd + vocab * nEmbd;
+  return {
+    id: "gpt-step",
+    shape: `${nLayer} layers, ${nEmbd} wide, ${nHead} heads, context ${blockSize}, batch ${batch}, vocab ${vocab}`,
+    spec: { kind: "gptStep", batch, blockSize, nLayer, nHead, nEmbd, vocab },
+    flops: 6 * matrixParams * tokens + 3 * nLayer * 4 * blockSize * nEmbd * tokens,
+    examples: tokens,
+    readbacks: 0,
+  };
 }

@@ -173,6 +173,10 @@ function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {
       return instance([x, r], () => tf.tidy(() => void grad(x)));
     },
 
+    gptStep() {
+      throw new Error("gpt-step: no TF.js version of the GPT yet (webgrad only).");
+    },
+
     mlpStep({ batch, sizes: [i, h, o], optimizer }) {
       // TF.js's layout: W [in, out], y = x W + b; initialised U(-1/sqrt(in), 1/sqrt(in)) like nn.Linear.
       const uniform = (shape: number[], fanIn: number) => tf.variable(tf.tidy(() => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 1)));

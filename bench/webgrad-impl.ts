@@ -10,6 +10,7 @@ import { cnnModel } from "../src/train/models.js";
 
 const { nn } = wg;
 import { attentionComposite } from "../src/ops/attention.js";
+import { Gpt } from "../src/train/gpt.js";
 
 /** The webgrad implementation of every case, with tensors on `device`. */
 export function webgradImpl(device: Device): Impl {
@@ -86,6 +87,26 @@ export function webgradImpl(device: Device): Impl {
         wg.tidy(() => {
           opt.zeroGrad();
           nn.functional.crossEntropy(model.forward(x), y).backward();
+          opt.step();
+        });
+      const held = [x, y, ...params];
+      return { record: step, finish: flush, dispose: () => (opt.zeroGrad(), held.forEach((t) => t.dispose())) };
+    },
+
+    gptStep({ batch, blockSize, nLayer, nHead, nEmbd, vocab }) {
+      // Gpt's layers are made on the default device, like any nn module without a device option.
+      if (wg.defaultDevice() !== device) throw new Error(`gpt-step: the GPT is built on the default device (${wg.defaultDevice()}), not ${device}.`);
+      const model = new Gpt({ vocabSize: vocab, blockSize, nLayer, nHead, nEmbd });
+      const params = model.parameters();
+      const opt = new wg.optim.AdamW(params, { lr: 1e-3, weightDecay: 0.1 });
+      const windows = (k: number) => Int32Array.from({ length: batch * blockSize }, (_, j) => (j * 31 + k * 7) % vocab);
+      const x = wg.tensor(windows(0), { shape: [batch, blockSize], dtype: "int32", device });
+      const y = wg.tensor(windows(1), { shape: [batch, blockSize], dtype: "int32", device });
+      const step = () =>
+        wg.tidy(() => {
+          opt.zeroGrad();
+          model.loss(x, y).backward();
+          wg.nn.utils.clipGradNorm(params, 1.0);
           opt.step();
         });
       const held = [x, y, ...params];

@@ -3,11 +3,12 @@
 #   chromium-common + libvulkan1   SwiftShader, so Dawn gets a WebGPU adapter without a GPU
 #   chromium                       the browser the browser tests drive (playwright-core)
 #   dataset-fashion-mnist          the trainer's data, /usr/share/datasets/fashion-mnist
+#   fortunes                       the GPT's text corpus, /usr/share/games/fortunes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in chromium-common libvulkan1 chromium dataset-fashion-mnist; do
+for pkg in chromium-common libvulkan1 chromium dataset-fashion-mnist fortunes; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

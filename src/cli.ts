@@ -5,6 +5,7 @@ import "./cli/train.js";
 import "./cli/bench.js";
 import "./cli/demo.js";
 import "./cli/explain.js";
+import "./cli/sample.js";
 
 /** The installed package's version: the bundle is dist/node/cli.js, two folders below package.json. */
 function version(): string {

@@ -82,3 +82,4 @@ export const prod = (x: Tensor, dim?: number | number[], keepdim?: boolean) => x
 export const tril = (x: Tensor, k?: number) => x.tril(k);
 export const triu = (x: Tensor, k?: number) => x.triu(k);
 export const flip = (x: Tensor, dims: number | number[]) => x.flip(dims);
+export * as data from "./data/index.js";

@@ -30,7 +30,7 @@ describe("command line", () => {
     const r = cli(["trian"]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
-    expect(lines(r.stderr)).toEqual(['webgrad: unknown command "trian"; the commands are train, bench, demo, explain.', 'Run "webgrad --help" for what each does.']);
+    expect(lines(r.stderr)).toEqual(['webgrad: unknown command "trian"; the commands are train, bench, demo, explain, sample.', 'Run "webgrad --help" for what each does.']);
     const help = cli(["--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/usage: webgrad <command>[\s\S]*webgrad train[\s\S]*webgrad --version/);

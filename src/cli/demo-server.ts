@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import type { AddressInfo } from "node:net";
+import { DEFAULT_FORTUNES_DIR, loadFortunes } from "../data/fortunes.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -33,6 +34,18 @@ export interface DemoServerOptions {
   dataDir: string;
   port?: number;
   host?: string;
+  /** Folder of the fortune files whose corpus /data/fortunes.txt serves (default /usr/share/games/fortunes). */
+  fortunesDir?: string;
+}
+
+/** /data/fortunes.txt: the GPT's corpus, built once per folder (about 2.5 MB) and kept. */
+const corpora = new Map<string, Promise<string>>();
+function sendCorpus(dir: string, res: ServerResponse, head: boolean): void {
+  if (!corpora.has(dir)) corpora.set(dir, loadFortunes(dir));
+  corpora.get(dir)!.then(
+    (text) => send(res, 200, text, { "content-length": String(Buffer.byteLength(text)) }, head),
+    (e: Error) => (corpora.delete(dir), send(res, 404, `${e.message}\n`, {}, head)),
+  );
 }
 
 export interface DemoServer {
@@ -88,6 +101,7 @@ function handle(opts: DemoServerOptions, root: string, req: IncomingMessage, res
     const missing = DATA_FILES.filter((f) => !inside(opts.dataDir, dataFile(opts.dataDir, f)));
     return send(res, 200, JSON.stringify({ dir: opts.dataDir, missing }), { "content-type": TYPES[".json"] }, head);
   }
+  if (path === "/data/fortunes.txt") return sendCorpus(opts.fortunesDir ?? DEFAULT_FORTUNES_DIR, res, head);
   const file = path.startsWith("/data/")
     ? inside(opts.dataDir, dataFile(opts.dataDir, path.slice("/data/".length)))
     : inside(root, join(root, path === "/" ? "index.html" : path));

@@ -12,6 +12,7 @@ import { MODEL_DEFAULTS, MODEL_KINDS, type ModelKind } from "../train/models.js"
 import { trainingSvg } from "../train/plot-svg.js";
 import { progressBar } from "../train/progress.js";
 import { train, type Schedule, type TrainResult } from "../train/trainer.js";
+import { runTrainGpt } from "./train-gpt.js";
 import { command, parseOptions, UsageError, withArgs } from "./registry.js";
 
 const USAGE = `usage: webgrad train [options]
@@ -19,6 +20,7 @@ const USAGE = `usage: webgrad train [options]
 Train a classifier on Fashion-MNIST and write OUT/model.safetensors and OUT/training.svg.
 
   --model NAME       ${MODEL_KINDS.map((k) => `${k}: ${MODEL_DEFAULTS[k].about}`).join("\n                     ")}
+                     gpt: a character-level GPT on Debian's fortunes (webgrad train --model gpt --help)
                      (default mlp)
   --hidden W,W,...   the MLP's hidden layer widths (default 256,128); for the cnn: conv1,conv2,linear
                      channels (default 32,64,128)
@@ -86,6 +88,8 @@ function parse(argv: string[]) {
 }
 
 export function runTrain(argv: string[]): Promise<number> {
+  const m = argv.indexOf("--model");
+  if ((m >= 0 && argv[m + 1] === "gpt") || argv.includes("--model=gpt")) return runTrainGpt(argv);
   return withArgs("train", USAGE, argv, parse, (args) => runTrainWith(args));
 }
 

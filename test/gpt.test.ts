@@ -1,0 +1,117 @@
+/**
+ * The character-level GPT: causality, weight tying, save/load, the sampler,
+ * and the CI smoke run: a tiny GPT on the fortunes corpus for 100 steps on
+ * WebGPU, whose validation loss must fall clearly below the unigram entropy
+ * (3.30 nats per character: a model that ignores the context cannot go below it).
+ */
+import { beforeAll, describe, expect, test } from "vitest";
+import * as wg from "../src/node.js";
+import { Rng } from "../src/data/batches.js";
+import { loadFortunes } from "../src/data/fortunes.js";
+import { Gpt } from "../src/train/gpt.js";
+import { loadGpt, saveGpt } from "../src/train/gpt-files.js";
+import { drawTopK, generate } from "../src/train/gpt-sample.js";
+import { trainGpt } from "../src/train/gpt-trainer.js";
+import { expectClose, settle, startWebgpu } from "./helpers.js";
+
+/**
+ * "Clearly below" the unigram entropy of 3.30 nats per character. The same model and recipe in
+ * PyTorch 1.13 (seed 0) reaches 3.03 after 100 steps; narrower (32 wide) or 32-window batches stay at ~3.25-3.33.
+ */
+const SMOKE_TARGET = 3.15;
+const tiny = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8 };
+const ids = (xs: number[]) => wg.tensor(Int32Array.from(xs), { shape: [1, xs.length], dtype: "int32" });
+
+beforeAll(startWebgpu);
+
+describe("Gpt", () => {
+  test("logits [B, T, V]; the head is the token embedding (tied, no separate weight)", () => {
+    wg.manualSeed(0);
+    const m = new Gpt(tiny);
+    const names = m.namedParameters().map(([n]) => n);
+    expect(names.filter((n) => n.includes("tokens"))).toEqual(["tokens.weight"]);
+    expect(names).toContain("blocks.1.attn.qkv.weight");
+    // 11·8 + 8·8 tables, per block 2 LayerNorms (32) + qkv 8·24+24 + proj 72 + fc 8·32+32 + out 32·8+8, a final LayerNorm (16).
+    expect(m.parameters().reduce((s, p) => s + p.size, 0)).toBe(88 + 64 + 2 * (32 + 216 + 72 + 288 + 264) + 16);
+    const y = m.forward(wg.tensor(new Int32Array(12), { shape: [3, 4], dtype: "int32" }));
+    expect(y.shape).toEqual([3, 4, 11]);
+    expect(y.device).toBe("webgpu");
+  });
+
+  test("causal: changing a later token leaves every earlier position's logits unchanged", async () => {
+    wg.manualSeed(1);
+    const m = new Gpt(tiny);
+    const a = await m.forward(ids([1, 2, 3, 4, 5, 6])).data();
+    const b = await m.forward(ids([1, 2, 3, 4, 9, 0])).data();
+    expectClose(b.slice(0, 4 * 11), a.slice(0, 4 * 11), 1e-6, 1e-5, "positions 0-3");
+    expect(Math.max(...Array.from(b.slice(4 * 11), (v, i) => Math.abs(v - a[4 * 11 + i])))).toBeGreaterThan(1e-4);
+  });
+
+  test("a saved model loads with its config and vocabulary and gives the same logits", async () => {
+    wg.manualSeed(2);
+    const m = new Gpt(tiny);
+    const vocab = [..."abcdefghij\n"];
+    const { model, vocab: v } = loadGpt(await saveGpt(m, vocab));
+    expect(v).toEqual(vocab);
+    expect(model.config).toEqual(tiny);
+    expectClose(await model.forward(ids([3, 1, 4])).data(), await m.forward(ids([3, 1, 4])).data(), 0, 0);
+    expect(() => loadGpt(new Uint8Array(0))).toThrow();
+  });
+
+  test("errors: a context longer than blockSize, float ids, nEmbd not a multiple of nHead", () => {
+    const m = new Gpt(tiny);
+    expect(() => m.forward(ids([1, 2, 3, 4, 5, 6, 7, 8, 9]))).toThrow(/9 tokens is longer than blockSize 8/);
+    expect(() => m.forward(wg.zeros([1, 3]))).toThrow(/expected int32 token ids \[B, T\], got float32/);
+    expect(() => new Gpt({ ...tiny, nEmbd: 9 })).toThrow(/nEmbd \(9\) must be a multiple of nHead \(2\)/);
+  });
+});
+
+describe("sampling", () => {
+  test("top-1 is the argmax; top-k never draws outside the k most likely", () => {
+    const p = Float32Array.from([0.1, 0.5, 0.15, 0.25]);
+    const rng = new Rng(3);
+    expect(drawTopK(p, 1, rng)).toBe(1);
+    const seen = new Set(Array.from({ length: 200 }, () => drawTopK(p, 2, rng)));
+    expect([...seen].sort()).toEqual([1, 3]);
+  });
+
+  test("generate: greedy (top-k 1) follows the model's argmax; the same seed draws the same text; no tensors left behind", async () => {
+    wg.manualSeed(4);
+    const m = new Gpt(tiny);
+    await settle();
+    const before = wg.memory().tensors;
+    const greedy = await generate(m, [1, 2], { tokens: 3, topK: 1 });
+    const last = wg.tidy(() => m.forward(ids([1, 2])).slice(1, 1, 2).reshape([11]).argmax(0));
+    const arg = await last.item();
+    last.dispose();
+    expect(greedy[0]).toBe(arg);
+    const a = await generate(m, [5], { tokens: 12, temperature: 1.5, seed: 9 });
+    expect(await generate(m, [5], { tokens: 12, temperature: 1.5, seed: 9 })).toEqual(a);
+    expect(a.length).toBe(12);
+    expect(a.every((i) => i >= 0 && i < 11)).toBe(true);
+    await settle();
+    expect(wg.memory().tensors).toBe(before);
+    await expect(generate(m, [5], { tokens: 1, temperature: 0 })).rejects.toThrow(/temperature must be a positive number, got 0/);
+    await expect(generate(m, [], { tokens: 1 })).rejects.toThrow(/prompt is empty/);
+  });
+});
+
+// Not yet in the default run: one step of even this tiny model takes seconds on SwiftShader, and the
+// 100-step run has not yet finished within its limit on a loaded 2-core machine. WEBGRAD_GPT_SMOKE=1 runs it.
+describe.skipIf(!process.env.WEBGRAD_GPT_SMOKE)("smoke run (WEBGRAD_GPT_SMOKE=1)", () => {
+  test("a tiny GPT, 100 steps on WebGPU: validation loss falls clearly below the unigram entropy 3.30; memory flat between evaluations", async () => {
+    const data = wg.data.text(await loadFortunes(), { blockSize: 16 });
+    const live: number[] = [];
+    const r = await trainGpt(data, {
+      nLayer: 1, nHead: 4, nEmbd: 64, batchSize: 64, steps: 100, lr: 1e-2, warmupSteps: 10, evalEvery: 25, evalBatches: 4, seed: 0,
+      onEval: () => void live.push(wg.memory().tensors),
+    });
+    expect(r.model.parameters()[0].device).toBe("webgpu");
+    expect(r.steps).toBe(100);
+    const val = r.history.map((h) => h.valLoss);
+    expect(val[0]).toBeLessThan(Math.log(data.vocab.length));
+    expect(val.at(-1)!).toBeLessThan(SMOKE_TARGET);
+    expect(val.at(-1)!).toBeLessThan(val[0]);
+    expect(new Set(live.slice(1)).size).toBe(1);
+  }, 600_000);
+});
