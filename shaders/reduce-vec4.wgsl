@@ -3,7 +3,7 @@
 // per output, as the `threads` entry of reduce.wgsl; on CPU emulators a vec4 load is one 16-byte
 // read where four scalar loads are four (SwiftShader, bench "sum dim1 2048x2048": 78 ms, against
 // 1295 ms for `threads` and 844 ms for TF.js).
-// The Params block is reduce.wgsl's, so src/ops/reduce.ts fills both the same way; offsets and
+// The Params block is the one in reduce.wgsl, so src/ops/reduce.ts fills both the same way; offsets and
 // strides are in elements. Dispatch: ceil(outer / WG) workgroups, over x then y past 65,535.
 // OP: 0 sum, 1 max, 2 min.
 
