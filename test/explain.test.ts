@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
-import { DEVICES, expectClose, startWebgpu, values } from "./helpers.js";
+import { DEVICES, expectClose, settle, startWebgpu, values } from "./helpers.js";
 import { seedNetwork } from "../examples/explain-network.js";
 import type { Primitive } from "../src/ops/primitive.js";
 import { copyKernel } from "../src/ops/layout.js";
@@ -101,8 +101,11 @@ describe.each(DEVICES)("explain on %s", (device) => {
     const { W, wout, h, hact, prob, loss } = seedNetwork(device);
     expect(wg.explain(loss, { names: { W, wout, loss } }).toString().split("\n")).toEqual(NETWORK);
     loss.backward(undefined, { retainGraph: true });
+    // Collect earlier tests' dropped tensors first: a collection during explain's awaits would change the count.
+    await settle();
     const live = wg.memory(device).tensors;
     const e = await wg.explain(loss, { values: true, names: { W, wout, loss } });
+    await settle();
     expect(wg.memory(device).tensors, "explain keeps no tensor alive").toBe(live);
     const s = e.steps;
     // manual: dL/dprob = 2(prob - 1); dprob/dscore = σ(1 - σ); dscore/dwout = hact; dscore/dhact = wout; dhact/dh = [h > 0]
