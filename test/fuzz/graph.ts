@@ -4,19 +4,16 @@
  * description is executed on each device and printed as a program, so a
  * failure reads as code that reproduces it.
  */
+import { Rng as DataRng } from "../../src/data/batches.js";
 
-/** mulberry32: small, seedable, the same stream on every platform. */
+/** The data loader's mulberry32 stream (src/data/batches.ts), with the draws the generator needs. */
 export class Rng {
-  private a: number;
+  private stream: DataRng;
   constructor(seed: number) {
-    this.a = seed >>> 0;
+    this.stream = new DataRng(seed);
   }
   next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.stream.next();
   }
   /** An integer in [lo, hi]. */
   int(lo: number, hi: number): number {
