@@ -9,8 +9,9 @@ import type { Impl, Instance } from "./cases.js";
 import { cnnModel } from "../src/train/models.js";
 
 const { nn } = wg;
-import { attentionComposite } from "../src/ops/attention.js";
+import { attentionComposite, attentionFused } from "../src/ops/attention.js";
 import { Gpt } from "../src/train/gpt.js";
+import { clipGradients } from "../src/train/gpt-trainer.js";
 
 /** The webgrad implementation of every case, with tensors on `device`. */
 export function webgradImpl(device: Device): Impl {
@@ -106,7 +107,7 @@ export function webgradImpl(device: Device): Impl {
         wg.tidy(() => {
           opt.zeroGrad();
           model.loss(x, y).backward();
-          wg.nn.utils.clipGradNorm(params, 1.0);
+          clipGradients(params, 1.0); // the trainer's clipping (see gpt-trainer.ts)
           opt.step();
         });
       const held = [x, y, ...params];
@@ -169,7 +170,7 @@ export function webgradImpl(device: Device): Impl {
     attention({ batch, heads, seq, dim, fused }) {
       const shape = [batch, heads, seq, dim];
       const [q, k, v, r] = [randn(shape, true), randn(shape, true), randn(shape, true), randn(shape)];
-      const attn = fused ? wg.nn.functional.scaledDotProductAttention : attentionComposite;
+      const attn = fused ? attentionFused : attentionComposite;
       return instance([q, k, v, r], () => {
         dropGrads([q, k, v]);
         wg.tidy(() => attn(q, k, v).mul(r).sum().backward());

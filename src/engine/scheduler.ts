@@ -70,3 +70,12 @@ export function checkDevice(device: Device): void {
 export function isCurrent(storage: Storage, device: Device): boolean {
   return storage.backend === backendFor(device);
 }
+
+/**
+ * For ops that choose between a kernel and a composite per adapter: whether `device` runs on an
+ * emulator (SwiftShader, or the CPU backend), and the variant forced for `op` (tests, bench --force).
+ */
+export function adapterChoice(device: Device, op: string): { emulated: boolean; forced: string | undefined } {
+  const backend = backendFor(device) as Backend & { caps?: { force?: Readonly<Record<string, string>> } };
+  return { emulated: backend.info.emulated, forced: backend.caps?.force?.[op] };
+}

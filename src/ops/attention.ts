@@ -21,6 +21,7 @@ import { contiguous, dense } from "./layout.js";
 import { attentionDkv, attentionDq, attentionForward, type AttnDims } from "./attention-cpu.js";
 import type { Tensor } from "../tensor.js";
 import { specialize } from "../engine/wgsl.js";
+import { adapterChoice } from "../engine/scheduler.js";
 
 export interface AttentionOptions {
   attnMask?: Tensor | null;
@@ -155,7 +156,9 @@ const prims = [forwardPrim(false), forwardPrim(true)];
 function scores(q: Tensor, k: Tensor, mask: Tensor | null, a: { scale: number; causal: boolean; maskKind: number }): Tensor {
   let s = q.matmul(k.transpose(-1, -2)).mul(a.scale);
   const [L, S] = s.shape.slice(-2);
-  if (a.causal) s = where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), s, -Infinity);
+  // The causal mask as an added [L, S] bias of 0 and -Infinity: the same scores as a where(), and its
+  // gradient passes through an add with no launch.
+  if (a.causal) s = s.add(where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), 0, -Infinity));
   if (mask && a.maskKind === 1) s = where(mask.ne(0), s, -Infinity);
   if (mask && a.maskKind === 2) s = s.add(mask);
   return s;
@@ -215,7 +218,26 @@ function maskLayout(mask: Tensor, batch: number[], L: number, S: number): { view
   return { view, at: { off: view.offset, inner, sb1: s1, sb2: s2, sl, ss } };
 }
 
+/**
+ * Whether this WebGPU adapter runs attention as the composite. On emulators it does: there the
+ * composite's register-blocked matmuls and one-subgroup softmax beat the fused kernels' per-row loops
+ * (SwiftShader, fwd+bwd: README, "Sequence models"); on GPUs the fused kernels. `force: { attention }`
+ * picks a path ("composite"; "tiled" or "direct" for the fused kernels).
+ */
+function compositeOnAdapter(): boolean {
+  const { emulated, forced } = adapterChoice("webgpu", "attention");
+  return forced ? forced === "composite" : emulated;
+}
+
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const c = check(q, k, v, opts);
+  const onGpu = q.device === "webgpu";
+  if (onGpu && (Math.max(c.E, c.EV) > MAX_HEAD_DIM || compositeOnAdapter())) return attentionComposite(q, k, v, opts);
+  return attentionFused(q, k, v, opts);
+}
+
+/** The fused kernels on every adapter (the composite only for dropout, a mask that requires grad, or a head dim past 256 on WebGPU). */
+export function attentionFused(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const c = check(q, k, v, opts);
   const mask = opts.attnMask ?? null;
   const onGpu = q.device === "webgpu";

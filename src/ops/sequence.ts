@@ -1,7 +1,7 @@
-/** Sequence-model composites: embedding (a gather; its gradient is gather's scatter-add) and leakyRelu. */
+/** Sequence-model ops: embedding (its own primitive pair, ops/embedding.ts) and leakyRelu. */
 import { fmt } from "../shape.js";
 import { where } from "./elementwise.js";
-import { gather } from "./gather.js";
+import { embeddingRows } from "./embedding.js";
 import type { Tensor } from "../tensor.js";
 
 /** leakyRelu(x) = x where x > 0, else slope·x; the gradient at 0 is slope, as in PyTorch. */
@@ -13,8 +13,8 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 
 /**
  * Rows of weight [num, dim] picked by int32 indices of any shape → [...indices.shape, dim].
- * Repeated indices add their gradients (gather's rule is a scatter-add). An index outside
- * [0, num) throws: at once on the CPU, at the next sync point on WebGPU (gather's own check).
+ * Repeated indices add their gradients (the backward sums the gradient rows per index). An index outside
+ * [0, num) throws: at once on the CPU, at the next sync point on WebGPU (the kernel's check).
  */
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
   if (indices.dtype !== "int32")
@@ -22,16 +22,8 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
   if (weight.ndim !== 2 || weight.dtype === "int32")
     throw new Error(`embedding: weight must be a float matrix [num, dim], got ${weight.dtype} ${fmt(weight.shape)}.`);
   const [num, dim] = weight.shape;
-  const n = indices.size;
-  const picked = indices.reshape([n, 1]).expand([n, dim]);
-  try {
-    return gather(weight, 0, picked).reshape([...indices.shape, dim]);
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (!/out of range/.test(msg)) throw e;
-    throw new Error(
-      `embedding: ${msg.replace(/^gather: /, "").replace(/\.$/, "")}: indices must lie in [0, ${num - 1}] for a weight of ${num} embeddings ${fmt(weight.shape)}. ` +
-        `Fix: check the tokenizer or vocabulary size (nn.Embedding(num, dim) needs num > the largest index).`,
-    );
-  }
+  const message = (k: number) =>
+    `embedding: index ${k} is out of range: indices must lie in [0, ${num - 1}] for a weight of ${num} embeddings ${fmt(weight.shape)}. ` +
+    `Fix: check the tokenizer or vocabulary size (nn.Embedding(num, dim) needs num > the largest index).`;
+  return embeddingRows(indices, weight, message).reshape([...indices.shape, dim]);
 }

@@ -41,14 +41,16 @@ class CausalSelfAttention extends wg.nn.Module {
     this.qkv = new nn.Linear(c.nEmbd, 3 * c.nEmbd);
     this.proj = new nn.Linear(c.nEmbd, c.nEmbd);
   }
-  forward(x: Tensor): Tensor {
-    const [B, T, C] = x.shape;
+  /** x: [B·T, C] rows of B sequences of T tokens → [B·T, C]. */
+  forward(x: Tensor, B: number, T: number): Tensor {
+    const C = this.c.nEmbd;
     const H = this.c.nHead;
-    const qkv = this.qkv.forward(x);
-    // [B, T, C] → [B, H, T, C/H]: each head attends over its own slice of the channels.
-    const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, C / H]).transpose(1, 2);
-    const y = F.scaledDotProductAttention(heads(0), heads(1), heads(2), { isCausal: true });
-    return this.proj.forward(y.transpose(1, 2).reshape([B, T, C]));
+    // [B·T, 3C] → [3, B, H, T, C/H] as a view (q, k, v; heads on their own slices of the channels):
+    // the composite attention's matmuls read these strides directly, with no copy.
+    const qkv = this.qkv.forward(x).reshape([B, T, 3, H, C / H]).permute([2, 0, 3, 1, 4]);
+    const part = (i: number) => qkv.slice(0, i, i + 1).squeeze(0);
+    const y = F.scaledDotProductAttention(part(0), part(1), part(2), { isCausal: true });
+    return this.proj.forward(y.transpose(1, 2).reshape([B * T, C]));
   }
 }
 
@@ -66,8 +68,9 @@ class Block extends wg.nn.Module {
     this.fc = new nn.Linear(c.nEmbd, 4 * c.nEmbd);
     this.out = new nn.Linear(4 * c.nEmbd, c.nEmbd);
   }
-  forward(x: Tensor): Tensor {
-    const h = x.add(this.attn.forward(this.ln1.forward(x)));
+  /** x: [B·T, C] (2-D, so each Linear's weight gradient is one matmul, not a batch of them summed). */
+  forward(x: Tensor, B: number, T: number): Tensor {
+    const h = x.add(this.attn.forward(this.ln1.forward(x), B, T));
     return h.add(this.out.forward(this.fc.forward(this.ln2.forward(h)).gelu()));
   }
 }
@@ -99,11 +102,12 @@ export class Gpt extends wg.nn.Module {
     const { blockSize } = this.config;
     if (idx.ndim !== 2 || idx.dtype !== "int32")
       throw new Error(`Gpt.forward: expected int32 token ids [B, T], got ${idx.dtype} [${idx.shape.join(", ")}].`);
-    const T = idx.shape[1];
+    const [B, T] = idx.shape;
     if (T > blockSize) throw new Error(`Gpt.forward: ${T} tokens is longer than blockSize ${blockSize}. Fix: pass the last ${blockSize} tokens (idx.slice(1, T - ${blockSize}, T)).`);
-    let x = this.tokens.forward(idx).add(this.positions.weight.slice(0, 0, T));
-    for (const block of this.blocks as unknown as Iterable<Block>) x = block.forward(x);
-    return this.lnF.forward(x).matmul(this.tokens.weight.T);
+    const C = this.config.nEmbd;
+    let x = this.tokens.forward(idx).add(this.positions.weight.slice(0, 0, T)).reshape([B * T, C]);
+    for (const block of this.blocks as unknown as Iterable<Block>) x = block.forward(x, B, T);
+    return this.lnF.forward(x).matmul(this.tokens.weight.T).reshape([B, T, this.config.vocabSize]);
   }
 
   /** Mean cross-entropy (nats per character) of the next-token predictions. */
