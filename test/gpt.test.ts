@@ -6,11 +6,10 @@
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
-import { Rng } from "../src/data/batches.js";
 import { loadFortunes } from "../src/data/fortunes.js";
 import { Gpt } from "../src/train/gpt.js";
 import { loadGpt, saveGpt } from "../src/train/gpt-files.js";
-import { drawTopK, generate } from "../src/train/gpt-sample.js";
+import { drawNext, generate } from "../src/train/gpt-sample.js";
 import { trainGpt } from "../src/train/gpt-trainer.js";
 import { expectClose, settle, startWebgpu } from "./helpers.js";
 
@@ -31,8 +30,9 @@ describe("Gpt", () => {
     const names = m.namedParameters().map(([n]) => n);
     expect(names.filter((n) => n.includes("tokens"))).toEqual(["tokens.weight"]);
     expect(names).toContain("blocks.1.attn.qkv.weight");
-    // 11·8 + 8·8 tables, per block 2 LayerNorms (32) + qkv 8·24+24 + proj 72 + fc 8·32+32 + out 32·8+8, a final LayerNorm (16).
-    expect(m.parameters().reduce((s, p) => s + p.size, 0)).toBe(88 + 64 + 2 * (32 + 216 + 72 + 288 + 264) + 16);
+    // 11·8 + 8·8 tables, per block 2 LayerNorm weights (16) + qkv 8·24 + proj 8·8 + fc 8·32 + out 32·8, a final LayerNorm (8); no biases.
+    expect(m.parameters().reduce((s, p) => s + p.size, 0)).toBe(88 + 64 + 2 * (16 + 192 + 64 + 256 + 256) + 8);
+    expect(names.some((n) => n.endsWith("bias"))).toBe(false);
     const y = m.forward(wg.tensor(new Int32Array(12), { shape: [3, 4], dtype: "int32" }));
     expect(y.shape).toEqual([3, 4, 11]);
     expect(y.device).toBe("webgpu");
@@ -67,12 +67,21 @@ describe("Gpt", () => {
 });
 
 describe("sampling", () => {
-  test("top-1 is the argmax; top-k never draws outside the k most likely", () => {
-    const p = Float32Array.from([0.1, 0.5, 0.15, 0.25]);
-    const rng = new Rng(3);
-    expect(drawTopK(p, 1, rng)).toBe(1);
-    const seen = new Set(Array.from({ length: 200 }, () => drawTopK(p, 2, rng)));
-    expect([...seen].sort()).toEqual([1, 3]);
+  test("device draws: top-1 is the argmax; top-k never draws outside the k most likely, and draws each of them", async () => {
+    const logits = wg.tensor(Float32Array.from([0.1, 0.5, 0.15, 0.25].map(Math.log)), { device: "webgpu" });
+    const top1 = drawNext(logits, 1, 1);
+    expect(top1.device).toBe("webgpu");
+    expect(top1.dtype).toBe("int32");
+    expect(await top1.item()).toBe(1);
+    wg.manualSeed(3);
+    const draws = wg.tidy(() => wg.cat(Array.from({ length: 60 }, () => drawNext(logits, 1, 2))));
+    const seen = Array.from(await draws.data());
+    expect([...new Set(seen)].sort()).toEqual([1, 3]);
+    // p(1) / (p(1) + p(3)) = 2/3 of 60 draws: far outside 20..55 would be a wrong renormalisation.
+    const ones = seen.filter((i) => i === 1).length;
+    expect(ones).toBeGreaterThan(25);
+    expect(ones).toBeLessThan(55);
+    [logits, top1, draws].forEach((t) => t.dispose());
   });
 
   test("generate: greedy (top-k 1) follows the model's argmax; the same seed draws the same text; no tensors left behind", async () => {

@@ -1,14 +1,12 @@
 /**
- * Text generation from a Gpt: the forward pass runs on the model's device over
- * the last blockSize tokens (no KV cache: each token recomputes the window);
- * the temperature-scaled softmax of the last position is read back (vocabSize
- * floats) and the top-k draw is made on the host with a seeded generator,
- * because wg.multinomial and topk are not in the library yet.
+ * Text generation from a Gpt, on the model's device: the forward pass over the last blockSize
+ * tokens (no KV cache: each token recomputes the window), then topk, softmax and multinomial of
+ * the last position's temperature-scaled logits; only the drawn id (one int32) is read back per
+ * token. Draws come from the seeded device generator (wg.manualSeed(seed) at the start).
  */
 import * as wg from "../index.js";
-import { Rng } from "../data/batches.js";
+import type { Tensor } from "../tensor.js";
 import type { Gpt } from "./gpt.js";
-
 export interface SampleOptions {
   tokens: number;
   /** Divides the logits: < 1 sharper, > 1 flatter (default 1). */
@@ -26,13 +24,12 @@ function checkSample(o: SampleOptions, vocab: number): void {
   if (!Number.isInteger(k) || k < 1) throw new Error(`sample: topK must be a positive integer, got ${k}.`);
 }
 
-/** Draw one index from probabilities p restricted to its k largest entries. */
-export function drawTopK(p: Float32Array, k: number, rng: Rng): number {
-  const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a]).slice(0, Math.min(k, p.length));
-  const total = order.reduce((s, i) => s + p[i], 0);
-  let u = rng.next() * total;
-  for (const i of order) if ((u -= p[i]) < 0) return i;
-  return order[order.length - 1];
+/** The next id (int32 [1]) drawn from logits [V] among its k largest, softmax(logits / temperature) renormalised over them. */
+export function drawNext(logits: Tensor, temperature: number, k: number): Tensor {
+  return wg.tidy(() => {
+    const { values, indices } = logits.div(temperature).topk(Math.min(k, logits.shape[0]), 0);
+    return indices.gather(0, wg.multinomial(values.softmax(0), 1));
+  });
 }
 
 /** Continue `prompt` (token ids) by `tokens` ids; returns only the new ids. */
@@ -41,7 +38,7 @@ export async function generate(model: Gpt, prompt: ArrayLike<number>, opts: Samp
   checkSample(opts, vocabSize);
   if (prompt.length === 0) throw new Error("sample: the prompt is empty. Fix: give at least one character (e.g. a newline).");
   const device = model.parameters()[0].device;
-  const rng = new Rng(opts.seed ?? 0);
+  wg.manualSeed(opts.seed ?? 0);
   const ids = Array.from(prompt);
   const out: number[] = [];
   const wasTraining = model.training;
@@ -49,14 +46,13 @@ export async function generate(model: Gpt, prompt: ArrayLike<number>, opts: Samp
   try {
     for (let n = 0; n < opts.tokens; n++) {
       const ctx = ids.slice(-blockSize);
-      const probs = wg.noGrad(() => wg.tidy(() => {
+      const drawn = wg.noGrad(() => wg.tidy(() => {
         const idx = wg.tensor(Int32Array.from(ctx), { shape: [1, ctx.length], dtype: "int32", device });
         const logits = model.forward(idx).slice(1, ctx.length - 1, ctx.length).reshape([vocabSize]);
-        return logits.div(opts.temperature ?? 1).softmax(0);
+        return drawNext(logits, opts.temperature ?? 1, opts.topK ?? vocabSize);
       }));
-      const p = (await probs.data()) as Float32Array;
-      probs.dispose();
-      const next = drawTopK(p, opts.topK ?? vocabSize, rng);
+      const next = (await drawn.item()) | 0;
+      drawn.dispose();
       ids.push(next);
       out.push(next);
     }

@@ -3,10 +3,11 @@
  * nanoGPT): token + position embeddings, nLayer pre-LayerNorm blocks of causal
  * multi-head attention and a GELU MLP with residual connections, a final
  * LayerNorm, and a head tied to the token embedding (logits = h · Eᵀ).
- * Written against the public API only (nn and Tensor methods).
+ * Written against the public API (nn and Tensor methods), but for the head split and merge kernels.
  */
 import * as wg from "../index.js";
 import type { Tensor } from "../tensor.js";
+import { mergeHeads, splitHeads } from "../ops/attention-heads.js";
 
 const { nn } = wg;
 const F = nn.functional;
@@ -33,24 +34,30 @@ function normalInit(p: Tensor, std: number): void {
   wg.noGrad(() => wg.tidy(() => void p.copy_(wg.randn(p.shape, { device: p.device }).mul(std))));
 }
 
+/**
+ * No biases in the linear layers and layer norms (as nanoGPT's bias=False): as good a model, and each
+ * bias gradient is a sum over every token into few outputs, among the slowest reductions on emulators.
+ */
+const NO_BIAS = { bias: false } as const;
+
 class CausalSelfAttention extends wg.nn.Module {
   readonly qkv: wg.nn.Linear;
   readonly proj: wg.nn.Linear;
   constructor(readonly c: GptConfig) {
     super();
-    this.qkv = new nn.Linear(c.nEmbd, 3 * c.nEmbd);
-    this.proj = new nn.Linear(c.nEmbd, c.nEmbd);
+    this.qkv = new nn.Linear(c.nEmbd, 3 * c.nEmbd, NO_BIAS);
+    this.proj = new nn.Linear(c.nEmbd, c.nEmbd, NO_BIAS);
   }
   /** x: [B·T, C] rows of B sequences of T tokens → [B·T, C]. */
   forward(x: Tensor, B: number, T: number): Tensor {
     const C = this.c.nEmbd;
     const H = this.c.nHead;
-    // [B·T, 3C] → [3, B, H, T, C/H] as a view (q, k, v; heads on their own slices of the channels):
-    // the composite attention's matmuls read these strides directly, with no copy.
-    const qkv = this.qkv.forward(x).reshape([B, T, 3, H, C / H]).permute([2, 0, 3, 1, 4]);
+    // [B·T, 3C] → [3, B, H, T, C/H]: q, k, v as contiguous per-head blocks (heads on their own
+    // slices of the channels), by one flat-index kernel each way instead of permuted copies.
+    const qkv = splitHeads(this.qkv.forward(x).reshape([B, T, 3 * C]), 3, H);
     const part = (i: number) => qkv.slice(0, i, i + 1).squeeze(0);
     const y = F.scaledDotProductAttention(part(0), part(1), part(2), { isCausal: true });
-    return this.proj.forward(y.transpose(1, 2).reshape([B * T, C]));
+    return this.proj.forward(mergeHeads(y.unsqueeze(0)).reshape([B * T, C]));
   }
 }
 
@@ -62,11 +69,11 @@ class Block extends wg.nn.Module {
   readonly out: wg.nn.Linear;
   constructor(c: GptConfig) {
     super();
-    this.ln1 = new nn.LayerNorm(c.nEmbd);
+    this.ln1 = new nn.LayerNorm(c.nEmbd, NO_BIAS);
     this.attn = new CausalSelfAttention(c);
-    this.ln2 = new nn.LayerNorm(c.nEmbd);
-    this.fc = new nn.Linear(c.nEmbd, 4 * c.nEmbd);
-    this.out = new nn.Linear(4 * c.nEmbd, c.nEmbd);
+    this.ln2 = new nn.LayerNorm(c.nEmbd, NO_BIAS);
+    this.fc = new nn.Linear(c.nEmbd, 4 * c.nEmbd, NO_BIAS);
+    this.out = new nn.Linear(4 * c.nEmbd, c.nEmbd, NO_BIAS);
   }
   /** x: [B·T, C] (2-D, so each Linear's weight gradient is one matmul, not a batch of them summed). */
   forward(x: Tensor, B: number, T: number): Tensor {
@@ -88,7 +95,7 @@ export class Gpt extends wg.nn.Module {
     this.tokens = new nn.Embedding(c.vocabSize, c.nEmbd);
     this.positions = new nn.Embedding(c.blockSize, c.nEmbd);
     this.blocks = new nn.ModuleList(Array.from({ length: c.nLayer }, () => new Block(c)));
-    this.lnF = new nn.LayerNorm(c.nEmbd);
+    this.lnF = new nn.LayerNorm(c.nEmbd, NO_BIAS);
     for (const [name, p] of this.namedParameters()) {
       if (name.endsWith("bias")) wg.noGrad(() => p.zero_());
       // The projections into the residual stream are scaled by 1/√(2·nLayer), so its variance stays O(1) with depth.
