@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { attentionComposite, type AttentionOptions } from "../src/ops/index.js";
+import { mergeHeads, splitHeads } from "../src/ops/attention-heads.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { expectClose, randomData, settle, startWebgpu, values } from "./helpers.js";
@@ -158,7 +159,8 @@ describe("attention gradients, launches and memory", () => {
     expect(res.ok, JSON.stringify(res.details)).toBe(true);
   });
 
-  test("one launch forward and two backward on WebGPU; no leaks", async () => {
+  test("one launch forward and two backward on WebGPU (the fused kernels); no leaks", async () => {
+    gpu.setForce({ attention: "tiled" });
     const mk = (shape: number[]) => wg.randn(shape, { device: "webgpu", requiresGrad: true });
     const [q, k, v] = [mk([2, 4, 16, 8]), mk([2, 4, 16, 8]), mk([2, 4, 16, 8])];
     const g = wg.randn([2, 4, 16, 8], { device: "webgpu" });
@@ -176,5 +178,53 @@ describe("attention gradients, launches and memory", () => {
     for (let i = 0; i < 3; i++) step();
     await settle();
     expect(wg.memory().tensors).toBe(tensors);
+    gpu.setForce({});
+  });
+
+  test("the path per adapter: the composite on an emulator, the fused kernels on a GPU; force picks either; same values", async () => {
+    const mk = (seed: number) => wg.tensor(randomData(2 * 3 * 9 * 4, -1, 1, seed), { shape: [2, 3, 9, 4], device: "webgpu" });
+    const [q, k, v] = [mk(1), mk(2), mk(3)];
+    const launches = async (force: Record<string, string>) => {
+      gpu.setForce(force);
+      try {
+        await wg.flush();
+        const before = gpu.stats.launches;
+        const out = sdpa(q, k, v, { isCausal: true });
+        const n = gpu.stats.launches - before;
+        const got = await values(out);
+        out.dispose();
+        return { n, got };
+      } finally {
+        gpu.setForce({});
+      }
+    };
+    const fused = await launches({ attention: "tiled" });
+    const composite = await launches({ attention: "composite" });
+    const auto = await launches({});
+    expect(fused.n).toBe(1);
+    expect(composite.n).toBeGreaterThan(2); // matmul, scale, mask, softmax, matmul
+    expect(auto.n).toBe(gpu.info.emulated ? composite.n : 1);
+    expectClose(composite.got, fused.got, 1e-5, 1e-4, "composite vs fused");
+    [q, k, v].forEach((t) => t.dispose());
+  });
+});
+
+// splitHeads / mergeHeads: the GPT's [B, T, G·H·D] ↔ [G, B, H, T, D] layout kernels, each the other's gradient.
+describe.each(["cpu", "webgpu"] as const)("head split and merge on %s", (device) => {
+  test("splitHeads is the permute view made contiguous, mergeHeads its inverse; backward of sum(out * r)", async () => {
+    const [B, T, G, H, D] = [2, 5, 3, 2, 3];
+    const x = wg.tensor(randomData(B * T * G * H * D, -1, 1, 4), { shape: [B, T, G * H * D], device, requiresGrad: true });
+    const want = x.reshape([B, T, G, H, D]).permute([2, 0, 3, 1, 4]);
+    const y = splitHeads(x, G, H);
+    expect(y.shape).toEqual([G, B, H, T, D]);
+    expect(await values(y)).toEqual(await values(want));
+    const back = mergeHeads(y);
+    expect(back.shape).toEqual([B, T, G * H * D]);
+    expect(await values(back)).toEqual(await values(x));
+    const r = wg.tensor(randomData(y.size, -1, 1, 5), { shape: y.shape, device });
+    y.mul(r).sum().backward();
+    // d/dx sum(split(x) · r) = r laid out like x: merge(r).
+    expect(await values(x.grad!)).toEqual(await values(r.permute([1, 3, 0, 2, 4]).reshape([B, T, G * H * D])));
+    expect(() => splitHeads(x, 4, 2)).toThrow(/splitHeads: expected a float \[B, T, groups·heads·D\] tensor with whole groups 4 and heads 2, got float32 \[2, 5, 18\]/);
   });
 });

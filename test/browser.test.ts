@@ -111,6 +111,27 @@ test("the model selector trains the CNN and shows its first layer's filters; swi
   await page.context().close();
 }, 360_000);
 
+test("the text page trains a tiny GPT on the corpus, draws both loss curves and generates text on request", async () => {
+  const { page, errors } = await open("text.html?steps=6&batch=4&block=16&layers=1&embd=16&heads=2&evalEvery=3&tokens=24");
+  // Ask for a sample before the first evaluation: it is drawn there, from the model being trained.
+  await page.click("#generate");
+  type Text = { phase: string; error: string; device: string; history: { trainLoss: number; valLoss: number }[]; samples: string[] };
+  await page.waitForFunction(() => ["done", "error"].includes((window as unknown as { demo?: Text }).demo?.phase ?? ""), undefined, { timeout: 300_000, polling: 500 });
+  const state = await page.evaluate(() => (window as unknown as { demo: Text }).demo);
+  expect(state.error).toBe("");
+  expect(state.device).toBe("webgpu");
+  expect(state.history.length).toBe(2);
+  // Untrained, a 113-character model starts near ln 113 ≈ 4.7; it must be a finite loss below that bound plus slack.
+  expect(state.history.every((h) => Number.isFinite(h.trainLoss) && Number.isFinite(h.valLoss) && h.valLoss < 5.5)).toBe(true);
+  expect(await page.locator("#status").textContent()).toMatch(/^step 6: train \d\.\d{3}, validation \d\.\d{3} nats\/char/);
+  expect(state.samples.length).toBe(1);
+  expect(state.samples[0].startsWith("The ")).toBe(true);
+  expect(Array.from(state.samples[0]).length).toBe(4 + 24);
+  expect(await page.locator("#sample").textContent()).toBe(state.samples[0]);
+  expect(errors).toEqual([]);
+  await page.context().close();
+}, 360_000);
+
 test("without WebGPU the page says so plainly and offers the CPU backend, which then trains", async () => {
   const { page, errors } = await open("?steps=20&batch=32&hidden=32&evalEvery=20&evalSize=200&logEvery=10", "no navigator.gpu");
   await page.locator("#use-cpu").waitFor({ timeout: 30_000 });

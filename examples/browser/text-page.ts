@@ -3,7 +3,8 @@
  * demo server at /data/fortunes.txt) on the page's WebGPU device, with the
  * training and validation loss drawn at each evaluation, and text generated
  * from the current model on request (between steps, at the next evaluation).
- * URL parameters: steps, batch, layers, embd, heads, lr, evalEvery, device (webgpu | cpu).
+ * URL parameters: steps, batch, block (context), layers, embd, heads, lr, evalEvery, tokens (per sample),
+ * device (webgpu | cpu).
  * The state is mirrored on window.demo for tests.
  */
 import * as wg from "../../src/browser.js";
@@ -19,6 +20,8 @@ const cfg = {
   steps: num("steps", GPT_DEFAULTS.steps), batchSize: num("batch", GPT_DEFAULTS.batchSize), nLayer: num("layers", GPT_DEFAULTS.nLayer),
   nEmbd: num("embd", GPT_DEFAULTS.nEmbd), nHead: num("heads", GPT_DEFAULTS.nHead), lr: num("lr", GPT_DEFAULTS.lr), evalEvery: num("evalEvery", 20),
 };
+const blockSize = num("block", GPT_DEFAULTS.blockSize);
+const sampleTokens = num("tokens", 200);
 const state = { phase: "starting", device: "", history: [] as GptEval[], samples: [] as string[], error: "" };
 (window as unknown as { demo: typeof state }).demo = state;
 
@@ -38,7 +41,7 @@ function draw(): void {
 async function sample(model: Gpt, data: wg.data.TextData): Promise<void> {
   const prompt = ($("prompt") as HTMLInputElement).value || "\n";
   const temperature = Number(($("temperature") as HTMLInputElement).value) || 0.8;
-  const out = await generate(model, data.encode(prompt), { tokens: 200, temperature, topK: 20, seed: state.samples.length });
+  const out = await generate(model, data.encode(prompt), { tokens: sampleTokens, temperature, topK: 20, seed: state.samples.length });
   const t = prompt + data.decode(out);
   state.samples.push(t);
   $("sample").textContent = t;
@@ -51,7 +54,7 @@ async function run(device: "webgpu" | "cpu"): Promise<void> {
   state.phase = "loading";
   const res = await fetch("data/fortunes.txt");
   if (!res.ok) throw new Error(`the corpus: ${res.status} ${await res.text()}`);
-  const data = wg.data.text(await res.text(), { blockSize: GPT_DEFAULTS.blockSize });
+  const data = wg.data.text(await res.text(), { blockSize });
   state.phase = "training";
   await trainGpt(data, {
     ...cfg, shouldStop: () => stop,

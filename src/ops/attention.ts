@@ -159,7 +159,9 @@ function scores(q: Tensor, k: Tensor, mask: Tensor | null, a: { scale: number; c
   // The causal mask as an added [L, S] bias of 0 and -Infinity: the same scores as a where(), and its
   // gradient passes through an add with no launch.
   if (a.causal) s = s.add(where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), 0, -Infinity));
-  if (mask && a.maskKind === 1) s = where(mask.ne(0), s, -Infinity);
+  // A boolean mask also as an added 0/-Infinity bias (PyTorch's math path): a fully masked row's NaN then
+  // reaches its gradient, as in the fused kernels.
+  if (mask && a.maskKind === 1) s = s.add(where(mask.ne(0), 0, -Infinity));
   if (mask && a.maskKind === 2) s = s.add(mask);
   return s;
 }
