@@ -28,10 +28,13 @@ export interface GptTrainOptions {
   shouldStop?: () => boolean;
 }
 
-/** The default model and run: sized for the ≤ 20-minute target on SwiftShader (see README, "Train a GPT"). */
+/**
+ * The default model and run (README, "A character-level GPT"). lr 1e-2: the same model in PyTorch 1.13
+ * reached validation 2.057 after 1000 steps at 1e-2 against 2.397 after 500 of 2000 at 3e-3.
+ */
 export const GPT_DEFAULTS = {
-  nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 64, batchSize: 16, steps: 2000,
-  lr: 3e-3, warmupSteps: 100, weightDecay: 0.1, evalEvery: 100, evalBatches: 8, seed: 0,
+  nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 64, batchSize: 16, steps: 1500,
+  lr: 1e-2, warmupSteps: 100, weightDecay: 0.1, evalEvery: 100, evalBatches: 8, seed: 0,
 };
 
 export interface GptEval {
