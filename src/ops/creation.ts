@@ -17,7 +17,7 @@ import { Tensor } from "../tensor.js";
  * @example wg.zeros([2, 3], { dtype: "int32", device: "cpu" })
  */
 export interface CreateOptions {
-  /** Element type, `"float32"` (the default) or `"int32"`; `*Like` functions default to the source's dtype. */
+  /** Element type: `"float32"` (the default), `"int32"`, or `"float64"` (CPU device only, for gradcheck); `*Like` functions default to the source's. */
   dtype?: DType;
   /** Where the tensor lives; default `wg.defaultDevice()` (`*Like` functions: the source's device). */
   device?: Device;
