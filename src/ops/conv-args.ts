@@ -6,15 +6,28 @@
 import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
+/** A size for both spatial dims (`2`) or for each, `[h, w]`, as PyTorch's int-or-tuple arguments. */
 export type Pair = number | readonly [number, number];
 
+/**
+ * Options of `nn.functional.conv2d` (and `nn.Conv2d`), PyTorch's keyword arguments. String paddings
+ * (`"same"`, `"valid"`) and padding modes other than zeros are not supported.
+ *
+ * PyTorch: the `stride`, `padding`, `dilation`, `groups` arguments of `torch.nn.functional.conv2d`.
+ * @example wg.nn.functional.conv2d(x, w, null, { stride: 2, padding: [1, 0] })
+ */
 export interface ConvOptions {
+  /** Step of the window over the input; default 1. */
   stride?: Pair;
+  /** Zeros added on both sides of each spatial dim; default 0. */
   padding?: Pair;
+  /** Spacing between kernel taps (à trous); default 1. */
   dilation?: Pair;
+  /** Split the channels into this many independent convolutions; must divide in and out channels; default 1. */
   groups?: number;
 }
 
+/** conv2d's checked arguments as the kernels and gradient rules read them. */
 export interface ConvAttrs {
   readonly stride: readonly [number, number];
   readonly padding: readonly [number, number];
