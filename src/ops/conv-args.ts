@@ -48,6 +48,7 @@ export function pair(op: string, what: string, v: Pair | undefined, fallback: nu
   return p;
 }
 
+/** An Error naming `op` unless x is a 4-D [N, C, H, W] float tensor. */
 export function check4d(op: string, x: Tensor): void {
   if (x.ndim !== 4)
     throw new Error(
@@ -68,6 +69,7 @@ export function outSize(op: string, dim: string, size: number, k: number, s: num
   return Math.floor((size + 2 * p - span) / s) + 1;
 }
 
+/** conv2d's arguments checked (shapes, groups, bias, an output of at least one pixel) and normalized to [h, w] pairs. */
 export function checkConvArgs(x: Tensor, w: Tensor, bias: Tensor | null, opts: ConvOptions): ConvAttrs {
   check4d("conv2d", x);
   if (w.ndim !== 4)

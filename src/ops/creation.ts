@@ -209,10 +209,23 @@ function generate(op: string, shape: number[], attrs: FillAttrs, opts: CreateOpt
  * is an Error as in PyTorch.
  *
  * PyTorch: `torch.arange`.
- * @example wg.arange(1, 2, 0.25) // tensor([1, 1.25, 1.5, 1.75])
+ * @example wg.arange(4) // tensor([0, 1, 2, 3])
  */
 export function arange(end: number, opts?: CreateOptions): Tensor;
+/**
+ * `arange(start, end, step?)`: start, start + step, ... up to but not including `end` (step defaults to 1; it may be
+ * negative or fractional). float32 unless `opts.dtype` is `"int32"`.
+ *
+ * PyTorch: `torch.arange`.
+ * @example wg.arange(1, 2, 0.25) // tensor([1, 1.25, 1.5, 1.75])
+ */
 export function arange(start: number, end: number, step?: number, opts?: CreateOptions): Tensor;
+/**
+ * `arange(start, end, opts)`: start, start + 1, ... up to but not including `end`.
+ *
+ * PyTorch: `torch.arange`.
+ * @example wg.arange(2, 5, { dtype: "int32" }) // int32 tensor([2, 3, 4])
+ */
 export function arange(start: number, end: number, opts?: CreateOptions): Tensor;
 export function arange(a: number, b?: number | CreateOptions, c?: number | CreateOptions, d?: CreateOptions): Tensor {
   const opts = [b, c, d].find((o): o is CreateOptions => typeof o === "object") ?? {};
