@@ -9,7 +9,7 @@ import type { Tensor } from "../tensor.js";
  * passes where min ≤ x ≤ max, as in PyTorch; a NaN bound makes every element NaN.
  *
  * PyTorch: `torch.clamp`.
- * @example clamp(wg.tensor([-2, 0.5, 3]), 0, 1) // tensor([0, 0.5, 1]); users call x.clamp(0, 1)
+ * @example wg.tensor([-2, 0.5, 3]).clamp(0, 1) // tensor([0, 0.5, 1])
  */
 export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
   if (min === null && max === null) throw new Error("clamp: give at least one of min and max.");
@@ -27,7 +27,7 @@ export function clamp(x: Tensor, min: number | null, max: number | null): Tensor
  * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Differentiable (a composite of differentiable ops).
  *
  * PyTorch: `torch.nn.functional.gelu`.
- * @example gelu(wg.tensor([0, 1]), "tanh") // ≈ tensor([0, 0.8412]); users call x.gelu({ approximate: "tanh" })
+ * @example wg.tensor([0, 1]).gelu({ approximate: "tanh" }) // ≈ tensor([0, 0.8412])
  */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
   if (approximate === "tanh") {

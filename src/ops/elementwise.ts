@@ -313,7 +313,7 @@ function operands(op: string, a: Tensor | number, b: Tensor | number): [Tensor, 
  * by the op's rule; `wg.exp(x)`, `x.exp()` and the other Tensor methods are this.
  *
  * PyTorch: `torch.<name>` (e.g. `torch.exp`).
- * @example unary("exp", wg.tensor([0, 1])) // tensor([1, 2.7183])
+ * @example wg.tensor([0, 1]).exp() // tensor([1, 2.7183]), as unary("exp", x)
  */
 export function unary(name: UnaryName, x: Tensor): Tensor {
   return apply(unaryPrims[name], [x], undefined);
@@ -325,7 +325,7 @@ export function unary(name: UnaryName, x: Tensor): Tensor {
  * promotion. Comparisons give float32 0/1. `wg.add(a, b)` and `a.add(b)` are this.
  *
  * PyTorch: `torch.<name>` (e.g. `torch.add`, `torch.maximum`, `torch.lt`).
- * @example binary("add", wg.tensor([[1], [2]]), wg.tensor([10, 20])) // tensor([[11, 21], [12, 22]])
+ * @example wg.add(wg.tensor([[1], [2]]), wg.tensor([10, 20])) // tensor([[11, 21], [12, 22]]), as binary("add", a, b)
  */
 export function binary(name: BinaryName, a: Tensor | number, b: Tensor | number): Tensor {
   return apply(binaryPrims[name], operands(name, a, b), undefined);
@@ -381,7 +381,7 @@ function castPrim(to: DType): Primitive<{ from: DType }> {
  * outside int32 become −2³¹ (as PyTorch on x86). A float result is differentiable (the gradient is cast back).
  *
  * PyTorch: `Tensor.to(dtype)`.
- * @example cast(wg.tensor([1.7, -1.7]), "int32") // int32 tensor([1, -1]); users call x.int() / x.float()
+ * @example wg.tensor([1.7, -1.7]).int() // int32 tensor([1, -1]), as cast(x, "int32")
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;

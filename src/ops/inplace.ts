@@ -35,7 +35,7 @@ function kernelFor(name: Arith): Kernel<void> {
  * refused) and bumps t's version, so a backward that saved the old value throws instead of using it. Returns `t`.
  *
  * PyTorch: `Tensor.add_` / `sub_` / `mul_` / `div_` / `copy_` / `fill_` / `zero_`.
- * @example inplace("mul_", x, 2) // users call x.mul_(2)
+ * @example x.mul_(2) // x doubled in place, as inplace("mul_", x, 2)
  */
 export function inplace<T extends Tensor>(name: InplaceName, t: T, other: Tensor | number): T {
   const src = other instanceof Tensor ? other : constant(name, other, t);

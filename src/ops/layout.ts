@@ -27,14 +27,14 @@ const copyPrim: Primitive<void> = {
  * (the gradient passes through unchanged).
  *
  * PyTorch: `torch.clone`.
- * @example clone(x) // users call x.clone()
+ * @example const y = x.clone() // y.add_(1) leaves x unchanged
  */
 export const clone = (x: Tensor): Tensor => apply(copyPrim, [x], undefined);
 /**
  * `x` itself when its elements are laid out in row-major order, else a contiguous copy (differentiable).
  *
  * PyTorch: `Tensor.contiguous`.
- * @example contiguous(x.T) // a row-major copy of the transposed view
+ * @example x.T.contiguous() // a row-major copy of the transposed view
  */
 export const contiguous = (x: Tensor): Tensor => (x.isContiguous() ? x : clone(x));
 /** Contiguous and starting at element 0, as the row, gather and optimizer kernels address their inputs. */
@@ -45,7 +45,7 @@ export const dense = (x: Tensor): Tensor => (x.isContiguous() && x.offset === 0 
  * in both.
  *
  * PyTorch: `torch.detach` / `Tensor.detach`.
- * @example detach(x) // users call x.detach()
+ * @example x.detach().requiresGrad // false
  */
 export function detach(x: Tensor): Tensor {
   commonDevice("detach", [x]);

@@ -198,7 +198,7 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
  * reduced dim of size 0. Differentiable: max/min share the gradient evenly among ties; prod handles zeros as PyTorch.
  *
  * PyTorch: `torch.sum` / `torch.amax` / `torch.amin` / `torch.prod`.
- * @example reduce("sum", wg.tensor([[1, 2], [3, 4]]), 1) // tensor([3, 7]); users call x.sum(1)
+ * @example wg.tensor([[1, 2], [3, 4]]).sum(1) // tensor([3, 7]), as reduce("sum", x, 1)
  */
 export function reduce(op: "sum" | "max" | "min" | "prod", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = reducedDims(op, dim, x);
@@ -211,7 +211,7 @@ export function reduce(op: "sum" | "max" | "min" | "prod", x: Tensor, dim?: numb
  * dims as size 1. Float tensors only (int32 is an Error, as PyTorch). Differentiable.
  *
  * PyTorch: `torch.mean`.
- * @example mean(wg.tensor([[1, 2], [3, 4]]), 0) // tensor([2, 3]); users call x.mean(0)
+ * @example wg.tensor([[1, 2], [3, 4]]).mean(0) // tensor([2, 3])
  */
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   if (x.dtype === "int32") throw new Error(`mean: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().mean().`);
@@ -226,7 +226,7 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
  * ignored). Ties give the first index and a NaN counts as the extreme, as PyTorch. Not differentiable.
  *
  * PyTorch: `torch.argmax` / `torch.argmin` (int64 there).
- * @example argReduce("argmax", wg.tensor([[1, 5], [3, 4]]), 1) // int32 tensor([1, 1]); users call x.argmax(1)
+ * @example wg.tensor([[1, 5], [3, 4]]).argmax(1) // int32 tensor([1, 1]), as argReduce("argmax", x, 1)
  */
 export function argReduce(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
   if (Array.isArray(dim)) throw new Error(`${op}: takes one dim (or none for the flattened tensor), got ${fmt(dim)}.`);

@@ -8,7 +8,7 @@ import type { Tensor } from "../tensor.js";
  * x where x > 0, else negativeSlope·x (default 0.01); the gradient at 0 is the slope, as in PyTorch.
  *
  * PyTorch: `torch.nn.functional.leaky_relu`.
- * @example leakyRelu(wg.tensor([-1, 2]), 0.1) // tensor([-0.1, 2]); users call nn.functional.leakyRelu
+ * @example wg.nn.functional.leakyRelu(wg.tensor([-1, 2]), 0.1) // tensor([-0.1, 2])
  */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   if (typeof negativeSlope !== "number" || !Number.isFinite(negativeSlope))

@@ -28,7 +28,7 @@ function floatOnly(op: string, x: Tensor): void {
  * 1 gives NaN (0/0), as torch.var. Float only; differentiable.
  *
  * PyTorch: `torch.var`.
- * @example variance(wg.tensor([1, 2, 3, 4])) // tensor(1.6667); users call x.var()
+ * @example wg.tensor([1, 2, 3, 4]).var() // tensor(1.6667), as variance(x)
  */
 export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   floatOnly("var", x);
@@ -49,7 +49,7 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
  * The standard deviation, √var, with var's `dim` and options (correction 1 by default). Float only; differentiable.
  *
  * PyTorch: `torch.std`.
- * @example std(wg.tensor([1, 2, 3, 4]), undefined, { correction: 0 }) // tensor(1.1180); users call x.std(...)
+ * @example wg.tensor([1, 2, 3, 4]).std(undefined, { correction: 0 }) // tensor(1.1180)
  */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   floatOnly("std", x);
