@@ -21,7 +21,7 @@ export interface CreateOptions {
   dtype?: DType;
   /** Where the tensor lives; default `wg.defaultDevice()` (`*Like` functions: the source's device). */
   device?: Device;
-  /** Make the result a leaf that records operations for `backward()` (float32 only). */
+  /** Make the result a leaf that records operations for `backward()` (float dtypes only). */
   requiresGrad?: boolean;
   /** `wg.tensor` only: the shape of a typed array or flat data (its element count must match); default 1-D. */
   shape?: number[];

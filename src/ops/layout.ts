@@ -126,7 +126,7 @@ export function matrixT(x: Tensor): Tensor {
 
 /**
  * A view of `x` repeated along dims of size 1 (and new leading dims) to `shape` without copying; −1 keeps a dim.
- * Differentiable: the gradient is summed over the expanded dims. Write through it in place with care: elements alias.
+ * Differentiable: the gradient is summed over the expanded dims. In-place ops refuse it (its elements alias).
  *
  * PyTorch: `Tensor.expand`.
  * @example wg.tensor([[1], [2]]).expand([2, 3]) // tensor([[1, 1, 1], [2, 2, 2]])
@@ -242,7 +242,8 @@ function checkList(op: string, tensors: readonly Tensor[]): void {
 
 /**
  * Joins tensors of one dtype and device along an existing dim `dim` (default 0); all other dims must match.
- * 0-d tensors cannot be joined (use stack). A new tensor; differentiable in each input.
+ * 0-d tensors cannot be joined (use stack). A new tensor (but a list of one tensor returns that tensor itself, where
+ * PyTorch copies); differentiable in each input.
  *
  * PyTorch: `torch.cat`.
  * @example wg.cat([wg.tensor([[1, 2]]), wg.tensor([[3]])], 1) // tensor([[1, 2, 3]])

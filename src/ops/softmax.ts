@@ -216,7 +216,7 @@ function alongDim(op: RowOp, x: Tensor, dim: number): Tensor {
 }
 
 /**
- * exp(x − max) / Σ exp(x − max) along `dim` (default −1, the last; PyTorch requires `dim`): each slice sums to 1.
+ * exp(x − max) / Σ exp(x − max) along `dim` (default −1, the last dim): each slice sums to 1.
  * Stable for large inputs, NaN-propagating, float only. Differentiable to any order (its gradient is a kernel too).
  *
  * PyTorch: `torch.softmax` / `torch.nn.functional.softmax`.
