@@ -152,6 +152,20 @@ describe.each(DEVICES)("tensor methods B on %s", (device) => {
   });
 });
 
+describe.each(DEVICES)("cat and stack of one tensor on %s", (device) => {
+  test("copy it, as PyTorch: an in-place op on the result leaves the input alone", async () => {
+    const a = wg.tensor([1, 2, 3], { device });
+    const c = wg.cat([a]);
+    const s = wg.stack([a]);
+    expect(c).not.toBe(a);
+    c.add_(10);
+    s.mul_(2);
+    expect(await list(a)).toEqual([1, 2, 3]);
+    expect(await list(c)).toEqual([11, 12, 13]);
+    expect(await list(s)).toEqual([[2, 4, 6]]);
+  });
+});
+
 describe("the same random numbers on every device", () => {
   async function draws(device: "cpu" | "webgpu") {
     wg.manualSeed(1234);

@@ -242,8 +242,7 @@ function checkList(op: string, tensors: readonly Tensor[]): void {
 
 /**
  * Joins tensors of one dtype and device along an existing dim `dim` (default 0); all other dims must match.
- * 0-d tensors cannot be joined (use stack). A new tensor (but a list of one tensor returns that tensor itself, where
- * PyTorch copies); differentiable in each input.
+ * 0-d tensors cannot be joined (use stack). Always a new tensor, even for a list of one; differentiable in each input.
  *
  * PyTorch: `torch.cat`.
  * @example wg.cat([wg.tensor([[1, 2]]), wg.tensor([[3]])], 1) // tensor([[1, 2, 3]])
@@ -261,7 +260,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
         `cat: shapes ${tensors.map((x) => fmt(x.shape)).join(", ")} must match in every dim except dim ${dim}.`,
       );
   }
-  if (tensors.length === 1) return ref;
+  // A new tensor even for a list of one, as PyTorch: an in-place op on the result must not reach the input.
+  if (tensors.length === 1) return clone(ref);
   const shape = [...ref.shape];
   shape[d] = tensors.reduce((n, t) => n + t.shape[d], 0);
   let at = 0;
