@@ -548,7 +548,7 @@ export class Tensor implements View {
   // Reductions
   /**
    * Sums over `dim` (a number, negative from the end, or an array; every dim when omitted); `keepdim` keeps the reduced
-   * dims as size 1. int32 sums in int32 (PyTorch: int64). Differentiable.
+   * dims as size 1. int32 sums in int32 (PyTorch sums it in int64). Differentiable.
    *
    * PyTorch: `Tensor.sum`.
    * @example wg.tensor([[1, 2], [3, 4]]).sum(1) // tensor([3., 7.])

@@ -23,7 +23,7 @@ export const isAnomalyEnabled = (): boolean => enabled;
  * throws. Called as `wg.autograd.setDetectAnomaly`.
  *
  * PyTorch: `torch.autograd.set_detect_anomaly`.
- * @example wg.autograd.setDetectAnomaly(true) // from now on every op checks its output and its gradients for NaN and ±Inf
+ * @example wg.autograd.setDetectAnomaly(process.env.DEBUG === "1") // with DEBUG=1 every op checks its output and gradients
  */
 export function setDetectAnomaly(on: boolean): void {
   if (typeof on !== "boolean") throw new Error(`autograd.setDetectAnomaly: expected true or false, got ${String(on)}.`);
@@ -37,7 +37,7 @@ export function setDetectAnomaly(on: boolean): void {
  * sync point (`flush()`, a readback). Each op then runs a check, so it is for debugging. Called as `wg.autograd.detectAnomaly`.
  *
  * PyTorch: `torch.autograd.detect_anomaly`.
- * @example wg.autograd.detectAnomaly(() => wg.tensor([0], { device: "cpu" }).log()) // throws: anomaly detected: log produced -Infinity at flat element 0 ...
+ * @example wg.autograd.detectAnomaly(() => lossOf(model, batch).backward()) // throws at the first op that makes a NaN or Inf, naming it
  */
 export function detectAnomaly<T>(fn: () => T): T {
   const before = enabled;
