@@ -729,8 +729,9 @@ export class Tensor implements View {
   /**
    * Computes the gradient of this tensor with respect to every leaf that requires grad and adds it into their `.grad`
    * (and into tensors that called `retainGrad()`). A tensor of more than one element needs `gradient`, of its shape (a
-   * number fills it); a tensor that does not require grad throws. The graph's saved values are freed afterwards unless `opts.retainGraph`;
-   * `opts.createGraph` records the backward pass for higher-order gradients. Launches kernels only: no readback.
+   * number fills it); a tensor that does not require grad throws. The graph's saved values are freed afterwards unless
+   * `opts.retainGraph`; `opts.createGraph` records the backward pass for higher-order gradients. Launches kernels only:
+   * no readback.
    *
    * PyTorch: `Tensor.backward`.
    * @example const x = wg.tensor([1, 2, 3], { requiresGrad: true }); x.pow(2).sum().backward(); x.grad // tensor([2., 4., 6.])
@@ -905,8 +906,8 @@ export class Tensor implements View {
   topk(k: number, dim = -1, opts: { largest?: boolean } = {}): { values: Tensor; indices: Tensor } { return ops.topk(this, k, dim, opts); }
 
   /**
-   * Releases the tensor's device memory now (storage shared with views is freed when the last of them goes); using the
-   * tensor afterwards throws, disposing twice does nothing. `wg.tidy` disposes what its function made; tensors dropped
+   * Releases the tensor's device memory now (storage shared with views, or saved for backward, is freed when its last
+   * user goes); using the tensor afterwards throws, disposing twice does nothing. `wg.tidy` disposes what its function made; tensors dropped
    * without either are reclaimed only when JavaScript collects them.
    *
    * PyTorch: none (webgrad only).
