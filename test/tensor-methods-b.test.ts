@@ -164,6 +164,16 @@ describe.each(DEVICES)("cat and stack of one tensor on %s", (device) => {
     expect(await list(c)).toEqual([11, 12, 13]);
     expect(await list(s)).toEqual([[2, 4, 6]]);
   });
+  test("0-d reductions, logsumexp and repeat(1) copy too", async () => {
+    const z = wg.tensor(3, { device });
+    const r = wg.tensor([1, 2], { device });
+    const outs = [z.sum(), z.max(), z.min(), z.prod(), z.logsumexp(0), r.repeat(1)];
+    for (const o of outs) o.add_(1);
+    expect(await z.item()).toBe(3);
+    expect((await Promise.all(outs.map(list))).slice(0, 4)).toEqual([4, 4, 4, 4]);
+    expect(await list(outs[5])).toEqual([2, 3]);
+    expect(await list(r)).toEqual([1, 2]);
+  });
 });
 
 describe("the same random numbers on every device", () => {

@@ -202,7 +202,8 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
  */
 export function reduce(op: "sum" | "max" | "min" | "prod", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = reducedDims(op, dim, x);
-  if (dims.length === 0) return x;
+  // Only a 0-d x reduces over nothing; the result is still a new tensor, as PyTorch (x.sum().add_(1) leaves x).
+  if (dims.length === 0) return x.clone();
   return apply(prims[op], [x], { op, dims, keepdim, inShape: x.shape });
 }
 

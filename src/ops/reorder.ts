@@ -41,6 +41,8 @@ export function repeat(x: Tensor, sizes: number[]): Tensor {
   const bad = sizes.find((s) => !Number.isInteger(s) || s < 0);
   if (bad !== undefined) throw new Error(`repeat: sizes must be non-negative integers, got ${fmt(sizes)}.`);
   const shape = [...new Array(sizes.length - x.ndim).fill(1), ...x.shape];
+  // All ones would be a view of x; repeat always copies, as PyTorch.
+  if (sizes.every((s) => s === 1)) return x.reshape(shape).clone();
   const pairs = shape.flatMap((s) => [1, s]);
   const expanded = x.reshape(pairs).expand(shape.flatMap((s, i) => [sizes[i], s]));
   return expanded.reshape(shape.map((s, i) => s * sizes[i]));

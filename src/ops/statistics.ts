@@ -68,7 +68,7 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
   floatOnly("logsumexp", x);
   if (dim === undefined) throw new Error(`logsumexp: needs a dim (or a list of dims), as torch.logsumexp; got none for shape ${fmt(x.shape)}. Fix: x.logsumexp(-1).`);
   const dims = normalizeDims("logsumexp", dim, x.shape);
-  if (dims.length === 0) return x;
+  if (dims.length === 0) return x.clone();
   const max = reduce("max", x.detach(), dims, true);
   const m = where(max.abs().eq(Infinity), 0, max);
   const out = reduce("sum", x.sub(m).exp(), dims, true).log().add(m);
