@@ -5,7 +5,7 @@ import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 
 export { Tensor };
-export type { DType, TypedArray } from "./dtype.js";
+export type { DType, TypedArray, ArrayOf, NestedList } from "./dtype.js";
 export type { Device, AdapterInfo } from "./backend/backend.js";
 export { init, defaultDevice, flush, memory, type InitOptions } from "./engine/device.js";
 export { tidy, keep } from "./engine/scope.js";

@@ -1,7 +1,7 @@
 /** Creation: from host data, constant fills, ranges, identity, and the counter-based RNG. */
 import template from "../../shaders/fill.wgsl";
 import type { Device, Kernel } from "../backend/backend.js";
-import { INT32_MAX, INT32_MIN, checkDType, checkInt32, dtypeOfArray, typedArrayFor, type DType, type TypedArray } from "../dtype.js";
+import { INT32_MAX, INT32_MIN, checkDType, checkInt32, dtypeOfArray, typedArrayFor, type DType, type NestedList, type TypedArray } from "../dtype.js";
 import { flattenNested, fmt, numel } from "../shape.js";
 import { defaultDevice } from "../engine/device.js";
 import { allocate, launch, upload } from "../engine/scheduler.js";
@@ -16,9 +16,9 @@ import { Tensor } from "../tensor.js";
  * PyTorch: the `dtype=`, `device=`, `requires_grad=` keyword arguments of `torch.tensor` and the factories.
  * @example wg.zeros([2, 3], { dtype: "int32", device: "cpu" })
  */
-export interface CreateOptions {
+export interface CreateOptions<D extends DType = DType> {
   /** Element type: `"float32"` (the default), `"int32"`, or `"float64"` (CPU device only, for gradcheck); `*Like` functions default to the source's. */
-  dtype?: DType;
+  dtype?: D;
   /** Where the tensor lives; default `wg.defaultDevice()` (`*Like` functions: the source's device). */
   device?: Device;
   /** Make the result a leaf that records operations for `backward()` (float dtypes only). */
@@ -47,7 +47,7 @@ function finish(t: Tensor, opts: CreateOptions): Tensor {
  * PyTorch: `torch.tensor`.
  * @example wg.tensor([[1, 2], [3, 4]]) // shape [2, 2], float32
  */
-export function tensor(data: number | boolean | unknown[] | TypedArray, opts: CreateOptions = {}): Tensor {
+export function tensor<D extends DType = DType>(data: number | boolean | unknown[] | TypedArray, opts: CreateOptions<D> = {}): Tensor<D> {
   let flat: ArrayLike<number>;
   let shape: number[];
   let dtype: DType;
@@ -79,7 +79,7 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Cr
   values.set(flat as ArrayLike<number>);
   const storage = allocate(device, dtype, values.length);
   upload(storage, values);
-  return finish(new Tensor(storage, shape, dtype), opts);
+  return finish(new Tensor(storage, shape, dtype), opts) as Tensor<D>;
 }
 
 /**
@@ -88,8 +88,8 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Cr
  * PyTorch: `torch.full`.
  * @example wg.full([2, 2], 7) // tensor([[7, 7], [7, 7]])
  */
-export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  return fill("full", shape, value, opts);
+export function full<D extends DType = DType>(shape: readonly number[], value: number, opts: CreateOptions<D> = {}): Tensor<D> {
+  return fill("full", shape, value, opts) as Tensor<D>;
 }
 
 /** full under the name of the function the user called, so its errors name that one. */
@@ -110,14 +110,14 @@ function fill(op: string, shape: readonly number[], value: number, opts: CreateO
  * PyTorch: `torch.zeros`.
  * @example wg.zeros([2, 3]) // tensor([[0, 0, 0], [0, 0, 0]])
  */
-export const zeros = (shape: readonly number[], opts: CreateOptions = {}) => fill("zeros", shape, 0, opts);
+export const zeros = <D extends DType = DType>(shape: readonly number[], opts: CreateOptions<D> = {}) => fill("zeros", shape, 0, opts) as Tensor<D>;
 /**
  * A tensor of `shape` filled with 1 (float32 unless `opts.dtype`).
  *
  * PyTorch: `torch.ones`.
  * @example wg.ones([3], { requiresGrad: true }) // tensor([1, 1, 1]), a leaf that records gradients
  */
-export const ones = (shape: readonly number[], opts: CreateOptions = {}) => fill("ones", shape, 1, opts);
+export const ones = <D extends DType = DType>(shape: readonly number[], opts: CreateOptions<D> = {}) => fill("ones", shape, 1, opts) as Tensor<D>;
 const like = (t: Tensor, opts: CreateOptions) => ({ dtype: t.dtype, device: t.device, ...opts });
 /**
  * Zeros with `t`'s shape, dtype and device (each overridable in `opts`); `t` is not recorded by autograd.
@@ -211,7 +211,7 @@ function generate(op: string, shape: number[], attrs: FillAttrs, opts: CreateOpt
  * PyTorch: `torch.arange`.
  * @example wg.arange(4) // tensor([0, 1, 2, 3])
  */
-export function arange(end: number, opts?: CreateOptions): Tensor;
+export function arange<D extends DType = DType>(end: number, opts?: CreateOptions<D>): Tensor<D>;
 /**
  * `arange(start, end, step?)`: start, start + step, ... up to but not including `end` (step defaults to 1; it may be
  * negative or fractional). float32 unless `opts.dtype` is `"int32"`.
@@ -219,14 +219,14 @@ export function arange(end: number, opts?: CreateOptions): Tensor;
  * PyTorch: `torch.arange`.
  * @example wg.arange(1, 2, 0.25) // tensor([1, 1.25, 1.5, 1.75])
  */
-export function arange(start: number, end: number, step?: number, opts?: CreateOptions): Tensor;
+export function arange<D extends DType = DType>(start: number, end: number, step?: number, opts?: CreateOptions<D>): Tensor<D>;
 /**
  * `arange(start, end, opts)`: start, start + 1, ... up to but not including `end`.
  *
  * PyTorch: `torch.arange`.
  * @example wg.arange(2, 5, { dtype: "int32" }) // int32 tensor([2, 3, 4])
  */
-export function arange(start: number, end: number, opts?: CreateOptions): Tensor;
+export function arange<D extends DType = DType>(start: number, end: number, opts?: CreateOptions<D>): Tensor<D>;
 export function arange(a: number, b?: number | CreateOptions, c?: number | CreateOptions, d?: CreateOptions): Tensor {
   const opts = [b, c, d].find((o): o is CreateOptions => typeof o === "object") ?? {};
   const step = typeof c === "number" ? c : 1;
@@ -250,10 +250,10 @@ export function arange(a: number, b?: number | CreateOptions, c?: number | Creat
  * PyTorch: `torch.eye`.
  * @example wg.eye(2, 3) // tensor([[1, 0, 0], [0, 1, 0]])
  */
-export function eye(n: number, m: number | CreateOptions = n, opts: CreateOptions = {}): Tensor {
+export function eye<D extends DType = DType>(n: number, m: number | CreateOptions<D> = n, opts: CreateOptions<D> = {}): Tensor<D> {
   const cols = typeof m === "number" ? m : n;
   const o = typeof m === "object" ? m : opts;
-  return generate("eye", [n, cols], { op: 1, start: 0, step: 0, cols: Math.max(cols, 1), key: 0 }, o);
+  return generate("eye", [n, cols], { op: 1, start: 0, step: 0, cols: Math.max(cols, 1), key: 0 }, o) as Tensor<D>;
 }
 
 // The generator: a seed and a count of random calls so far. Each call hashes (index, key(seed, call)).
@@ -308,9 +308,9 @@ export const rand = (shape: readonly number[], opts: CreateOptions = {}) => rand
 export const randn = (shape: readonly number[], opts: CreateOptions = {}) => randomFill("randn", 3, shape, opts);
 
 /** The flat data of a tensor as nested arrays of its shape. */
-export function nest(data: TypedArray, shape: readonly number[]): number | unknown[] {
+export function nest(data: TypedArray, shape: readonly number[]): NestedList {
   if (shape.length === 0) return data[0];
-  const build = (dim: number, off: number): unknown[] => {
+  const build = (dim: number, off: number): NestedList[] => {
     const n = shape[dim];
     const stride = numel(shape.slice(dim + 1));
     return Array.from({ length: n }, (_, i) => (dim === shape.length - 1 ? data[off + i] : build(dim + 1, off + i * stride)));
@@ -333,11 +333,11 @@ export async function toDevice(x: Tensor, device: Device): Promise<Tensor> {
  * PyTorch: `torch.randint`.
  * @example wg.randint(0, 10, [3]) // int32 tensor of 3 values in 0..9
  */
-export function randint(low: number, high: number, shape: readonly number[], opts: CreateOptions = {}): Tensor {
+export function randint<D extends DType = "int32">(low: number, high: number, shape: readonly number[], opts: CreateOptions<D> = {}): Tensor<D> {
   // high <= 2^31 - 1 keeps the range high - low below 2^32, so it fits the kernel's u32.
   if (![low, high].every(Number.isInteger) || low >= high || low < INT32_MIN || high > INT32_MAX)
     throw new Error(`randint: low and high must be integers in [-2^31, 2^31 - 1] with low < high, got low ${low}, high ${high}. Fix: randint(0, 10, [3]).`);
-  return generate("randint", [...shape], { op: 4, start: low, step: high - low, cols: 1, key: nextKey() }, { dtype: "int32", ...opts });
+  return generate("randint", [...shape], { op: 4, start: low, step: high - low, cols: 1, key: nextKey() }, { dtype: "int32", ...opts }) as Tensor<D>;
 }
 
 /**
@@ -347,7 +347,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
  * PyTorch: `torch.linspace`.
  * @example wg.linspace(0, 1, 5) // tensor([0, 0.25, 0.5, 0.75, 1])
  */
-export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+export function linspace<D extends DType = DType>(start: number, end: number, steps: number, opts: CreateOptions<D> = {}): Tensor<D> {
   if (![start, end].every((v) => typeof v === "number" && Number.isFinite(v)))
     throw new Error(`linspace: start and end must be finite numbers, got ${String(start)} and ${String(end)}.`);
   if (!Number.isInteger(steps) || steps < 0)
@@ -358,7 +358,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
     const f = generate("linspace", [steps], { op: 0, start, step, cols: 1, key: 0 }, { ...opts, dtype: "float32", requiresGrad: false });
     const t = f.cast("int32");
     f.dispose();
-    return t;
+    return t as Tensor<D>;
   }
-  return generate("linspace", [steps], { op: 0, start, step, cols: 1, key: 0 }, opts);
+  return generate("linspace", [steps], { op: 0, start, step, cols: 1, key: 0 }, opts) as Tensor<D>;
 }
