@@ -30,6 +30,7 @@ export function clamp(x: Tensor, min: number | null, max: number | null): Tensor
  * @example wg.tensor([0, 1]).gelu({ approximate: "tanh" }) // ≈ tensor([0, 0.8412])
  */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (x.dtype === "int32") throw new Error(`gelu: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().gelu().`);
   if (approximate === "tanh") {
     const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return x.mul(inner.tanh().add(1)).mul(0.5);

@@ -13,6 +13,7 @@ import type { Tensor } from "../tensor.js";
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   if (typeof negativeSlope !== "number" || !Number.isFinite(negativeSlope))
     throw new Error(`leakyRelu: negativeSlope must be a finite number, got ${String(negativeSlope)}.`);
+  if (x.dtype === "int32") throw new Error(`leakyRelu: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().leakyRelu().`);
   return where(x.gt(0), x, x.mul(negativeSlope));
 }
 
