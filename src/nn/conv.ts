@@ -40,9 +40,19 @@ const uniform = (shape: number[], bound: number, device: Device | undefined) =>
  * @example new wg.nn.Conv2d(1, 32, 3, { padding: 1 }).forward(x) // [N, 1, 28, 28] -> [N, 32, 28, 28]
  */
 export class Conv2d extends Module {
-  /** The learned filters [outChannels, inChannels / groups, kH, kW], a parameter. */
+  /**
+   * The learned filters [outChannels, inChannels / groups, kH, kW], a parameter.
+   *
+   * PyTorch: `torch.nn.Conv2d.weight`.
+   * @example new wg.nn.Conv2d(1, 32, 3).weight.shape // [32, 1, 3, 3]
+   */
   readonly weight: Tensor;
-  /** The learned bias [outChannels], a parameter, or null with `{ bias: false }`. */
+  /**
+   * The learned bias [outChannels], a parameter, or null with `{ bias: false }`.
+   *
+   * PyTorch: `torch.nn.Conv2d.bias`.
+   * @example new wg.nn.Conv2d(1, 32, 3).bias.shape // [32]
+   */
   readonly bias: Tensor | null;
   private readonly opts: ConvOptions;
 
@@ -167,18 +177,43 @@ export interface BatchNormModuleOptions {
 }
 
 /**
- * Normalizes each channel with the batch's statistics while training (updating the running ones)
- * and with the running statistics in eval mode. weight starts at 1, bias at 0; the buffers
- * running_mean, running_var and num_batches_tracked are in stateDict() under PyTorch's names.
+ * The shared base of BatchNorm1d and BatchNorm2d (not exported itself): normalizes each channel
+ * with the batch's statistics while training (updating the running ones) and with the running
+ * statistics in eval mode. weight starts at 1, bias at 0; the buffers running_mean, running_var
+ * and num_batches_tracked are in stateDict() under PyTorch's names. `numFeatures` (the channel
+ * count C) is a read-only property.
+ *
+ * PyTorch: `torch.nn.modules.batchnorm._BatchNorm`.
+ * @example new wg.nn.BatchNorm2d(16).numFeatures // 16
  */
 class BatchNorm extends Module {
-  /** The learned per-channel scale [numFeatures] (starts at 1), a parameter; null with `{ affine: false }`. */
+  /**
+   * The learned per-channel scale [numFeatures] (starts at 1), a parameter; null with `{ affine: false }`.
+   *
+   * PyTorch: `torch.nn.BatchNorm2d.weight`.
+   * @example new wg.nn.BatchNorm2d(32).weight.shape // [32]
+   */
   readonly weight: Tensor | null;
-  /** The learned per-channel shift [numFeatures] (starts at 0), a parameter; null with `{ affine: false }`. */
+  /**
+   * The learned per-channel shift [numFeatures] (starts at 0), a parameter; null with `{ affine: false }`.
+   *
+   * PyTorch: `torch.nn.BatchNorm2d.bias`.
+   * @example new wg.nn.BatchNorm2d(32).bias.shape // [32]
+   */
   readonly bias: Tensor | null;
-  /** Added to the variance before its square root. */
+  /**
+   * Added to the variance before its square root (option `eps`, default 1e-5).
+   *
+   * PyTorch: `torch.nn.BatchNorm2d.eps`.
+   * @example new wg.nn.BatchNorm1d(8).eps // 0.00001
+   */
   readonly eps: number;
-  /** The running statistics' update factor. */
+  /**
+   * The running statistics' update factor (option `momentum`, default 0.1).
+   *
+   * PyTorch: `torch.nn.BatchNorm2d.momentum`.
+   * @example new wg.nn.BatchNorm1d(8).momentum // 0.1
+   */
   readonly momentum: number;
 
   constructor(private readonly kind: string, private readonly ranks: readonly number[], readonly numFeatures: number, opts: BatchNormModuleOptions) {

@@ -35,9 +35,19 @@ export interface LinearOptions {
  * @example new wg.nn.Linear(784, 128).forward(x) // [N, 784] -> [N, 128]
  */
 export class Linear extends Module {
-  /** The learned weight [outFeatures, inFeatures], a parameter. */
+  /**
+   * The learned weight [outFeatures, inFeatures], a parameter.
+   *
+   * PyTorch: `torch.nn.Linear.weight`.
+   * @example new wg.nn.Linear(784, 128).weight.shape // [128, 784]
+   */
   readonly weight: Tensor;
-  /** The learned bias [outFeatures], a parameter, or null with `{ bias: false }`. */
+  /**
+   * The learned bias [outFeatures], a parameter, or null with `{ bias: false }`.
+   *
+   * PyTorch: `torch.nn.Linear.bias`.
+   * @example new wg.nn.Linear(784, 128).bias.shape // [128]
+   */
   readonly bias: Tensor | null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, { bias = true, device }: LinearOptions = {}) {
@@ -73,7 +83,12 @@ export class Linear extends Module {
  * @example new wg.nn.Sequential(new wg.nn.Linear(784, 128), new wg.nn.ReLU(), new wg.nn.Linear(128, 10)).forward(x) // [N, 10]
  */
 export class Sequential extends Module {
-  /** The modules in order (index i is the submodule named "i"). */
+  /**
+   * The modules in order (index i is the submodule named "i").
+   *
+   * PyTorch: indexing `torch.nn.Sequential` (`seq[i]`).
+   * @example new wg.nn.Sequential(new wg.nn.ReLU(), new wg.nn.Tanh()).modules.length // 2
+   */
   readonly modules: Module[];
 
   constructor(...modules: Module[]) {

@@ -28,7 +28,12 @@ const positiveInt = (op: string, what: string, n: number) => {
  * @example new wg.nn.Embedding(65, 32).forward(wg.tensor([[1, 2, 3]], { dtype: "int32" })).shape // [1, 3, 32]
  */
 export class Embedding extends Module {
-  /** The table [numEmbeddings, embeddingDim], a parameter. */
+  /**
+   * The table [numEmbeddings, embeddingDim], a parameter (starts N(0, 1)).
+   *
+   * PyTorch: `torch.nn.Embedding.weight`.
+   * @example new wg.nn.Embedding(10, 4).weight.shape // [10, 4]
+   */
   readonly weight: Tensor;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, { device }: { device?: Device } = {}) {
     super();
@@ -55,11 +60,26 @@ export class Embedding extends Module {
  * @example new wg.nn.LayerNorm(64).forward(x) // [N, L, 64] -> [N, L, 64]
  */
 export class LayerNorm extends Module {
-  /** The normalized trailing dims, as an array. */
+  /**
+   * The normalized trailing dims, as an array (a number given to the constructor becomes [n]).
+   *
+   * PyTorch: `torch.nn.LayerNorm.normalized_shape`.
+   * @example new wg.nn.LayerNorm(64).normalizedShape // [64]
+   */
   readonly normalizedShape: number[];
-  /** The learned scale [...normalizedShape] (starts at 1), a parameter; null without elementwiseAffine. */
+  /**
+   * The learned scale [...normalizedShape] (starts at 1), a parameter; null without elementwiseAffine.
+   *
+   * PyTorch: `torch.nn.LayerNorm.weight`.
+   * @example new wg.nn.LayerNorm(64).weight.shape // [64]
+   */
   readonly weight: Tensor | null;
-  /** The learned shift [...normalizedShape] (starts at 0), a parameter; null without elementwiseAffine or with `bias: false`. */
+  /**
+   * The learned shift [...normalizedShape] (starts at 0), a parameter; null without elementwiseAffine or with `bias: false`.
+   *
+   * PyTorch: `torch.nn.LayerNorm.bias`.
+   * @example new wg.nn.LayerNorm(64, { bias: false }).bias // null
+   */
   readonly bias: Tensor | null;
   constructor(normalizedShape: number | number[], readonly opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean; device?: Device } = {}) {
     super();
@@ -225,15 +245,40 @@ export interface MultiheadAttentionCall {
  * @example const [y] = new wg.nn.MultiheadAttention(64, 4).forward(x) // x, y: [N, L, 64]
  */
 export class MultiheadAttention extends Module {
-  /** The stacked query, key and value projections [3·embedDim, embedDim], a parameter. */
+  /**
+   * The stacked query, key and value projections [3·embedDim, embedDim], a parameter (xavier-uniform).
+   *
+   * PyTorch: `torch.nn.MultiheadAttention.in_proj_weight`.
+   * @example new wg.nn.MultiheadAttention(64, 4).in_proj_weight.shape // [192, 64]
+   */
   readonly in_proj_weight: Tensor;
-  /** Their biases [3·embedDim], a parameter (starts at 0), or null with `{ bias: false }`. */
+  /**
+   * The in-projections' biases [3·embedDim], a parameter (starts at 0), or null with `{ bias: false }`.
+   *
+   * PyTorch: `torch.nn.MultiheadAttention.in_proj_bias`.
+   * @example new wg.nn.MultiheadAttention(64, 4).in_proj_bias.shape // [192]
+   */
   readonly in_proj_bias: Tensor | null;
-  /** The output projection, a Linear(embedDim, embedDim) whose bias starts at 0. */
+  /**
+   * The output projection, a Linear(embedDim, embedDim) whose bias starts at 0.
+   *
+   * PyTorch: `torch.nn.MultiheadAttention.out_proj`.
+   * @example new wg.nn.MultiheadAttention(64, 4).out_proj.weight.shape // [64, 64]
+   */
   readonly out_proj: Linear;
-  /** embedDim / numHeads, each head's width. */
+  /**
+   * embedDim / numHeads, each head's width.
+   *
+   * PyTorch: `torch.nn.MultiheadAttention.head_dim`.
+   * @example new wg.nn.MultiheadAttention(64, 4).headDim // 16
+   */
   readonly headDim: number;
-  /** The layout of inputs and output: [batch, seq, embed] when true, else [seq, batch, embed]. */
+  /**
+   * The layout of inputs and output: [batch, seq, embed] when true (the default), else [seq, batch, embed].
+   *
+   * PyTorch: `torch.nn.MultiheadAttention.batch_first` (default false there).
+   * @example new wg.nn.MultiheadAttention(64, 4).batchFirst // true
+   */
   readonly batchFirst: boolean;
 
   constructor(readonly embedDim: number, readonly numHeads: number, readonly opts: MultiheadAttentionOptions = {}) {

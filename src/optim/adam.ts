@@ -36,6 +36,13 @@ export interface AdamGroup extends ParamGroup {
   eps: number;
 }
 
+/**
+ * The shared base of Adam and AdamW (not exported itself): the same moment estimates and bias
+ * corrections; AdamW decays the parameter directly instead of adding weightDecay·p to the gradient.
+ *
+ * PyTorch: none (torch's Adam and AdamW are separate classes).
+ * @example new wg.optim.AdamW(model.parameters()) instanceof wg.optim.Optimizer // true
+ */
 abstract class AdamFamily extends Optimizer<AdamGroup> {
   /**
    * The state entries' names in `stateDict()`: the first and second moment estimates m and v.

@@ -15,6 +15,7 @@
  * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 10 }) // opt: any wg.optim optimizer
  */
 export interface Schedulable {
+  /** The optimizer's parameter groups: the scheduler writes each one's lr. */
   readonly paramGroups: { lr: number; initialLr?: number }[];
 }
 
@@ -188,9 +189,19 @@ const mod = (a: number, m: number) => ((a % m) + m) % m;
  * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 30, gamma: 0.1 })
  */
 export class StepLR extends LRScheduler {
-  /** Steps between decays. */
+  /**
+   * Steps between decays.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.StepLR.step_size`.
+   * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 30 }).stepSize // 30
+   */
   readonly stepSize: number;
-  /** The factor applied at each decay. */
+  /**
+   * The factor applied at each decay (default 0.1).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.StepLR.gamma`.
+   * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 30 }).gamma // 0.1
+   */
   readonly gamma: number;
   protected readonly hyper = ["stepSize", "gamma"];
   constructor(optimizer: Schedulable, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
@@ -220,9 +231,19 @@ export class StepLR extends LRScheduler {
  * @example new wg.optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 1000, etaMin: 1e-5 })
  */
 export class CosineAnnealingLR extends LRScheduler {
-  /** Steps from the base lr down to etaMin (half a period). */
+  /**
+   * Steps from the base lr down to etaMin (half a period).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.CosineAnnealingLR.T_max`.
+   * @example new wg.optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 1000 }).tMax // 1000
+   */
   readonly tMax: number;
-  /** The lowest lr. */
+  /**
+   * The lowest lr (default 0).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.CosineAnnealingLR.eta_min`.
+   * @example new wg.optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 1000 }).etaMin // 0
+   */
   readonly etaMin: number;
   protected readonly hyper = ["tMax", "etaMin"];
   constructor(optimizer: Schedulable, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
@@ -256,11 +277,26 @@ export class CosineAnnealingLR extends LRScheduler {
  * @example new wg.optim.lrScheduler.LinearLR(opt, { startFactor: 0.1, totalIters: 100 })
  */
 export class LinearLR extends LRScheduler {
-  /** The factor at step 0. */
+  /**
+   * The factor at step 0 (default 1/3).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LinearLR.start_factor`.
+   * @example new wg.optim.lrScheduler.LinearLR(opt, { startFactor: 0.1 }).startFactor // 0.1
+   */
   readonly startFactor: number;
-  /** The factor from step totalIters on. */
+  /**
+   * The factor from step totalIters on (default 1).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LinearLR.end_factor`.
+   * @example new wg.optim.lrScheduler.LinearLR(opt).endFactor // 1
+   */
   readonly endFactor: number;
-  /** Steps the factor takes to go from startFactor to endFactor. */
+  /**
+   * Steps the factor takes to go from startFactor to endFactor (default 5).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LinearLR.total_iters`.
+   * @example new wg.optim.lrScheduler.LinearLR(opt).totalIters // 5
+   */
   readonly totalIters: number;
   protected readonly hyper = ["startFactor", "endFactor", "totalIters"];
   constructor(optimizer: Schedulable, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
@@ -297,7 +333,12 @@ export class LinearLR extends LRScheduler {
  * @example new wg.optim.lrScheduler.LambdaLR(opt, { lrLambda: (epoch) => 0.95 ** epoch })
  */
 export class LambdaLR extends LRScheduler {
-  /** The function of each group. */
+  /**
+   * The function of each group (one given for all is repeated per group).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LambdaLR.lr_lambdas`.
+   * @example new wg.optim.lrScheduler.LambdaLR(opt, { lrLambda: (t) => 0.9 ** t }).lrLambdas.length // opt.paramGroups.length
+   */
   readonly lrLambdas: ((epoch: number) => number)[];
   protected readonly hyper: readonly string[] = [];
   constructor(optimizer: Schedulable, opts: { lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }) {
@@ -324,9 +365,19 @@ export class LambdaLR extends LRScheduler {
  * @example new wg.optim.lrScheduler.SequentialLR(opt, { schedulers: [warmup, cosine], milestones: [100] })
  */
 export class SequentialLR extends LRScheduler {
-  /** The schedulers, in the order they run. */
+  /**
+   * The schedulers, in the order they run.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.SequentialLR._schedulers`.
+   * @example sched.schedulers.length // 2
+   */
   readonly schedulers: LRScheduler[];
-  /** The steps at which the next scheduler takes over. */
+  /**
+   * The steps at which the next scheduler takes over (a copy of the option).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.SequentialLR._milestones`.
+   * @example sched.milestones // [100]
+   */
   readonly milestones: number[];
   protected readonly hyper = ["milestones"];
   constructor(optimizer: Schedulable, opts: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
