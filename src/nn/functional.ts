@@ -111,7 +111,8 @@ export function mseLoss(pred: Tensor, target: Tensor, opts: LossOptions = {}): T
  * [N] (or []) through the fused row kernel, −log softmax(x)[n, t_n]; with float targets of the
  * logits' shape as probabilities, −Σ_c t_c · log softmax(x)_c. With label smoothing ε the per-row
  * loss is (1 − ε)·CE + ε·mean_c(−log softmax(x)_c). A class index outside [0, C) other than
- * ignoreIndex is an Error (on WebGPU at the next sync point). Only 1-D and 2-D logits. Differentiable.
+ * ignoreIndex is an Error (on WebGPU at the next sync point). Class-index targets take 1-D or 2-D
+ * logits only; with probability targets the classes are the last dim (PyTorch: dim 1). Differentiable.
  *
  * PyTorch: `torch.nn.functional.cross_entropy`.
  * @example wg.nn.functional.crossEntropy(wg.zeros([2, 4]), wg.tensor([0, 3], { dtype: "int32" })) // tensor(1.3863) (= ln 4)

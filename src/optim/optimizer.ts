@@ -54,7 +54,7 @@ export interface ParamState {
 
 /**
  * The base of SGD, Adam and AdamW: parameter groups with their own hyperparameters, per-parameter
- * state, and one fused update kernel per parameter with a gradient, writing in place with no
+ * state, and fused update kernels that write the parameters and their state in place with no
  * readback. `params` is an array of leaf float tensors or of GroupSpec groups. `name` (the class
  * name) and `defaults` (the options as resolved, every group's fallback) are read-only properties.
  *
@@ -156,8 +156,8 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   protected abstract attrs(group: G, step: number, first: boolean): UpdateAttrs;
 
   /**
-   * Updates every parameter that has a gradient, in place: one kernel each, no readback (parameters
-   * without a gradient are skipped). The hyperparameters are checked first, since a scheduler or
+   * Updates every parameter that has a gradient, in place, with fused kernels and no readback
+   * (parameters without a gradient are skipped). The hyperparameters are checked first, since a scheduler or
    * the caller may have changed them. Takes no closure, unlike PyTorch's.
    *
    * PyTorch: `torch.optim.Optimizer.step`.
