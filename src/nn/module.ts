@@ -243,7 +243,7 @@ export abstract class Module {
    * returns the missing and unexpected keys).
    *
    * PyTorch: `torch.nn.Module.load_state_dict`.
-   * @example model.loadStateDict(wg.load(fs.readFileSync("model.safetensors")))
+   * @example model.loadStateDict(wg.load(bytes)) // bytes: the contents of a .safetensors file
    */
   loadStateDict(dict: Record<string, Tensor>, { strict = true }: LoadOptions = {}): void {
     if (dict === null || typeof dict !== "object")
