@@ -16,6 +16,9 @@ async function buildDemo(outdir = "dist/demo") {
     entryPoints: Object.fromEntries(pages.map((f) => [f.replace(/\.ts$/, ""), `examples/browser/${f}`])),
     outdir,
     platform: "browser",
+    // The pages are apps the demo server serves, not code a user reads or imports: minified, they keep the
+    // package small now that every export carries its documentation.
+    minify: true,
   });
   for (const f of readdirSync("examples/browser").filter((f) => /\.(html|css)$/.test(f))) cpSync(`examples/browser/${f}`, `${outdir}/${f}`);
 }
