@@ -406,7 +406,10 @@ export class SequentialLR extends LRScheduler {
    * PyTorch: `torch.optim.lr_scheduler.SequentialLR.step`.
    * @example opt.step(); sched.step();
    */
-  override step(): void {
+  override step(...args: unknown[]): void {
+    // The base class's step(epoch) would be a silent no-op here: refuse it, as torch's step() takes no epoch.
+    if (args.length > 0)
+      throw new Error(`SequentialLR.step: takes no epoch (got ${String(args[0])}), as torch.optim.lr_scheduler.SequentialLR. Fix: call sched.step() once per step.`);
     this.lastEpoch++;
     const idx = this.milestones.filter((m) => m <= this.lastEpoch).length; // bisect_right
     const s = this.schedulers[idx];
