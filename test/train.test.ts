@@ -10,16 +10,16 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
-import { loadFashionMnist } from "../src/data/node-files.js";
-import type { Dataset } from "../src/data/dataset.js";
 import { niceTicks, trainingSvg } from "../src/train/plot-svg.js";
 import { scheduledLr, train } from "../src/train/trainer.js";
 import { startWebgpu } from "./helpers.js";
 
-let data: Dataset;
+// Loaded once on the CPU; train() copies the slice it uses to the default device.
+let data: wg.data.FashionMnist;
 beforeAll(async () => {
-  data = await loadFashionMnist();
+  data = await wg.data.fashionMnist({ device: "cpu" });
 });
+afterAll(() => data.dispose());
 
 describe("train on a slice of Fashion-MNIST", () => {
   test("MLP on WebGPU: the loss falls, accuracy is far above chance, nothing leaks between epochs", async () => {
