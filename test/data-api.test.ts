@@ -39,7 +39,7 @@ describe("fashionMnist: Debian's dataset-fashion-mnist", () => {
   });
 
   test("pixels are bytes / 255 in [0, 1], every image uses the range, labels are 0..9", async () => {
-    const px = await data.test.images.slice(0, 0, 500).data();
+    const px = (await data.test.images.slice(0, 0, 500).data()) as Float32Array;
     expect([px.reduce((a, b) => Math.min(a, b)), px.reduce((a, b) => Math.max(a, b))]).toEqual([0, 1]);
     const offGrid = Array.from(px).filter((v) => Math.abs(v * 255 - Math.round(v * 255)) > 1e-4);
     expect(offGrid).toEqual([]);

@@ -166,3 +166,19 @@ describe("webgrad train (the CLI as a process)", () => {
     expect(shapes).toEqual({ "0.weight": [32, 784], "0.bias": [32], "2.weight": [10, 32], "2.bias": [10] });
   }, 60_000);
 });
+
+describe("the demo page and the trainer use the public package for data", () => {
+  const imports = (file: string) => [...readFileSync(file, "utf8").matchAll(/^import[^;]*?from\s+"([^"]+)";/gms)].map((m) => m[1]);
+
+  test("the training page imports only the browser entry and its own page helpers (so a user can copy it)", () => {
+    const from = imports("examples/browser/train-page.ts");
+    expect(from).toContain("../../src/browser.js");
+    expect(from.filter((f) => f !== "../../src/browser.js" && !/^\.\/[\w-]+\.js$/.test(f))).toEqual([]);
+  });
+
+  test("the trainer and webgrad train import nothing from src/data but the default folder's name", () => {
+    const fromData = [...imports("src/train/trainer.ts"), ...imports("src/cli/train.ts")].filter((f) => f.includes("/data/"));
+    expect(fromData).toEqual(["../data/node-files.js"]);
+    expect(readFileSync("src/cli/train.ts", "utf8")).toMatch(/^import \{ DEFAULT_DATA_DIR \} from "\.\.\/data\/node-files\.js";$/m);
+  });
+});

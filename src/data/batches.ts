@@ -45,7 +45,7 @@ export function permutation(n: number, rng: Rng): Int32Array {
   return p;
 }
 
-/** A dataset for batches(): `images` [N, ...] and `labels` [N], on one device (what wg.data.fashionMnist gives per split). */
+/** A dataset for wg.data.batches: `images` [N, ...] and `labels` [N] on one device, as each split of wg.data.fashionMnist (PyTorch: `TensorDataset(images, labels)`). */
 export interface LabeledData {
   /** [N, ...]: one example per row (any dtype). */
   images: Tensor;
@@ -61,6 +61,7 @@ export interface Batch {
   y: Tensor;
 }
 
+/** Options of wg.data.batches (PyTorch's DataLoader arguments of the same names). */
 export interface BatchOptions {
   /** Examples per batch: a positive integer. */
   batchSize: number;
@@ -72,7 +73,7 @@ export interface BatchOptions {
   dropLast?: boolean;
 }
 
-/** What batches() returns: iterate it once per epoch. */
+/** What wg.data.batches returns: each pass (for...of) is one epoch; make it once and iterate it every epoch, so the shuffled orders follow one another from the seed. */
 export interface Batches extends Iterable<Batch> {
   /** Batches per epoch (as `len(DataLoader)`). */
   readonly length: number;
