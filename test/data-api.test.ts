@@ -145,6 +145,17 @@ describe("fashionMnist from a folder or a URL", () => {
     await expect(wg.data.fashionMnist(opts() as wg.data.FashionMnistOptions)).rejects.toThrow(message);
   });
 
+  test("a device too small for the images says so and how to load them instead, and leaves nothing behind", async () => {
+    await wg.init({ device: "cpu", cpuTensorLimitBytes: 5000 }); // the train images need 3·784·4 = 9408 bytes
+    const live = wg.memory("cpu").tensors;
+    try {
+      await expect(wg.data.fashionMnist({ dir: folder() })).rejects.toThrow(/^data\.fashionMnist: the train images \(3×784 float32, 9408 bytes\) do not fit on cpu: cpu: .*over the CPU backend.s limit of 5000 bytes per tensor/);
+      expect(wg.memory("cpu").tensors).toBe(live);
+    } finally {
+      await wg.init({ device: "cpu", cpuTensorLimitBytes: 2 ** 31 });
+    }
+  });
+
   test("without a file system (the browser), a folder is refused, naming baseUrl", async () => {
     setIdxDirReader(null as unknown as typeof readIdxDir);
     try {

@@ -83,15 +83,27 @@ export async function fashionMnist(opts: FashionMnistOptions = {}): Promise<Fash
     throw new Error(`data.fashionMnist: ${where}: ${(e as Error).message}`);
   }
   const device = opts.device ?? defaultDevice();
-  const train = upload(parsed.train, device);
-  const test = upload(parsed.test, device);
+  const train = upload(parsed.train, device, "train");
+  let test: LabeledData;
+  try {
+    test = upload(parsed.test, device, "test");
+  } catch (e) {
+    train.images.dispose();
+    train.labels.dispose();
+    throw e;
+  }
   return { train, test, classes: [...CLASSES], dispose: () => [train, test].forEach((s) => (s.images.dispose(), s.labels.dispose())) };
 }
 
-/** One split's tensors, out of any enclosing tidy() (they are the caller's until dispose). */
-function upload(s: Split, device: Device): LabeledData {
-  return {
-    images: keep(tensor(s.images, { shape: [s.n, s.features], device })),
-    labels: keep(tensor(s.labels, { shape: [s.n], dtype: "int32", device })),
-  };
+/** One split's tensors, out of any enclosing tidy() (they are the caller's until dispose); a device too small for it says what to do. */
+function upload(s: Split, device: Device, name: string): LabeledData {
+  let images: LabeledData["images"] | null = null;
+  try {
+    images = keep(tensor(s.images, { shape: [s.n, s.features], device }));
+    return { images, labels: keep(tensor(s.labels, { shape: [s.n], dtype: "int32", device })) };
+  } catch (e) {
+    images?.dispose();
+    const fix = device === "cpu" ? "" : ` Or load on the CPU with { device: "cpu" } and move each batch with await x.to("${device}").`;
+    throw new Error(`data.fashionMnist: the ${name} images (${s.n}×${s.features} float32, ${s.images.byteLength} bytes) do not fit on ${device}: ${(e as Error).message}${fix}`);
+  }
 }
