@@ -299,6 +299,16 @@ describe("batches: bad input", () => {
     expect(f).toThrow(message);
   });
 
+  test("a disposed dataset, before the loader is made and between epochs", () => {
+    const d = data();
+    const loader = wg.data.batches(d, { batchSize: 4, shuffle: true });
+    expect([...loader].length).toBe(2);
+    d.images.dispose();
+    expect(() => [...loader]).toThrow("data.batches: the dataset's images tensor was disposed. Fix: dispose the data after the last epoch, or load it again.");
+    d.labels.dispose();
+    expect(() => wg.data.batches(d, { batchSize: 4 })).toThrow("the dataset's images and labels tensors were disposed");
+  });
+
   test("images and labels on different devices", async () => {
     await startWebgpu();
     const d = { images: wg.zeros([4, 3], { device: "cpu" }), labels: wg.zeros([4], { dtype: "int32", device: "webgpu" }) };

@@ -159,9 +159,10 @@ function nextBatch(): wg.data.Batch {
 }
 
 async function evaluate() {
-  // The first evalSize test examples, as views of the test tensors (no copy).
-  const n = Math.min(cfg.evalSize, data!.test.labels.shape[0]);
-  const test = { images: data!.test.images.slice(0, 0, n), labels: data!.test.labels.slice(0, 0, n) };
+  // The first evalSize test examples, as views of the test tensors (no copy); all of them: the split itself.
+  const all = data!.test;
+  const n = Math.min(cfg.evalSize, all.labels.shape[0]);
+  const test = n < all.labels.shape[0] ? { images: all.images.slice(0, 0, n), labels: all.labels.slice(0, 0, n) } : all;
   let correct = 0;
   let guesses: Int32Array | null = null;
   model!.eval();
@@ -174,8 +175,7 @@ async function evaluate() {
     hits.dispose();
   }
   model!.train();
-  test.images.dispose();
-  test.labels.dispose();
+  if (test !== all) [test.images, test.labels].forEach((t) => t.dispose());
   state.accuracies.push({ x: state.step, y: correct / n });
   drawGrid(guesses!.subarray(0, SHOWN));
   await drawFilters();

@@ -96,6 +96,7 @@ function checkData(data: LabeledData): number {
     );
   if (images.device !== labels.device)
     throw new Error(`data.batches: images are on ${images.device} but labels on ${labels.device}. Fix: move both to one device with await t.to(device).`);
+  checkAlive(data);
   return labels.shape[0];
 }
 
@@ -129,7 +130,14 @@ export function batches(data: LabeledData, opts: BatchOptions): Batches {
   return { length, [Symbol.iterator]: () => epoch(data, o, length, o.shuffle ? rng : null) };
 }
 
+/** A disposed dataset (e.g. after FashionMnist.dispose()) is refused by name, before and between epochs. */
+function checkAlive({ images, labels }: LabeledData): void {
+  const gone = [images.isDisposed && "images", labels.isDisposed && "labels"].filter(Boolean);
+  if (gone.length) throw new Error(`data.batches: the dataset's ${gone.join(" and ")} tensor${gone.length > 1 ? "s were" : " was"} disposed. Fix: dispose the data after the last epoch, or load it again.`);
+}
+
 function* epoch(data: LabeledData, o: Required<BatchOptions>, count: number, rng: Rng | null): Generator<Batch, void, undefined> {
+  checkAlive(data);
   const n = data.labels.shape[0];
   const { images, labels } = data;
   // Drawn even for an epoch of no batches, so the k-th epoch's order depends on the seed and k only.
