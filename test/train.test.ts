@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import { niceTicks, trainingSvg } from "../src/train/plot-svg.js";
 import { scheduledLr, train } from "../src/train/trainer.js";
-import { startWebgpu } from "./helpers.js";
+import { settle, startWebgpu } from "./helpers.js";
 
 // Loaded once on the CPU; train() copies the slice it uses to the default device.
 let data: wg.data.FashionMnist;
@@ -71,6 +71,21 @@ describe("train on a slice of Fashion-MNIST", () => {
     expect(b.testAccuracy).toBe(a.testAccuracy);
     const c = await train(data, { ...opts, seed: 6 });
     expect(c.lossCurve).not.toEqual(a.lossCurve);
+  }, 60_000);
+
+  test("train copies the slice it needs to the device and releases it: only the model's parameters stay", async () => {
+    await startWebgpu();
+    await settle();
+    const [gpu, cpu] = [wg.memory("webgpu").tensors, wg.memory("cpu").tensors];
+    const r = await train(data, { model: "softmax-regression", limit: 200, testLimit: 100, epochs: 2, batchSize: 50, seed: 3 });
+    expect(r.model.parameters()[0].device).toBe("webgpu");
+    await settle();
+    const params = r.model.parameters();
+    expect(params.every((p) => p.grad !== null)).toBe(true);
+    expect(wg.memory("webgpu").tensors - gpu).toBe(2 * params.length); // weights and their last gradients; SGD without momentum keeps no state
+    expect(wg.memory("cpu").tensors).toBe(cpu);
+    expect([data.train.images.isDisposed, data.train.images.shape]).toEqual([false, [60000, 784]]);
+    params.forEach((p) => (p.grad?.dispose(), p.dispose()));
   }, 60_000);
 
   test("bad options are errors that name the option", async () => {
