@@ -61,7 +61,7 @@ export interface Batch {
   y: Tensor;
 }
 
-/** Options of wg.data.batches (PyTorch's DataLoader arguments of the same names). */
+/** Options of wg.data.batches: PyTorch's DataLoader batch_size, shuffle and drop_last, and a seed in place of its generator. */
 export interface BatchOptions {
   /** Examples per batch: a positive integer. */
   batchSize: number;

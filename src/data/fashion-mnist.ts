@@ -11,6 +11,7 @@ import type { LabeledData } from "./batches.js";
 import { datasetFromIdx, IDX_FILES, type IdxBytes, type Split } from "./dataset.js";
 import { fetchIdx } from "./fetch.js";
 
+/** Options of wg.data.fashionMnist: where the files are (dir or baseUrl, not both) and where the tensors go. */
 export interface FashionMnistOptions {
   /** Node: the folder holding the four IDX files, gzipped or not (default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist). */
   dir?: string;
