@@ -164,6 +164,19 @@ describe.each(DEVICES)("cat and stack of one tensor on %s", (device) => {
     expect(await list(c)).toEqual([11, 12, 13]);
     expect(await list(s)).toEqual([[2, 4, 6]]);
   });
+  test("view ops that change nothing still return a new view: disposing it leaves the input alive", async () => {
+    const x = wg.tensor([[1, 2, 3]], { device });
+    const views = [x.slice(1, 0, 3), x.reshape([1, 3]), x.permute([0, 1]), x.expand([1, 3]), x.squeeze(0).unsqueeze(0), x.view(1, 3)];
+    for (const v of views) {
+      expect(v).not.toBe(x);
+      v.dispose();
+    }
+    expect(x.isDisposed).toBe(false);
+    expect(await list(x)).toEqual([[1, 2, 3]]);
+    const g = wg.tensor([[1, 2, 3]], { device, requiresGrad: true });
+    g.slice(1, 0, 3).mul(2).sum().backward();
+    expect(await list(g.grad!)).toEqual([[2, 2, 2]]);
+  });
   test("0-d reductions, logsumexp and repeat(1) copy too", async () => {
     const z = wg.tensor(3, { device });
     const r = wg.tensor([1, 2], { device });

@@ -53,6 +53,13 @@ export function detach(x: Tensor): Tensor {
 }
 
 /**
+ * A new view of all of x, for view ops that change nothing: as in PyTorch the result is another tensor, so
+ * disposing it (or an in-place op's bookkeeping on it) cannot release or rename x itself.
+ */
+const alias = (name: string, x: Tensor): Tensor =>
+  view(name, x, x.shape, x.strides, x.offset, (g) => g, `${name}: g passes through unchanged`);
+
+/**
  * The same elements in a new shape (one dim may be −1, inferred from the rest): a view when `x` is contiguous, else a
  * contiguous copy first, as torch.reshape. The element counts must match. Differentiable.
  *
@@ -61,7 +68,7 @@ export function detach(x: Tensor): Tensor {
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const to = inferShape("reshape", x.shape, shape);
-  if (sameShape(to, x.shape)) return x;
+  if (sameShape(to, x.shape)) return alias("reshape", x);
   const src = contiguous(x);
   const from = x.shape;
   return view("reshape", src, to, contiguousStrides(to), src.offset, (g) => reshape(g, from), "reshape: g reshaped back to x's shape");
@@ -93,7 +100,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const p = dims.map((d) => normalizeDim("permute", d, x.ndim, x.shape));
   if (p.length !== x.ndim || new Set(p).size !== p.length)
     throw new Error(`permute: ${fmt(dims)} is not a permutation of the ${x.ndim} dims of a tensor of shape ${fmt(x.shape)}.`);
-  if (p.every((d, i) => d === i)) return x;
+  if (p.every((d, i) => d === i)) return alias("permute", x);
   const inverse = p.map((_, i) => p.indexOf(i));
   return view("permute", x, p.map((d) => x.shape[d]), p.map((d) => x.strides[d]), x.offset, (g) => permute(g, inverse), "permute: g permuted back by the inverse permutation");
 }
@@ -148,7 +155,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw bad();
   });
   if (to.some((d) => !Number.isInteger(d) || d < 0)) throw bad();
-  if (sameShape(to, x.shape)) return x;
+  if (sameShape(to, x.shape)) return alias("expand", x);
   const from = x.shape;
   return view("expand", x, to, strides, x.offset, (g) => sumToShape(g, from), "expand: g summed over the expanded dims");
 }
@@ -177,7 +184,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
  */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   const drop = dim === undefined ? x.shape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : [normalizeDim("squeeze", dim, x.ndim, x.shape)].filter((i) => x.shape[i] === 1);
-  if (drop.length === 0) return x;
+  if (drop.length === 0) return alias("squeeze", x);
   const from = x.shape;
   const keepDim = (_: number, i: number) => !drop.includes(i);
   return view("squeeze", x, x.shape.filter(keepDim), x.strides.filter(keepDim), x.offset, (g) => reshape(g, from), "squeeze: g reshaped back to x's shape");
@@ -199,7 +206,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
     throw new Error(`slice: start and end must be integers, got ${start} and ${end}.`);
   const s = clampIdx(start);
   const e = Math.max(s, clampIdx(end ?? n));
-  if (s === 0 && e === n) return x;
+  if (s === 0 && e === n) return alias("slice", x);
   const shape = [...x.shape];
   shape[d] = e - s;
   const from = x.shape;
