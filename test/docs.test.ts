@@ -145,3 +145,9 @@ describe.each(readdirSync("docs/guides").filter((f) => f.endsWith(".md")))("guid
     expect(printed).toEqual(block.expected);
   });
 });
+
+test("the package ships docs/ (the reference and the guides), and npm run docs builds before it generates", () => {
+  const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+  expect(pkg.files).toContain("docs");
+  expect(pkg.scripts.docs).toBe("node scripts/build.mjs && node scripts/docs.mjs");
+});
