@@ -47,7 +47,7 @@ const FIXTURE: Record<string, string> = {
     "/** Helps. */",
     "export declare function helper(): void;",
     "/**\n * A box.\n * PyTorch: none (webgrad only).\n * @example new wg.Box()\n */",
-    "export declare class Box {\n    private secret;\n    /** The size. */\n    get size(): number;\n    set size(n: number);\n    open(): void;\n}",
+    "export declare class Box {\n    private secret;\n    /** The box's size { in cm. */\n    get size(): number;\n    set size(n: number);\n    open(): void;\n}",
   ].join("\n"),
   "dist/types/nn.d.ts": [
     "/**\n * A base.\n *\n * PyTorch: `torch.nn.Module`.\n * @example x\n */",

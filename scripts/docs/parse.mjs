@@ -25,6 +25,7 @@ export function splitStatements(text) {
     const c = text[i];
     if (c === "/" && text[i + 1] === "*") {
       const end = text.indexOf("*/", i + 2);
+      if (end < 0) break;
       if (depth === 0 && !begun) {
         const block = text.slice(i, end + 2);
         pendingDoc = block.startsWith("/**") ? block : null;
@@ -57,6 +58,8 @@ export function splitStatements(text) {
 
 const CLOSED_BY_BRACE = /^(export\s+)?(declare\s+)?(abstract\s+)?(class|interface|enum|namespace|module)\b/;
 
+const endOf = (text, at) => (at <= 0 ? text.length : at);
+
 function skipString(text, i) {
   const q = text[i];
   for (let j = i + 1; j < text.length; j++) {
@@ -72,7 +75,10 @@ export function bodyOf(code) {
   let open = -1;
   for (let i = 0; i < code.length; i++) {
     const c = code[i];
-    if (c === '"' || c === "'" || c === "`") i = skipString(code, i);
+    // comments may hold quotes and braces (PyTorch's, { dtype }): skip them
+    if (c === "/" && code[i + 1] === "*") i = endOf(code, code.indexOf("*/", i + 2) + 1);
+    else if (c === "/" && code[i + 1] === "/") i = endOf(code, code.indexOf("\n", i));
+    else if (c === '"' || c === "'" || c === "`") i = skipString(code, i);
     else if (c === "(" || c === "[") depth++;
     else if (c === ")" || c === "]") depth--;
     else if (c === "{") {
@@ -149,9 +155,10 @@ export function parseDoc(block) {
   }
   const torch = [];
   const text = [];
+  let inTorch = false; // a PyTorch line runs on until a blank line
   for (const line of desc) {
-    if (/^\s*(PyTorch|JAX):/.test(line)) torch.push(line.trim());
-    else text.push(line);
+    inTorch = /^\s*(PyTorch|JAX):/.test(line) || (inTorch && line.trim() !== "");
+    (inTorch ? torch : text).push(inTorch ? line.trim() : line);
   }
   const description = text.join("\n").replace(/\n{3,}/g, "\n\n").trim();
   return {

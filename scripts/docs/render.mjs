@@ -88,6 +88,7 @@ function renderEntry(e) {
   const doc = declDoc(e.decl);
   const out = [`<a id="${e.qname}"></a>`, "", `### \`${e.qname}\``, "", "```ts", signature(e.decl), "```", "", ...docBlock(doc, null)];
   if (e.decl.kind === "class" && e.members.length) {
+    out.push(`Members: ${e.members.map((m) => `[\`${m.name}\`](#${e.qname}.${m.name})`).join(" ")}`, "");
     for (const m of e.members) {
       const q = `${e.qname}.${m.name}`;
       out.push(`<a id="${q}"></a>`, "", `#### \`${m.static ? e.qname + "." : ""}${m.static ? m.name : q}\``, "");
