@@ -12,12 +12,14 @@ import { format } from "node:util";
 import { transform } from "esbuild";
 import * as wg from "../src/node.js";
 
-type Entry = { qname: string; decl: { kind: string }; members: { name: string; inherited: string | null }[] };
+type Entry = { qname: string; decl: { kind: string; file: string }; members: { name: string; inherited: string | null }[] };
+type Examples = { leadingValue(comment: string): string | null; runExamples(root: string, entries: Entry[]): Promise<{ ran: number; skipped: number; problems: string[] }> };
 type Check = {
   checkDocs(root: string): { files: Record<string, string>; stats: { documented: number; total: number }; problems: string[] };
   surfaceReport(typesDir: string): { entries: Entry[]; problems: string[] };
 };
 const check = (await import(pathToFileURL(resolve("scripts/docs/check.mjs")).href)) as Check;
+const examples = (await import(pathToFileURL(resolve("scripts/docs/examples.mjs")).href)) as Examples;
 
 function writeTree(root: string, files: Record<string, string>): void {
   for (const [path, text] of Object.entries(files)) {
@@ -98,6 +100,14 @@ describe("the generator on a fixture", () => {
   });
 });
 
+test("an example's comment is compared by the value it starts with; prose is not compared", () => {
+  expect(examples.leadingValue("tensor([1, 2]) (= ln 2)")).toBe("tensor([1, 2])");
+  expect(examples.leadingValue('"int32" always')).toBe('"int32"');
+  expect(examples.leadingValue("[2, 3]")).toBe("[2, 3]");
+  expect(examples.leadingValue("0.5, about")).toBe("0.5");
+  expect(examples.leadingValue("the x.mul(2) temporary is disposed")).toBeNull();
+});
+
 describe("the docs of the built package (npm test builds dist/types first)", () => {
   const result = check.checkDocs(process.cwd());
   const { entries } = check.surfaceReport("dist/types");
@@ -115,6 +125,13 @@ describe("the docs of the built package (npm test builds dist/types first)", () 
   test("the package root's functions, the engine, io and the public types are documented", () => {
     const mine = /^src\/(index|node|browser|dtype|engine\/[\w-]+|io\/[\w-]+|backend\/backend)\.ts:/;
     expect(result.problems.filter((p) => mine.test(p))).toEqual([]);
+  });
+
+  test("the examples of the package root's functions, the engine and io run on the CPU and give what their comments say", async () => {
+    const mine = entries.filter((e) => /^(index|engine\/|io\/)/.test(e.decl.file));
+    const { ran, problems } = await examples.runExamples(process.cwd(), mine);
+    expect(problems).toEqual([]);
+    expect(ran).toBeGreaterThan(50);
   });
 
   test("every public name has its doc comment, example and PyTorch line", () => {

@@ -64,7 +64,7 @@ export function storageProblem(storage: Storage): string | null {
  * with a one-time console warning that names the fix).
  *
  * PyTorch: none (webgrad only; the closest is `torch.get_default_device`).
- * @example wg.defaultDevice() // "webgpu" after await wg.init() found an adapter, else "cpu"
+ * @example wg.defaultDevice() // "cpu" after await wg.init({ device: "cpu" })
  */
 export const defaultDevice = (): Device => {
   if (!initCalled && !warnedNoInit) {
@@ -198,7 +198,7 @@ export async function flush(device: Device = defaultDev): Promise<void> {
  * (their storage) and `bytesPooled` (freed buffers kept for reuse; see `emptyCache` and `init({ poolLimitBytes })`).
  *
  * PyTorch: `torch.cuda.memory_allocated` / `torch.cuda.memory_reserved`.
- * @example wg.memory() // { tensors: 0, bytesInUse: 0, bytesPooled: 0 }
+ * @example wg.memory() // e.g. { tensors: 3, bytesInUse: 48, bytesPooled: 0 }
  */
 export function memory(device: Device = defaultDev): { tensors: number; bytesInUse: number; bytesPooled: number } {
   const pooled = device === "webgpu" ? (gpuBackend?.bytesPooled() ?? 0) : cpu.bytesPooled();
