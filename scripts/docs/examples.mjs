@@ -90,31 +90,38 @@ function compile(code) {
   }
 }
 
+/** One example: "ran" (and agreed), "skipped" (it needs other names or a GPU), or a problem's text. */
+async function runOne(wg, onCpu, ex) {
+  const throws = /^(throws|an? \w*Error)/i.test(ex.comment); // an example of an Error
+  let value;
+  try {
+    value = await compile(ex.code)(onCpu, { ...console, log() {}, warn() {} });
+  } catch (e) {
+    if (throws) return "ran";
+    const needsGpu = /WebGPU backend is not started/.test(String(e.message));
+    if (e instanceof ReferenceError || needsGpu || (e instanceof SyntaxError && /await|import|declar/.test(e.message))) return "skipped";
+    return `example \`${ex.code}\` throws: ${String(e.message).split("\n")[0]}`;
+  } finally {
+    wg.autograd.setDetectAnomaly(false); // an example may turn it on (setDetectAnomaly's own does)
+  }
+  if (throws) return `example \`${ex.code}\` does not throw, though its comment says ${ex.comment}`;
+  const lead = leadingValue(ex.comment);
+  if (lead === null || lead.includes("...")) return "ran";
+  const text = await shown(wg, value);
+  return agrees(lead, text, value instanceof wg.Tensor ? value.shape : null) ? "ran" : `example \`${ex.code}\` gives ${text}, its comment says ${ex.comment}`;
+}
+
 /** Run the examples; returns { ran, skipped, problems }. */
 export async function runExamples(root, entries) {
   const wg = await import(pathToFileURL(join(root, "dist/node/index.js")).href);
   await wg.init({ device: "cpu", quiet: true });
-  const problems = [];
-  let ran = 0;
-  let skipped = 0;
-  const silent = { ...console, log() {}, warn() {} };
   const onCpu = { ...wg, init: (opts = {}) => wg.init({ ...opts, device: "cpu", quiet: true }) };
+  const counts = { ran: 0, skipped: 0 };
+  const problems = [];
   for (const ex of examplesOf(entries)) {
-    let value;
-    try {
-      value = await compile(ex.code)(onCpu, silent);
-    } catch (e) {
-      const needsGpu = /WebGPU backend is not started/.test(String(e.message));
-      if (e instanceof ReferenceError || needsGpu || (e instanceof SyntaxError && /await|import|declar/.test(e.message))) skipped++;
-      else problems.push(`${ex.where}: example \`${ex.code}\` throws: ${String(e.message).split("\n")[0]}`);
-      continue;
-    }
-    ran++;
-    const lead = leadingValue(ex.comment);
-    if (lead === null || lead.includes("...")) continue;
-    const text = await shown(wg, value);
-    if (!agrees(lead, text, value instanceof wg.Tensor ? value.shape : null))
-      problems.push(`${ex.where}: example \`${ex.code}\` gives ${text}, its comment says ${ex.comment}`);
+    const r = await runOne(wg, onCpu, ex);
+    if (r === "ran" || r === "skipped") counts[r]++;
+    else problems.push(`${ex.where}: ${r}`);
   }
-  return { ran, skipped, problems };
+  return { ...counts, problems };
 }
