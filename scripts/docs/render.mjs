@@ -135,6 +135,10 @@ function renderIndex(byPage, stats) {
     "[Running without a GPU](../guides/no-gpu.md). The contract: [docs/api.md](../api.md).",
     "",
   ];
+  const namespaces = new Map();
+  for (const [file, list] of byPage) for (const e of list) if (e.namespace && !namespaces.has(e.namespace)) namespaces.set(e.namespace, file);
+  const nsLinks = [...namespaces].sort(([a], [b]) => (a < b ? -1 : 1)).map(([ns, file]) => `[\`wg.${ns}\`](${file})`);
+  out.push(`Namespaces: \`wg\` (the package root: [functions](functions.md), [Tensor](tensor.md), [io](io.md), [types](types.md)), ${nsLinks.join(", ")}.`, "");
   for (const [file, title, what] of PAGES) {
     out.push(`## [${title}](${file})`, "", `${capital(what)}.`, "");
     for (const e of byPage.get(file)) {
