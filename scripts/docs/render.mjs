@@ -91,7 +91,7 @@ function renderEntry(e) {
     out.push(`Members: ${e.members.map((m) => `[\`${m.name}\`](#${e.qname}.${m.name})`).join(" ")}`, "");
     for (const m of e.members) {
       const q = `${e.qname}.${m.name}`;
-      out.push(`<a id="${q}"></a>`, "", `#### \`${m.static ? e.qname + "." : ""}${m.static ? m.name : q}\``, "");
+      out.push(`<a id="${q}"></a>`, "", `#### ${m.static ? "static " : ""}\`${q}\``, "");
       out.push("```ts", m.codes.map(dedent).join("\n"), "```", "", ...docBlock(parseDoc(m.doc), m.inherited));
     }
   }
