@@ -3,6 +3,7 @@
 // names (`x`, `model`) cannot run alone and are counted as skipped. A report for whoever writes docs, not a
 // CI gate: an example may be right and still need a GPU or a file.
 import { pathToFileURL } from "node:url";
+import { transformSync } from "esbuild";
 import { join } from "node:path";
 import { parseDoc } from "./parse.mjs";
 import { declDoc } from "./surface.mjs";
@@ -83,9 +84,11 @@ function compile(code) {
   const tries = [`return (${body});`, ...(cut > 0 ? [`${body.slice(0, cut)}; return (${body.slice(cut + 2)});`] : []), `${body};`];
   for (const [i, t] of tries.entries()) {
     try {
-      return new Function("wg", "console", `return (async () => { ${t} })();`);
+      // Examples are TypeScript (`as number[][]`): esbuild strips the types first.
+      const js = transformSync(`(async () => { ${t} })`, { loader: "ts", logLevel: "silent" }).code;
+      return new Function("wg", "console", `return ${js.trim().replace(/;$/, "")}();`);
     } catch (e) {
-      if (!(e instanceof SyntaxError) || i === tries.length - 1) throw e;
+      if (i === tries.length - 1) throw e instanceof SyntaxError ? e : new SyntaxError(String(e.message).replace(/\s+/g, " "));
     }
   }
 }
