@@ -1,8 +1,10 @@
 /**
- * Element types. float32 and int32 run everywhere; float64 exists on the CPU
- * backend only, so gradcheck can take finite differences without float32 noise.
+ * Element types. float32 (the default) and int32 (labels, indices) run everywhere; float64 exists on the CPU
+ * backend only, so gradcheck can take finite differences without float32 noise. There is no float16, int64 or bool
+ * (comparisons give float32 0/1 masks).
  */
 export type DType = "float32" | "int32" | "float64";
+/** What `t.data()` resolves to, by dtype: Float32Array, Int32Array or (CPU only) Float64Array. */
 export type TypedArray = Float32Array | Int32Array | Float64Array;
 /**
  * The typed array that `data()` resolves to for a tensor of dtype `D`: Float32Array, Int32Array or Float64Array

@@ -5,6 +5,7 @@
  */
 import type { DType, TypedArray } from "../dtype.js";
 
+/** Where a tensor lives: `"webgpu"` (a GPU buffer) or `"cpu"` (the reference backend's typed arrays). */
 export type Device = "cpu" | "webgpu";
 
 /** A block of device memory. `refs` counts live tensor handles and saved-for-backward references. */
@@ -118,8 +119,11 @@ export interface Backend {
   readonly info: AdapterInfo;
 }
 
+/** The adapter `init()` started, as WebGPU's `GPUAdapterInfo` reports it (for the CPU backend, webgrad's own description). */
 export interface AdapterInfo {
+  /** e.g. "google" for SwiftShader, "webgrad" for the CPU backend. */
   readonly vendor: string;
+  /** e.g. "swiftshader", or "cpu" for the CPU backend. */
   readonly architecture: string;
   readonly device: string;
   readonly description: string;
