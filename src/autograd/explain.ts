@@ -225,7 +225,11 @@ export class Explanation {
    * PyTorch: none (webgrad only).
    * @example const x = wg.tensor([1, 2], { requiresGrad: true }); const e = wg.explain(x.tanh().sum()); new wg.Explanation(e.data, { maxRows: 10 }).steps.length // 3
    */
-  constructor(readonly data: ExplainData, private readonly opts: ExplainOptions) {}
+  constructor(
+    /** The explanation as plain data (steps, edges, values): what `toJSON()` serializes and the renderers read. */
+    readonly data: ExplainData,
+    private readonly opts: ExplainOptions,
+  ) {}
   /**
    * The steps, in the order backward runs them (`data.steps`).
    *

@@ -50,7 +50,13 @@ export class Linear extends Module {
    */
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, { bias = true, device }: LinearOptions = {}) {
+  constructor(
+    /** The size of each input's last dim (PyTorch: `in_features`). */
+    readonly inFeatures: number,
+    /** The size of each output's last dim (PyTorch: `out_features`). */
+    readonly outFeatures: number,
+    { bias = true, device }: LinearOptions = {},
+  ) {
     super();
     for (const [what, n] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
       if (!Number.isInteger(n) || n < 1) throw new Error(`Linear: ${what} must be a positive integer, got ${n}. Fix: e.g. new nn.Linear(784, 10).`);
@@ -170,7 +176,10 @@ export class Tanh extends Module {
  * @example new wg.nn.GELU("tanh").forward(x) // same shape as x
  */
 export class GELU extends Module {
-  constructor(readonly approximate: "none" | "tanh" = "none") { super(); }
+  constructor(
+    /** `"none"` for the exact erf form (the default), `"tanh"` for the tanh approximation. */
+    readonly approximate: "none" | "tanh" = "none",
+  ) { super(); }
   /**
    * `x.gelu({ approximate })`: same shape as `x`.
    *
@@ -188,7 +197,10 @@ export class GELU extends Module {
  * @example new wg.nn.Softmax(1).forward(wg.zeros([1, 4])) // tensor([[0.25, 0.25, 0.25, 0.25]])
  */
 export class Softmax extends Module {
-  constructor(readonly dim = -1) { super(); }
+  constructor(
+    /** The dim that sums to 1 (default the last). */
+    readonly dim = -1,
+  ) { super(); }
   /**
    * `x.softmax(dim)`: same shape as `x`, each slice along `dim` summing to 1.
    *
@@ -206,7 +218,10 @@ export class Softmax extends Module {
  * @example new wg.nn.Dropout(0.1).forward(x) // same shape as x
  */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  constructor(
+    /** The probability of zeroing each element in training mode (default 0.5). */
+    readonly p = 0.5,
+  ) {
     super();
     F.checkProbability("Dropout", p);
   }

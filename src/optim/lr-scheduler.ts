@@ -50,7 +50,13 @@ export abstract class LRScheduler {
   stepCount = 0;
   private lastLr: number[] = [];
 
-  constructor(readonly name: string, readonly optimizer: Schedulable, lastEpoch = -1) {
+  constructor(
+    /** The scheduler's class name, used in its error messages (e.g. `"StepLR"`). */
+    readonly name: string,
+    /** The optimizer whose groups' `lr` this scheduler writes. */
+    readonly optimizer: Schedulable,
+    lastEpoch = -1,
+  ) {
     const groups = (optimizer as Partial<Schedulable>)?.paramGroups;
     if (!Array.isArray(groups) || groups.length === 0)
       throw new Error(`${name}: expected an optimizer with parameter groups, got ${optimizer === null ? "null" : typeof optimizer}. Fix: new wg.optim.lrScheduler.${name}(optimizer, { ... }) with a wg.optim optimizer.`);
