@@ -149,6 +149,15 @@ describe.each(DEVICES)("clipGradNorm on %s", (device) => {
     expect(await (await pending).item()).toBe(0);
   });
 
+  test("a generator of parameters without gradients: read once, the zero norm on the parameters' device", async () => {
+    const other = device === "cpu" ? "webgpu" : "cpu";
+    const p = wg.ones([2], { device: other, requiresGrad: true });
+    function* gen() { yield p; }
+    const norm = clipGradNorm(gen(), 1);
+    expect(norm.device).toBe(other);
+    expect(await norm.item()).toBe(0);
+  });
+
   test("no leak: a tidy'd clip leaves memory as it was", async () => {
     const ps = three(device);
     clipGradNorm(ps, 5).dispose(); // warm the pool

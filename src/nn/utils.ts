@@ -47,6 +47,8 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
 export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number, opts: ClipOptions & { errorIfNonfinite: true }): Promise<Tensor>;
 export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number, opts: ClipOptions = {}): Tensor | Promise<Tensor> {
   const { normType = 2, errorIfNonfinite = false } = opts ?? {};
+  // Read a one-shot iterable (a generator) once: gradsOf and paramDevice both walk it.
+  if (!(params instanceof Tensor) && params !== null && typeof (params as Iterable<Tensor>)?.[Symbol.iterator] === "function") params = Array.from(params);
   const grads = gradsOf(params);
   const kind = normKind(normType);
   if (typeof maxNorm !== "number" || !(maxNorm >= 0))
