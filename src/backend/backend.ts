@@ -40,6 +40,8 @@ export interface GpuCaps {
   readonly maxWorkgroupStorage: number;
   readonly maxWorkgroupsPerDim: number;
   readonly maxStorageBinding: number;
+  /** Storage buffers one pipeline may bind, all groups together (the adapter's maxStorageBuffersPerShaderStage; WebGPU guarantees 8). */
+  readonly maxStorageBuffers?: number;
   readonly subgroups: boolean;
   /** SwiftShader and other CPU emulators: workgroup memory and barriers cost more than they save. */
   readonly emulated: boolean;
@@ -70,6 +72,11 @@ export interface GpuLaunch {
    * (WebGPU forbids binding one buffer as both); the backend binds an unused buffer in its input slot.
    */
   readonly readsOutputs?: boolean;
+  /**
+   * The WGSL declares no @group(1) error flag: its pipeline layout leaves it out, so all of
+   * maxStorageBuffers is left for group 0 (multi-tensor kernels bind many buffers).
+   */
+  readonly noErrorFlag?: boolean;
   /**
    * The kernel checks its data (indices in range, values finite) and reports the first failure
    * to the backend's error flag (WGSL @group(1) @binding(0)); the backend writes this launch's id

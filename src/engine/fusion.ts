@@ -148,6 +148,8 @@ function fusedKernel(ops: FusedOp[], inputs: readonly View[], outputs: number[],
         },
         params: paramsLayout.pack({ n, off: inputs.map((v) => v.offset) }),
         workgroups: Math.ceil(n / 256),
+        // No error flag in its layout, so MAX_BINDINGS fits WebGPU's guaranteed 8 storage buffers.
+        noErrorFlag: true,
       };
     },
   };

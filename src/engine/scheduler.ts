@@ -5,7 +5,7 @@
  * in a fusion queue (fusion.ts) and everything else that touches device
  * memory realizes it first, so the backend sees the launches in program order.
  */
-import type { Backend, Device, Kernel, Storage, View } from "../backend/backend.js";
+import type { Backend, Device, GpuCaps, Kernel, Storage, View } from "../backend/backend.js";
 import type { DType, TypedArray } from "../dtype.js";
 import { backendFor, fusionEnabled, setBeforeSync } from "./device.js";
 import { FusionQueue } from "./fusion.js";
@@ -69,4 +69,13 @@ export function checkDevice(device: Device): void {
 /** Whether `storage` belongs to `device`'s current backend (not to one lost or replaced by a later init). */
 export function isCurrent(storage: Storage, device: Device): boolean {
   return storage.backend === backendFor(device);
+}
+
+/**
+ * Storage buffers one launch on `device` may bind when its kernel declares no error flag
+ * (GpuLaunch.noErrorFlag): the adapter's limit on WebGPU (at least 8), unbounded on the CPU.
+ */
+export function storageBindingLimit(device: Device): number {
+  if (device === "cpu") return Infinity;
+  return (backendFor(device) as Backend & { caps?: GpuCaps }).caps?.maxStorageBuffers ?? 8;
 }
