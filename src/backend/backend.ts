@@ -100,6 +100,13 @@ export interface Kernel<A> {
    * a, b, c (typed A, B, C) returning O, the same text its own kernel specializes.
    */
   readonly fusable?: { readonly expr: string };
+  /**
+   * A kernel (matmul) whose single dense float32 output the scheduler may extend with an epilogue
+   * of elementwise consumers, by replacing these texts of its WGSL: `store`, the function through
+   * which it writes output element i; `bindings`, the output's and the params' declarations (its
+   * inputs take the bindings before them); `paramsEnd`, the end of its Params struct.
+   */
+  readonly epilogue?: { readonly store: string; readonly bindings: string; readonly paramsEnd: string };
   cpu(outs: readonly CpuView[], ins: readonly CpuView[], attrs: A): void;
   webgpu(outs: readonly View[], ins: readonly View[], attrs: A, caps: GpuCaps): GpuLaunch;
 }
