@@ -25,22 +25,22 @@ struct Params {
 }
 
 // torch.optim.SGD: d = g + wd p; buf = first ? d : momentum buf + (1 - dampening) d;
-// d = nesterov ? d + momentum buf : buf; p -= lr d. Returns (p, buf).
-fn sgd_step(k: u32, w: f32, g: f32, s: f32) -> vec2<f32> {
+// d = nesterov ? d + momentum buf : buf; p -= lr d. Returns (p, buf). `first` and `f` are the
+// slot's slot_u[k].z and slot_f[k], passed by the caller (a constant index there, not a dynamic one here).
+fn sgd_step(first: u32, f: vec4<f32>, w: f32, g: f32, s: f32) -> vec2<f32> {
   var d = g + u.weight_decay * w;
   var buf = s;
   if (u.use_momentum == 1u) {
     buf = d;
-    if (u.slot_u[k].z == 0u) { buf = u.momentum * s + (1.0 - u.dampening) * d; }
+    if (first == 0u) { buf = u.momentum * s + (1.0 - u.dampening) * d; }
     d = select(buf, d + u.momentum * buf, u.nesterov == 1u);
   }
-  return vec2<f32>(w - u.slot_f[k].x * d, buf);
+  return vec2<f32>(w - f.x * d, buf);
 }
 
 // torch.optim.Adam / AdamW: w *= decay; d = g + wd w; m = b1 m + (1 - b1) d; v = b2 v + (1 - b2) d²;
 // w -= step_size m / (sqrt(v) / bc2_sqrt + eps). Returns (w, m, v).
-fn adam_step(k: u32, p0: f32, g: f32, m0: f32, v0: f32) -> vec3<f32> {
-  let f = u.slot_f[k];
+fn adam_step(f: vec4<f32>, p0: f32, g: f32, m0: f32, v0: f32) -> vec3<f32> {
   let w = p0 * f.y;
   let d = g + u.weight_decay * w;
   let m = u.beta1 * m0 + (1.0 - u.beta1) * d;
@@ -57,7 +57,7 @@ fn adam_step(k: u32, p0: f32, g: f32, m0: f32, v0: f32) -> vec3<f32> {
 fn update0(i: u32) {
   let n = u.slot_u[0].y;
   if (i >= n) { return; }
-  let r = adam_step(0u, p0[i], g0[i], s0[i], s0[n + i]);
+  let r = adam_step(u.slot_f[0], p0[i], g0[i], s0[i], s0[n + i]);
   p0[i] = r.x;
   s0[i] = r.y;
   s0[n + i] = r.z;

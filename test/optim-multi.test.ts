@@ -2,11 +2,14 @@
  * The multi-tensor optimizer step: parameters sharing hyperparameters update in as few launches
  * as the adapter's storage bindings allow, with exactly the numbers of one optimizer per
  * parameter (one launch each), on WebGPU and on the CPU, and within float32 rounding of each other.
+ * Both WebGPU variants run (force optim: "multi", the real-GPU default; "single", one parameter
+ * per launch, the emulators' default).
  */
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
+import { multiTensor } from "../src/engine/scheduler.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { DEVICES, expectClose, randomData, startWebgpu, values } from "./helpers.js";
 
@@ -48,7 +51,14 @@ async function run(device: "cpu" | "webgpu", make: Make, perParam: boolean): Pro
   return out;
 }
 
-describe.each(rows)("$name", ({ make }) => {
+const VARIANTS = ["multi", "single"] as const;
+const forcing = (optim: string) => {
+  beforeAll(() => (webgpuBackend() as WebGpuBackend).setForce({ optim }));
+  afterAll(() => (webgpuBackend() as WebGpuBackend).setForce({}));
+};
+
+describe.each(VARIANTS.flatMap((variant) => rows.map((r) => ({ ...r, variant }))))("$name ($variant)", ({ make, variant }) => {
+  forcing(variant);
   test.each(DEVICES)("on %s, one optimizer over all parameters gives exactly one optimizer per parameter's numbers", async (device) => {
     const [together, apart] = [await run(device, make, false), await run(device, make, true)];
     together.forEach((p, k) => expect(p, `parameter ${k} (${SIZES[k]} elements)`).toEqual(apart[k]));
@@ -60,7 +70,8 @@ describe.each(rows)("$name", ({ make }) => {
   });
 });
 
-describe("launches (webgpu)", () => {
+describe.each(VARIANTS)("launches (webgpu, %s)", (variant) => {
+  forcing(variant);
   const stats = () => (webgpuBackend() as WebGpuBackend).stats;
   const limit = () => (webgpuBackend() as WebGpuBackend).caps.maxStorageBuffers ?? 8;
 
@@ -82,7 +93,8 @@ describe("launches (webgpu)", () => {
     await wg.flush();
     const before = { ...stats() };
     opt.step();
-    const perLaunch = Math.min(7, Math.floor(limit() / bindings));
+    const perLaunch = variant === "multi" ? Math.min(7, Math.floor(limit() / bindings)) : 1;
+    expect(multiTensor("webgpu")).toBe(variant === "multi");
     expect(stats().launches - before.launches).toBe(Math.ceil(P / perLaunch));
     opt.zeroGrad();
     await wg.flush();
@@ -103,14 +115,15 @@ describe("launches (webgpu)", () => {
       opt.zeroGrad();
       return stats().launches - before;
     };
-    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), lr: 0.5 }], { lr: 0.1 }))).toBe(1);
-    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), weightDecay: 0.5 }], { lr: 0.1 }))).toBe(2);
+    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), lr: 0.5 }], { lr: 0.1 }))).toBe(variant === "multi" ? 1 : 4);
+    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), weightDecay: 0.5 }], { lr: 0.1 }))).toBe(variant === "multi" ? 2 : 4);
     await wg.flush();
     ps.forEach((p) => p.dispose());
   });
 });
 
-describe.each(DEVICES)("aliasing on %s", (device) => {
+describe.each(VARIANTS.flatMap((variant) => DEVICES.map((device) => ({ device, variant }))))("aliasing on $device ($variant)", ({ device, variant }) => {
+  forcing(variant);
   test("a gradient that is another parameter of the step is read as it was before that parameter's update", async () => {
     const [a, b] = [wg.tensor([1, -2], { device, requiresGrad: true }), wg.tensor([3, 4], { device, requiresGrad: true })];
     a.grad = wg.tensor([1, 1], { device });

@@ -80,3 +80,18 @@ export function storageBindingLimit(device: Device): number {
   if (device === "cpu") return Infinity;
   return (backendFor(device) as Backend & { caps?: GpuCaps }).caps?.maxStorageBuffers ?? 8;
 }
+
+/**
+ * Whether the optimizer should update several parameters per launch on `device`. On real GPUs,
+ * yes (a workgroup's slot branch is uniform and the others are skipped). CPU emulators run every
+ * slot's branch masked, so there one launch per parameter is faster (SwiftShader, the 784-256-10
+ * MLP's SGD update: 4 launches 33-40 ms, one launch of 4 slots 116-134 ms). force.optim = "multi"
+ * or "single" picks either.
+ */
+export function multiTensor(device: Device): boolean {
+  if (device === "cpu") return true;
+  const caps = (backendFor(device) as Backend & { caps?: GpuCaps }).caps;
+  const forced = caps?.force?.optim;
+  if (forced !== undefined && forced !== "multi" && forced !== "single") throw new Error(`optimizer: unknown forced variant "${forced}"; expected "multi" or "single".`);
+  return forced ? forced === "multi" : !caps?.emulated;
+}

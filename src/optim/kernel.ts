@@ -86,8 +86,8 @@ function wgsl(rule: "sgd" | "adam", K: number, state: boolean): string {
   lines.push(`@group(0) @binding(${(state ? 3 : 2) * K}) var<uniform> u: Params;`, "");
   for (const k of slots) {
     lines.push(`fn update${k}(i: u32) {`, `  let n = u.slot_u[${k}].y;`, "  if (i >= n) { return; }");
-    if (rule === "adam") lines.push(`  let r = adam_step(${k}u, p${k}[i], g${k}[i], s${k}[i], s${k}[n + i]);`, `  p${k}[i] = r.x;`, `  s${k}[i] = r.y;`, `  s${k}[n + i] = r.z;`);
-    else lines.push(`  let r = sgd_step(${k}u, p${k}[i], g${k}[i], ${state ? `s${k}[i]` : "0.0"});`, `  p${k}[i] = r.x;`, ...(state ? [`  s${k}[i] = r.y;`] : []));
+    if (rule === "adam") lines.push(`  let r = adam_step(u.slot_f[${k}], p${k}[i], g${k}[i], s${k}[i], s${k}[n + i]);`, `  p${k}[i] = r.x;`, `  s${k}[i] = r.y;`, `  s${k}[n + i] = r.z;`);
+    else lines.push(`  let r = sgd_step(u.slot_u[${k}].z, u.slot_f[${k}], p${k}[i], g${k}[i], ${state ? `s${k}[i]` : "0.0"});`, `  p${k}[i] = r.x;`, ...(state ? [`  s${k}[i] = r.y;`] : []));
     lines.push("}", "");
   }
   lines.push(

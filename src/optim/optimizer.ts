@@ -5,7 +5,7 @@
  * gradient. The numbers a step needs go to the kernel as uniforms, so changing
  * a group's lr between steps (a scheduler) compiles and allocates nothing.
  */
-import { launch, storageBindingLimit } from "../engine/scheduler.js";
+import { launch, multiTensor, storageBindingLimit } from "../engine/scheduler.js";
 import { keep } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
 import { dense } from "../ops/layout.js";
@@ -180,7 +180,8 @@ interface StepItem {
 }
 
 /**
- * Consecutive items that can share one launch: same device and shared hyperparameters, with
+ * Consecutive items that can share one launch (where the device runs multi-tensor launches
+ * well: scheduler's multiTensor): same device and shared hyperparameters, with
  * state or without, within the adapter's storage bindings and the uniform's slots, and no buffer
  * both written and bound again (WebGPU forbids a writable binding aliasing another).
  */
@@ -191,7 +192,7 @@ function packs(items: StepItem[]): StepItem[][] {
   const fits = (it: StepItem) => {
     const first = cur[0];
     if (!first || first.p.device !== it.p.device || sharedKey(first.attrs) !== sharedKey(it.attrs) || (first.state === null) !== (it.state === null)) return false;
-    const limit = Math.min(MAX_SLOTS, Math.floor(storageBindingLimit(it.p.device) / bindingsPerParam(it.state !== null)));
+    const limit = multiTensor(it.p.device) ? Math.min(MAX_SLOTS, Math.floor(storageBindingLimit(it.p.device) / bindingsPerParam(it.state !== null))) : 1;
     const written = [it.p.storage, it.state?.storage];
     return cur.length < limit && !written.some((s) => bound.has(s)) && !bound.has(it.grad.storage);
   };
