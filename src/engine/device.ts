@@ -92,8 +92,8 @@ export interface InitOptions {
   /** The largest tensor the CPU backend allocates (default 2 GiB): past the machine's memory the OS kills the process. */
   cpuTensorLimitBytes?: number;
   /**
-   * Fuse chains of elementwise ops into generated kernels on WebGPU. Default off for now (the
-   * environment's WEBGRAD_FUSION=1 turns it on): suites that count launches op by op still expect one each.
+   * Fuse chains of elementwise ops into generated kernels on WebGPU (default on; false, or the
+   * environment's WEBGRAD_FUSION=0, launches one kernel per op, as the CPU backend always runs).
    */
   fusion?: boolean;
 }
@@ -169,8 +169,8 @@ async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo
   return { device: "cpu", adapterInfo: cpu.info };
 }
 
-/** Whether elementwise chains are fused (init({ fusion }), else the environment's WEBGRAD_FUSION=1, else off). */
-let fusion: boolean = typeof process !== "undefined" && process.env?.WEBGRAD_FUSION === "1";
+/** Whether elementwise chains are fused (init({ fusion }), else off when the environment has WEBGRAD_FUSION=0, else on). */
+let fusion: boolean = !(typeof process !== "undefined" && process.env?.WEBGRAD_FUSION === "0");
 export const fusionEnabled = (): boolean => fusion;
 
 /** The scheduler's realize step, run before anything waits on the device (set by scheduler.ts). */

@@ -27,6 +27,12 @@ function layout(a: View, b: View) {
 
 const matmulKernel: Kernel<void> = {
   name: "matmul",
+  // The anchors in shaders/matmul.wgsl where the scheduler fuses consumers (engine/epilogue.ts).
+  epilogue: {
+    store: "fn store_c(i: u32, v: f32) { C[i] = v; }",
+    bindings: "@group(0) @binding(2) var<storage, read_write> C: array<f32>;\n@group(0) @binding(3) var<uniform> p: Params;",
+    paramsEnd: "  batch_b: vec4<u32>,\n}",
+  },
   cpu([c], [a, b]) {
     const { M, K, N, batch, am, ak, bk, bn } = layout(a, b);
     const baseA = stridedOffsets(batch.shape, batch.strides[0], a.offset);

@@ -5,7 +5,7 @@
  * gradient. The numbers a step needs go to the kernel as uniforms, so changing
  * a group's lr between steps (a scheduler) compiles and allocates nothing.
  */
-import { launch } from "../engine/scheduler.js";
+import { launch, multiTensor, storageBindingLimit } from "../engine/scheduler.js";
 import { keep } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
 import { dense } from "../ops/layout.js";
@@ -13,7 +13,7 @@ import { zeros } from "../ops/creation.js";
 import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { clearGrad } from "../nn/module.js";
-import { updateKernel, type UpdateAttrs } from "./kernel.js";
+import { bindingsPerParam, MAX_SLOTS, sharedKey, updateKernel, type UpdateAttrs } from "./kernel.js";
 import { exportState, importState, type OptimizerStateDict } from "./state-dict.js";
 
 /**
@@ -157,24 +157,35 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
   /**
    * Updates every parameter that has a gradient, in place, with fused kernels and no readback
-   * (parameters without a gradient are skipped). The hyperparameters are checked first, since a scheduler or
-   * the caller may have changed them. Takes no closure, unlike PyTorch's.
+   * (parameters without a gradient are skipped). Parameters whose hyperparameters agree (groups may differ
+   * in lr) share a launch on GPUs, as many as its bindings allow. The hyperparameters are checked first,
+   * since a scheduler or the caller may have changed them. Takes no closure, unlike PyTorch's.
    *
    * PyTorch: `torch.optim.Optimizer.step`.
    * @example loss.backward(); opt.step(); opt.zeroGrad();
    */
   step(): void {
+    const todo: [G, Tensor][] = [];
     this.paramGroups.forEach((group, gi) => {
       this.checkGroup(group, this.grouped || gi > 0 ? gi : null); // a scheduler or the caller may have changed it
-      for (const p of group.params) this.stepParam(group, p);
+      for (const p of group.params) if (p.grad) todo.push([group, p]);
     });
+    // Every gradient is checked before any state changes, so a refused step changes nothing.
+    for (const [, p] of todo)
+      if (p.grad!.dtype !== p.dtype)
+        throw new Error(`${this.name}.step: the gradient of parameter ${fmt(p.shape)} is ${p.grad!.dtype} but the parameter is ${p.dtype}. Fix: assign a ${p.dtype} gradient.`);
+    const items = todo.map(([group, p]) => this.prepare(group, p));
+    for (const pack of packs(items)) {
+      const [params, states] = [pack.map((it) => it.p), pack.flatMap((it) => (it.state ? [it.state] : []))];
+      launch(params[0].device, updateKernel, [...params, ...states], pack.map((it) => it.grad), { steps: pack.map((it) => it.attrs), state: states.length > 0 });
+      for (const t of [...params, ...states]) bump(t, `${this.name}.step`);
+    }
+    for (const it of items) if (it.grad !== it.p.grad) it.grad.dispose();
   }
 
-  private stepParam(group: G, p: Tensor): void {
-    const g = p.grad;
-    if (!g) return;
-    if (g.dtype !== p.dtype)
-      throw new Error(`${this.name}.step: the gradient of parameter ${fmt(p.shape)} is ${g.dtype} but the parameter is ${p.dtype}. Fix: assign a ${p.dtype} gradient.`);
+  /** Make p's state on its first step and count the step: what its update needs. */
+  private prepare(group: G, p: Tensor): StepItem {
+    const g = p.grad!;
     const s = this.slots.get(p) ?? { step: 0, state: null };
     this.slots.set(p, s);
     const factor = this.stateFactor(group);
@@ -183,10 +194,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     s.step++;
     // The kernel reads the gradient densely, and from a buffer it does not also write.
     const grad = noGrad(() => (g.storage === p.storage ? g.clone() : dense(g)));
-    const written = s.state ? [p, s.state] : [p]; // plain SGD keeps no state
-    launch(p.device, updateKernel, written, [grad], this.attrs(group, s.step, first));
-    if (grad !== g) grad.dispose();
-    for (const t of written) bump(t, `${this.name}.step`);
+    return { p, grad, state: s.state, attrs: this.attrs(group, s.step, first) }; // plain SGD keeps no state
   }
 
   /**
@@ -250,6 +258,43 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     if (!p.isContiguous() || p.offset !== 0) throw bad("is a strided view; updates are written element by element from its start", "pass p.clone() made a leaf, or the tensor it views");
     if (all.indexOf(p) !== i) throw bad(`appears twice (also as parameter ${all.indexOf(p)})`, "pass each tensor once, in one group");
   }
+}
+
+interface StepItem {
+  readonly p: Tensor;
+  /** p.grad, or a dense copy of it (disposed after the step). */
+  readonly grad: Tensor;
+  readonly state: Tensor | null;
+  readonly attrs: UpdateAttrs;
+}
+
+/**
+ * Consecutive items that can share one launch (where the device runs multi-tensor launches
+ * well: scheduler's multiTensor): same device and shared hyperparameters, with
+ * state or without, within the adapter's storage bindings and the uniform's slots, and no buffer
+ * both written and bound again (WebGPU forbids a writable binding aliasing another).
+ */
+function packs(items: StepItem[]): StepItem[][] {
+  const out: StepItem[][] = [];
+  let cur: StepItem[] = [];
+  let bound = new Set<unknown>();
+  const fits = (it: StepItem) => {
+    const first = cur[0];
+    if (!first || first.p.device !== it.p.device || sharedKey(first.attrs) !== sharedKey(it.attrs) || (first.state === null) !== (it.state === null)) return false;
+    const limit = multiTensor(it.p.device) ? Math.min(MAX_SLOTS, Math.floor(storageBindingLimit(it.p.device) / bindingsPerParam(it.state !== null))) : 1;
+    const written = [it.p.storage, it.state?.storage];
+    return cur.length < limit && !written.some((s) => bound.has(s)) && !bound.has(it.grad.storage);
+  };
+  for (const it of items) {
+    if (!fits(it)) {
+      if (cur.length > 0) out.push(cur);
+      [cur, bound] = [[], new Set()];
+    }
+    cur.push(it);
+    for (const s of [it.p.storage, it.state?.storage, it.grad.storage]) if (s) bound.add(s);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 function bump(t: Tensor, op: string): void {
