@@ -18,14 +18,29 @@ export function webgradImpl(device: Device): Impl {
   const opts = { device };
   const flush = () => wg.flush(device);
   const randn = (shape: number[], requiresGrad = false) => wg.randn(shape, { device, requiresGrad });
-  const instance = (tensors: Tensor[], record: () => void, finish = flush): Instance => ({ record, finish, dispose: () => tensors.forEach((t) => t.dispose()) });
+  /**
+   * A case whose run makes `record()`'s result, held until the GPU work is awaited: the scheduler
+   * skips work whose result nobody holds any more, so a result dropped at once would time nothing.
+   */
+  const instance = (tensors: Tensor[], record: () => Tensor | void, finish = flush): Instance => {
+    let held: Tensor | void;
+    return {
+      record: () => void (held = record()),
+      finish: async () => {
+        await finish();
+        held?.dispose();
+        held = undefined;
+      },
+      dispose: () => (held?.dispose(), tensors.forEach((t) => t.dispose())),
+    };
+  };
   const dropGrads = (ts: Tensor[]) => ts.forEach((t) => { t.grad?.dispose(); t.grad = null; });
 
   return {
     matmul({ batch, n }) {
       const shape = batch ? [batch, n, n] : [n, n];
       const [a, b] = [randn(shape), randn(shape)];
-      return instance([a, b], () => wg.tidy(() => void a.matmul(b)));
+      return instance([a, b], () => wg.tidy(() => a.matmul(b)));
     },
 
     matmulBackward({ n }) {
@@ -55,17 +70,17 @@ export function webgradImpl(device: Device): Impl {
 
     elementwise({ size }) {
       const [a, b] = [randn([size]), randn([size])];
-      return instance([a, b], () => wg.tidy(() => void a.add(b)));
+      return instance([a, b], () => wg.tidy(() => a.add(b)));
     },
 
     sum({ rows, cols, dim }) {
       const x = randn([rows, cols]);
-      return instance([x], () => wg.tidy(() => void x.sum(dim)));
+      return instance([x], () => wg.tidy(() => x.sum(dim)));
     },
 
     cumsum({ rows, cols, dim }) {
       const x = randn([rows, cols]);
-      return instance([x], () => wg.tidy(() => void x.cumsum(dim)));
+      return instance([x], () => wg.tidy(() => x.cumsum(dim)));
     },
 
     softmax({ rows, cols, log }) {

@@ -16,6 +16,9 @@ async function buildDemo(outdir = "dist/demo") {
     entryPoints: Object.fromEntries(pages.map((f) => [f.replace(/\.ts$/, ""), `examples/browser/${f}`])),
     outdir,
     platform: "browser",
+    // The pages are apps the demo server serves, not code a user reads or imports: minified, they keep the
+    // package small now that every export carries its documentation.
+    minify: true,
   });
   for (const f of readdirSync("examples/browser").filter((f) => /\.(html|css)$/.test(f))) cpSync(`examples/browser/${f}`, `${outdir}/${f}`);
 }
@@ -48,7 +51,7 @@ execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
 // stripInternal drops Tensor's @internal constructor, which would leave an implicit public
 // `new Tensor()` in the types: declare it private (tensors come from wg.tensor and from ops).
 const tensorTypes = "dist/types/tensor.d.ts";
-const classLine = "export declare class Tensor implements View {\n";
+const classLine = "export declare class Tensor<D extends DType = DType> implements View {\n";
 const declared = readFileSync(tensorTypes, "utf8");
 if (!declared.includes(classLine)) throw new Error(`${tensorTypes}: no "${classLine.trim()}" line to add the private constructor to`);
 writeFileSync(tensorTypes, declared.replace(classLine, `${classLine}    private constructor();\n`));

@@ -70,11 +70,15 @@ fn load_b(t: Tile, k: u32, n: u32) -> f32 {
   return B[t.base_b + k * p.b_k + n * p.b_n];
 }
 
+// Every entry stores element i of C through here: the scheduler fuses elementwise consumers of
+// the product (bias, activation) by replacing this function (an epilogue).
+fn store_c(i: u32, v: f32) { C[i] = v; }
+
 fn store(t: Tile, m: u32, n0: u32, v: vec4<f32>) {
   if (m >= p.M) { return; }
   let row = (t.batch * p.M + m) * p.N;
   for (var j = 0u; j < 4u; j++) {
-    if (n0 + j < p.N) { C[row + n0 + j] = v[j]; }
+    if (n0 + j < p.N) { store_c(row + n0 + j, v[j]); }
   }
 }
 
@@ -162,7 +166,7 @@ fn store4(t: Tile, m: u32, n: u32, v: vec4<f32>) {
   if (m >= p.M) { return; }
   let row = (t.batch * p.M + m) * p.N;
   for (var j = 0u; j < 4u; j++) {
-    if (n + 4u * j < p.N) { C[row + n + 4u * j] = v[j]; }
+    if (n + 4u * j < p.N) { store_c(row + n + 4u * j, v[j]); }
   }
 }
 

@@ -1,9 +1,26 @@
 /**
- * Element types. float32 and int32 run everywhere; float64 exists on the CPU
- * backend only, so gradcheck can take finite differences without float32 noise.
+ * Element types. float32 (the default) and int32 (labels, indices) run everywhere; float64 exists on the CPU
+ * backend only, so gradcheck can take finite differences without float32 noise. There is no float16, int64 or bool
+ * (comparisons give float32 0/1 masks).
  */
 export type DType = "float32" | "int32" | "float64";
+/** What `t.data()` resolves to, by dtype: Float32Array, Int32Array or (CPU only) Float64Array. */
 export type TypedArray = Float32Array | Int32Array | Float64Array;
+/**
+ * The typed array that `data()` resolves to for a tensor of dtype `D`: Float32Array, Int32Array or Float64Array
+ * (the union when the dtype is not known statically).
+ *
+ * PyTorch: none (webgrad only; `Tensor.numpy()` is the nearest).
+ * @example const a: Int32Array = await wg.tensor([1, 2], { dtype: "int32" }).data()
+ */
+export type ArrayOf<D extends DType> = D extends "float32" ? Float32Array : D extends "int32" ? Int32Array : D extends "float64" ? Float64Array : never;
+/**
+ * What `tolist()` resolves to: a number for a 0-d tensor, else nested arrays of numbers, one level per dim.
+ *
+ * PyTorch: the result of `Tensor.tolist()`.
+ * @example const rows = (await wg.ones([2, 2]).tolist()) as number[][]
+ */
+export type NestedList = number | NestedList[];
 
 export const BYTES: Record<DType, number> = { float32: 4, int32: 4, float64: 8 };
 

@@ -35,6 +35,21 @@ opt.zeroGrad();
 await y.print();
 const s: string = String(y);
 
+// data() and tolist() are typed by dtype when the dtype is known statically.
+const ints: Int32Array = await wg.tensor([1, 2], { dtype: "int32" }).data();
+const floats: Float32Array = await wg.ones([2]).float().mul(2).exp().data();
+const idx: Int32Array = await wg.tensor([3, 1]).argmax().data();
+const any: wg.TypedArray = await wg.ones([2]).data();
+const sorted: Int32Array = await wg.randint(0, 9, [4]).add(1).sort().values.data();
+const rows: wg.NestedList = await wg.ones([2, 2]).tolist();
+// @ts-expect-error a float32 tensor's data is not an Int32Array
+const wrong: Int32Array = await wg.zeros([2], { dtype: "float32" }).data();
+// @ts-expect-error the comparison's mask is float32
+const mask: Int32Array = await wg.tensor([1], { dtype: "int32" }).gt(0).data();
+let h = wg.zeros([2], { dtype: "float32" });
+h = h.add(1).relu().reshape(2);
+console.log(ints, floats, idx, any, sorted, rows, wrong, mask, h);
+
 // Internals are not part of the types.
 // @ts-expect-error tensors come from wg.tensor and ops, not the constructor
 new wg.Tensor();

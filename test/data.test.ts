@@ -1,21 +1,20 @@
 /**
- * Data loading: IDX parsing of small synthetic files and its errors, gunzip
- * on both platforms, the Node loader, seeded shuffling, and batches on every
- * device.
+ * Data loading internals: IDX parsing of small synthetic files and its errors,
+ * gunzip on both platforms, the folder and URL readers, seeded shuffling, and
+ * the browser bundle. The public wg.data API is tested in data-api.test.ts.
  */
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
-import { batches, batchCount, permutation, Rng } from "../src/data/batches.js";
-import { datasetFromIdx, head, toSplit, type Split } from "../src/data/dataset.js";
-import { gunzip as browserGunzip, fetchFashionMnist } from "../src/data/fetch.js";
+import { permutation, Rng } from "../src/data/batches.js";
+import { datasetFromIdx, head, toSplit } from "../src/data/dataset.js";
+import { gunzip as browserGunzip, fetchIdx } from "../src/data/fetch.js";
 import { IdxInflater, IMAGES_MAGIC, LABELS_MAGIC, MAX_IDX_BYTES, parseIdxImages, parseIdxLabels } from "../src/data/idx.js";
-import { gunzip as nodeGunzip, loadFashionMnist } from "../src/data/node-files.js";
-import { DEVICES, startWebgpu } from "./helpers.js";
+import { gunzip as nodeGunzip } from "../src/data/node-files.js";
 
 /** An IDX file: big-endian uint32 header words, then the bytes. */
 function idx(words: number[], body: number[]): Uint8Array {
@@ -131,18 +130,18 @@ describe("IDX files that would train on nothing, and gzip bombs", () => {
     }
   });
 
-  test("loadFashionMnist refuses a folder whose train set is empty", async () => {
+  test("fashionMnist refuses a folder whose train set is empty", async () => {
     const dir = mkdtempSync(join(tmpdir(), "webgrad-idx0-"));
     const put = (name: string, bytes: Uint8Array) => writeFileSync(join(dir, `${name}.gz`), gzipSync(bytes));
     put("train-images-idx3-ubyte", images(0, 28, 28));
     put("train-labels-idx1-ubyte", labels([]));
     put("t10k-images-idx3-ubyte", images(2, 28, 28));
     put("t10k-labels-idx1-ubyte", labels([4, 5]));
-    await expect(loadFashionMnist(dir)).rejects.toThrow(/train split: the IDX files hold 0 examples/);
+    await expect(wg.data.fashionMnist({ dir, device: "cpu" })).rejects.toThrow(/^data\.fashionMnist: .*train split: the IDX files hold 0 examples/);
   });
 });
 
-describe("loadFashionMnist", () => {
+describe("fashionMnist({ dir }): the folder reader", () => {
   function folder(gz: boolean): string {
     const dir = mkdtempSync(join(tmpdir(), "webgrad-idx-"));
     const put = (name: string, bytes: Uint8Array) => writeFileSync(join(dir, gz ? `${name}.gz` : name), gz ? gzipSync(bytes) : bytes);
@@ -154,22 +153,24 @@ describe("loadFashionMnist", () => {
   }
 
   test.each([true, false])("reads the four files (gzipped: %s)", async (gz) => {
-    const d = await loadFashionMnist(folder(gz));
-    expect([d.train.n, d.test.n, d.train.features, d.classes]).toEqual([3, 2, 784, 10]);
-    expect(Array.from(d.test.labels)).toEqual([4, 5]);
-    expect(d.train.images[1]).toBeCloseTo(37 / 255, 6);
+    const d = await wg.data.fashionMnist({ dir: folder(gz), device: "cpu" });
+    expect([d.train.images.shape, d.test.images.shape, d.train.labels.shape, d.classes.length]).toEqual([[3, 784], [2, 784], [3], 10]);
+    expect(Array.from(await d.test.labels.data())).toEqual([4, 5]);
+    expect((await d.train.images.data())[1]).toBeCloseTo(37 / 255, 6);
+    d.dispose();
   });
 
   test("missing data names the Debian package and --data", async () => {
     const empty = mkdtempSync(join(tmpdir(), "webgrad-empty-"));
-    const err = loadFashionMnist(join(empty, "nope"));
+    const err = wg.data.fashionMnist({ dir: join(empty, "nope"), device: "cpu" });
+    await expect(err).rejects.toThrow(`data.fashionMnist: Fashion-MNIST not found: ${join(empty, "nope", "train-images-idx3-ubyte")}(.gz) does not exist`);
     await expect(err).rejects.toThrow(/apt-get install -y dataset-fashion-mnist/);
-    await expect(err).rejects.toThrow(/--data DIR/);
+    await expect(err).rejects.toThrow(/wg\.data\.fashionMnist\(\{ dir \}\), or --data DIR/);
     expect(readdirSync(empty)).toEqual([]);
   });
 });
 
-describe("fetchFashionMnist (the browser loader)", () => {
+describe("fetchIdx (the URL reader)", () => {
   const files: Record<string, Uint8Array> = {
     "train-images-idx3-ubyte": images(3, 28, 28),
     "train-labels-idx1-ubyte": labels([1, 2, 3]),
@@ -187,14 +188,16 @@ describe("fetchFashionMnist (the browser loader)", () => {
   };
 
   test("fetches the four .gz files under the base URL, gzipped or already inflated", async () => {
-    const d = await fetchFashionMnist("http://127.0.0.1:8000/data/", server(["t10k-labels-idx1-ubyte"]) as typeof fetch);
+    const d = datasetFromIdx(await fetchIdx("http://127.0.0.1:8000/data/", server(["t10k-labels-idx1-ubyte"]) as typeof fetch));
     expect([d.train.n, d.test.n, Array.from(d.test.labels)]).toEqual([3, 2, [4, 5]]);
     expect(urls).toContain("http://127.0.0.1:8000/data/train-images-idx3-ubyte.gz");
   });
 
   test("a missing file names the URL and the status", async () => {
     delete files["t10k-labels-idx1-ubyte"];
-    await expect(fetchFashionMnist("/data", server() as typeof fetch)).rejects.toThrow("GET /data/t10k-labels-idx1-ubyte.gz answered 404");
+    await expect(fetchIdx("/data", server() as typeof fetch)).rejects.toThrow("data.fashionMnist: GET /data/t10k-labels-idx1-ubyte.gz answered 404");
+    const down = (async () => { throw new TypeError("fetch failed"); }) as typeof fetch;
+    await expect(fetchIdx("http://127.0.0.1:9/x", down)).rejects.toThrow("data.fashionMnist: GET http://127.0.0.1:9/x/train-images-idx3-ubyte.gz failed (fetch failed)");
   });
 });
 
@@ -220,56 +223,8 @@ describe("shuffling", () => {
   });
 });
 
-/** n examples of `features` floats; example k's pixels are all k/100, its label k % 10. */
-function synthetic(n: number, features: number): Split {
-  const images = new Float32Array(n * features);
-  for (let k = 0; k < n; k++) images.fill(k / 100, k * features, (k + 1) * features);
-  return { images, labels: Int32Array.from({ length: n }, (_, k) => k % 10), n, features };
-}
-
-describe.each(DEVICES)("batches on %s", (device) => {
-  beforeAll(async () => {
-    if (device === "webgpu") await startWebgpu();
-  });
-
-  test("shapes, dtypes, device and a kept last partial batch", async () => {
-    const seen: number[][] = [];
-    for (const b of batches(synthetic(10, 3), { batchSize: 4, device })) {
-      expect([b.x.dtype, b.y.dtype, b.x.device, b.y.device]).toEqual(["float32", "int32", device, device]);
-      seen.push([...b.x.shape, ...b.y.shape]);
-      b.dispose();
-    }
-    expect(seen).toEqual([[4, 3, 4], [4, 3, 4], [2, 3, 2]]);
-    expect(batchCount(10, 4)).toBe(3);
-  });
-
-  test("shuffled batches hold each example once, rows matching labels, in the seeded order", async () => {
-    const split = synthetic(23, 5);
-    const order = permutation(23, new Rng(42));
-    const xs: number[] = [], ys: number[] = [];
-    for (const b of batches(split, { batchSize: 8, device, shuffle: new Rng(42) })) {
-      const x = Array.from(await b.x.data());
-      for (let i = 0; i < b.y.shape[0]; i++) xs.push(Math.round(x[i * 5] * 100), Math.round(x[i * 5 + 4] * 100));
-      ys.push(...(await b.y.data()));
-      b.dispose();
-    }
-    expect(ys).toEqual(Array.from(order, (k) => k % 10));
-    expect(xs).toEqual(Array.from(order).flatMap((k) => [k, k]));
-  });
-
-  test("disposing each batch leaves no live tensors behind", () => {
-    const before = wg.memory(device).tensors;
-    for (const b of batches(synthetic(50, 4), { batchSize: 16, device, shuffle: new Rng(0) })) b.dispose();
-    expect(wg.memory(device).tensors).toBe(before);
-  });
-
-  test("a bad batch size is an error", () => {
-    expect(() => batches(synthetic(4, 2), { batchSize: 0, device }).next()).toThrow(/batchSize must be a positive integer/);
-  });
-});
-
 test("the data, model and plot modules bundle for the browser (no node:* imports)", async () => {
-  const entry = ["batches", "dataset", "fetch", "idx"].map((m) => `export * from "./src/data/${m}.js";`).join("\n") +
+  const entry = ["batches", "dataset", "fetch", "idx", "fashion-mnist", "text", "index"].map((m) => `export * from "./src/data/${m}.js";`).join("\n") +
     ["trainer", "models", "plot-svg", "progress"].map((m) => `\nexport * from "./src/train/${m}.js";`).join("");
   const out = await build({
     stdin: { contents: entry, resolveDir: process.cwd(), loader: "ts" },

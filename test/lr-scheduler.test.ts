@@ -13,6 +13,7 @@ import { expectClose, startWebgpu, values } from "./helpers.js";
 
 const { SGD, Adam } = wg.optim;
 const { StepLR, CosineAnnealingLR, LinearLR, LambdaLR, SequentialLR, LRScheduler } = wg.optim.lrScheduler;
+type LRSchedulerWithEpoch = { step(epoch: number): void };
 type Scheduler = InstanceType<typeof LRScheduler>;
 
 beforeAll(startWebgpu);
@@ -107,6 +108,10 @@ describe("lr schedules against torch", () => {
     lin.step(9);
     expectClose(lin.getLastLr(), [0.1, 0.02], 1e-15, 1e-12, "LinearLR past totalIters");
     expect(() => lin.step(-1)).toThrow(/LinearLR\.step: epoch must be a non-negative integer, got -1/);
+    const o2 = twoGroups();
+    const seq = new SequentialLR(o2, { schedulers: [new LinearLR(o2, { startFactor: 0.5, totalIters: 2 }), new CosineAnnealingLR(o2, { tMax: 4 })], milestones: [2] });
+    expect(() => (seq as LRSchedulerWithEpoch).step(5)).toThrow(/^SequentialLR\.step: takes no epoch \(got 5\)/);
+    expect(seq.lastEpoch).toBe(0);
   });
 
   test("resuming with lastEpoch takes initialLr as the base (torch: StepLR last_epoch=5 gives 0.05, 0.01)", () => {

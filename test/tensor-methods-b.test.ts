@@ -152,6 +152,43 @@ describe.each(DEVICES)("tensor methods B on %s", (device) => {
   });
 });
 
+describe.each(DEVICES)("cat and stack of one tensor on %s", (device) => {
+  test("copy it, as PyTorch: an in-place op on the result leaves the input alone", async () => {
+    const a = wg.tensor([1, 2, 3], { device });
+    const c = wg.cat([a]);
+    const s = wg.stack([a]);
+    expect(c).not.toBe(a);
+    c.add_(10);
+    s.mul_(2);
+    expect(await list(a)).toEqual([1, 2, 3]);
+    expect(await list(c)).toEqual([11, 12, 13]);
+    expect(await list(s)).toEqual([[2, 4, 6]]);
+  });
+  test("view ops that change nothing still return a new view: disposing it leaves the input alive", async () => {
+    const x = wg.tensor([[1, 2, 3]], { device });
+    const views = [x.slice(1, 0, 3), x.reshape([1, 3]), x.permute([0, 1]), x.expand([1, 3]), x.squeeze(0).unsqueeze(0), x.view(1, 3)];
+    for (const v of views) {
+      expect(v).not.toBe(x);
+      v.dispose();
+    }
+    expect(x.isDisposed).toBe(false);
+    expect(await list(x)).toEqual([[1, 2, 3]]);
+    const g = wg.tensor([[1, 2, 3]], { device, requiresGrad: true });
+    g.slice(1, 0, 3).mul(2).sum().backward();
+    expect(await list(g.grad!)).toEqual([[2, 2, 2]]);
+  });
+  test("0-d reductions, logsumexp and repeat(1) copy too", async () => {
+    const z = wg.tensor(3, { device });
+    const r = wg.tensor([1, 2], { device });
+    const outs = [z.sum(), z.max(), z.min(), z.prod(), z.logsumexp(0), r.repeat(1)];
+    for (const o of outs) o.add_(1);
+    expect(await z.item()).toBe(3);
+    expect((await Promise.all(outs.map(list))).slice(0, 4)).toEqual([4, 4, 4, 4]);
+    expect(await list(outs[5])).toEqual([2, 3]);
+    expect(await list(r)).toEqual([1, 2]);
+  });
+});
+
 describe("the same random numbers on every device", () => {
   async function draws(device: "cpu" | "webgpu") {
     wg.manualSeed(1234);

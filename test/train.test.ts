@@ -10,16 +10,16 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
-import { loadFashionMnist } from "../src/data/node-files.js";
-import type { Dataset } from "../src/data/dataset.js";
 import { niceTicks, trainingSvg } from "../src/train/plot-svg.js";
 import { scheduledLr, train } from "../src/train/trainer.js";
-import { startWebgpu } from "./helpers.js";
+import { settle, startWebgpu } from "./helpers.js";
 
-let data: Dataset;
+// Loaded once on the CPU; train() copies the slice it uses to the default device.
+let data: wg.data.FashionMnist;
 beforeAll(async () => {
-  data = await loadFashionMnist();
+  data = await wg.data.fashionMnist({ device: "cpu" });
 });
+afterAll(() => data.dispose());
 
 describe("train on a slice of Fashion-MNIST", () => {
   test("MLP on WebGPU: the loss falls, accuracy is far above chance, nothing leaks between epochs", async () => {
@@ -71,6 +71,21 @@ describe("train on a slice of Fashion-MNIST", () => {
     expect(b.testAccuracy).toBe(a.testAccuracy);
     const c = await train(data, { ...opts, seed: 6 });
     expect(c.lossCurve).not.toEqual(a.lossCurve);
+  }, 60_000);
+
+  test("train copies the slice it needs to the device and releases it: only the model's parameters stay", async () => {
+    await startWebgpu();
+    await settle();
+    const [gpu, cpu] = [wg.memory("webgpu").tensors, wg.memory("cpu").tensors];
+    const r = await train(data, { model: "softmax-regression", limit: 200, testLimit: 100, epochs: 2, batchSize: 50, seed: 3 });
+    expect(r.model.parameters()[0].device).toBe("webgpu");
+    await settle();
+    const params = r.model.parameters();
+    expect(params.every((p) => p.grad !== null)).toBe(true);
+    expect(wg.memory("webgpu").tensors - gpu).toBe(2 * params.length); // weights and their last gradients; SGD without momentum keeps no state
+    expect(wg.memory("cpu").tensors).toBe(cpu);
+    expect([data.train.images.isDisposed, data.train.images.shape]).toEqual([false, [60000, 784]]);
+    params.forEach((p) => (p.grad?.dispose(), p.dispose()));
   }, 60_000);
 
   test("bad options are errors that name the option", async () => {
@@ -165,4 +180,20 @@ describe("webgrad train (the CLI as a process)", () => {
     const shapes = Object.fromEntries(Object.entries(state).map(([k, t]) => [k, t.shape]));
     expect(shapes).toEqual({ "0.weight": [32, 784], "0.bias": [32], "2.weight": [10, 32], "2.bias": [10] });
   }, 60_000);
+});
+
+describe("the demo page and the trainer use the public package for data", () => {
+  const imports = (file: string) => [...readFileSync(file, "utf8").matchAll(/^import[^;]*?from\s+"([^"]+)";/gms)].map((m) => m[1]);
+
+  test("the training page imports only the browser entry and its own page helpers (so a user can copy it)", () => {
+    const from = imports("examples/browser/train-page.ts");
+    expect(from).toContain("../../src/browser.js");
+    expect(from.filter((f) => f !== "../../src/browser.js" && !/^\.\/[\w-]+\.js$/.test(f))).toEqual([]);
+  });
+
+  test("the trainer and webgrad train import nothing from src/data but the default folder's name", () => {
+    const fromData = [...imports("src/train/trainer.ts"), ...imports("src/cli/train.ts")].filter((f) => f.includes("/data/"));
+    expect(fromData).toEqual(["../data/node-files.js"]);
+    expect(readFileSync("src/cli/train.ts", "utf8")).toMatch(/^import \{ DEFAULT_DATA_DIR \} from "\.\.\/data\/node-files\.js";$/m);
+  });
 });

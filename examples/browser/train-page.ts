@@ -7,17 +7,13 @@
  * steps (stop after N), batch, hidden ("256,128"), widths (the CNN's, "16,32,128"), lr, evalEvery,
  * evalSize, device (webgpu | cpu), autostart=0.
  * The state is mirrored on window.demo for tests.
+ * It uses only the public package (data, models and training all through wg.*), so it can be copied
+ * into an app as it is: replace the import below with `import * as wg from "webgrad"`.
  */
 import * as wg from "../../src/browser.js";
-import type { Tensor } from "../../src/browser.js";
-import { fetchFashionMnist } from "../../src/data/fetch.js";
-import { batches, Rng, type Batch } from "../../src/data/batches.js";
-import { head, type Dataset } from "../../src/data/dataset.js";
 import { drawChart } from "./chart.js";
-import { cnnModel } from "../../src/train/models.js";
 import { showError, showNoWebgpu, webgpuStatus } from "./gpu-check.js";
 
-const CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 const q = new URLSearchParams(location.search);
 const num = (k: string, d: number) => (q.has(k) ? Number(q.get(k)) : d);
 const cfg = {
@@ -51,11 +47,14 @@ const state = {
 
 const $ = (id: string) => document.getElementById(id)!;
 let running = false;
-let data: Dataset | null = null;
+let data: wg.data.FashionMnist | null = null;
+let loader: wg.data.Batches | null = null;
+/** The test images shown with the model's guesses, read back once: pixels [SHOWN, 784] and labels. */
+const SHOWN = 24;
+let shown: { pixels: Float32Array; labels: Int32Array } | null = null;
 let model: wg.nn.Module | null = null;
 let opt: wg.optim.Adam | null = null;
-let epochIter: Iterator<Batch> | null = null;
-const rng = new Rng(1);
+let epochIter: Iterator<wg.data.Batch> | null = null;
 
 function setStatus(text: string, phase?: typeof state.phase) {
   if (phase) state.phase = phase;
@@ -78,10 +77,29 @@ function render() {
   ($("model") as HTMLSelectElement).disabled = running || !data;
 }
 
+/** Rows of 784 pixels as [B, 1, 28, 28] images, for the CNN's convolutions. */
+class ToImage extends wg.nn.Module {
+  forward(x: wg.Tensor): wg.Tensor {
+    return x.reshape([x.shape[0], 1, 28, 28]);
+  }
+}
+
+/** conv(3x3)-BN-ReLU-maxpool twice (widths c1, c2), then linear-ReLU-dropout (h) and linear: 28 → 14 → 7 pixels a side. */
+function cnn([c1, c2, h]: number[], device: "webgpu" | "cpu"): wg.nn.Sequential {
+  const { nn } = wg;
+  // No conv bias: batch norm subtracts the channel mean right after, which would cancel it.
+  const block = (cin: number, cout: number) => [new nn.Conv2d(cin, cout, 3, { padding: 1, bias: false, device }), new nn.BatchNorm2d(cout, { device }), new nn.ReLU(), new nn.MaxPool2d(2)];
+  return new nn.Sequential(
+    new ToImage(), ...block(1, c1), ...block(c1, c2), new nn.Flatten(),
+    new nn.Linear(c2 * 7 * 7, h, { device }), new nn.ReLU(), new nn.Dropout(0.25), new nn.Linear(h, 10, { device }),
+  );
+}
+
 function buildModel(device: "webgpu" | "cpu") {
   wg.manualSeed(0);
   if (cfg.model === "cnn") {
-    model = cnnModel(784, 10, cfg.widths, device);
+    if (cfg.widths.length !== 3) throw new Error(`the CNN takes three widths (conv1, conv2, linear), got widths=${cfg.widths.join(",")}. Fix: e.g. ?widths=16,32,128.`);
+    model = cnn(cfg.widths, device);
   } else {
     const sizes = [784, ...cfg.hidden, 10];
     const layers: wg.nn.Module[] = [];
@@ -101,6 +119,7 @@ function selectModel(kind: string) {
   cfg.model = kind;
   for (const t of [...model!.parameters(), ...model!.buffers()]) t.dispose();
   Object.assign(state, { step: 0, epoch: 0, losses: [], accuracies: [], examplesPerSecond: 0, filters: [] });
+  epochIter?.return?.(); // releases the current batch and the epoch's permutation
   epochIter = null;
   buildModel(state.device as "webgpu" | "cpu");
   render();
@@ -128,9 +147,10 @@ async function drawFilters() {
   }));
 }
 
-function nextBatch(): Batch {
+/** The next training batch; each pass over the loader is an epoch in a fresh order. The previous batch is released here. */
+function nextBatch(): wg.data.Batch {
   for (;;) {
-    epochIter ??= batches(data!.train, { batchSize: cfg.batch, shuffle: rng, device: state.device as "webgpu" | "cpu" });
+    epochIter ??= loader![Symbol.iterator]();
     const r = epochIter.next();
     if (!r.done) return r.value;
     epochIter = null;
@@ -139,41 +159,47 @@ function nextBatch(): Batch {
 }
 
 async function evaluate() {
-  const test = head(data!.test, cfg.evalSize);
+  // The first evalSize test examples, as views of the test tensors (no copy); all of them: the split itself.
+  const all = data!.test;
+  const n = Math.min(cfg.evalSize, all.labels.shape[0]);
+  const test = n < all.labels.shape[0] ? { images: all.images.slice(0, 0, n), labels: all.labels.slice(0, 0, n) } : all;
   let correct = 0;
-  const shown = 24;
   let guesses: Int32Array | null = null;
-  for (const b of batches(test, { batchSize: 500, device: state.device as "webgpu" | "cpu" })) {
+  model!.eval();
+  for (const b of wg.data.batches(test, { batchSize: 500 })) {
     const pred = wg.tidy(() => wg.noGrad(() => model!.forward(b.x).argmax(1)));
     const hits = wg.tidy(() => pred.eq(b.y).sum());
     correct += await hits.item();
     if (!guesses) guesses = (await pred.data()) as Int32Array;
     pred.dispose();
     hits.dispose();
-    b.dispose();
   }
-  state.accuracies.push({ x: state.step, y: correct / test.n });
-  drawGrid(test, guesses!.subarray(0, shown));
+  model!.train();
+  if (test !== all) [test.images, test.labels].forEach((t) => t.dispose());
+  state.accuracies.push({ x: state.step, y: correct / n });
+  drawGrid(guesses!.subarray(0, SHOWN));
   await drawFilters();
 }
 
-function drawGrid(test: Dataset["test"], guesses: Int32Array) {
+function drawGrid(guesses: Int32Array) {
   const grid = $("grid");
+  const { pixels, labels } = shown!;
+  const classes = data!.classes;
   grid.replaceChildren();
   guesses.forEach((g, i) => {
-    const truth = test.labels[i];
+    const truth = labels[i];
     const cell = document.createElement("div");
     cell.className = `sample ${g === truth ? "right" : "wrong"}`;
     const c = document.createElement("canvas");
     c.width = c.height = 28;
     const img = c.getContext("2d")!.createImageData(28, 28);
     for (let p = 0; p < 784; p++) {
-      const v = 255 - Math.round(255 * test.images[i * 784 + p]);
+      const v = 255 - Math.round(255 * pixels[i * 784 + p]);
       img.data.set([v, v, v, 255], 4 * p);
     }
     c.getContext("2d")!.putImageData(img, 0, 0);
     const label = document.createElement("div");
-    label.textContent = g === truth ? CLASSES[g] : `${CLASSES[g]} (is ${CLASSES[truth]})`;
+    label.textContent = g === truth ? classes[g] : `${classes[g]} (is ${classes[truth]})`;
     cell.append(c, label);
     grid.append(cell);
   });
@@ -192,7 +218,6 @@ async function trainLoop() {
       opt!.step();
       return l;
     });
-    b.dispose();
     state.step++;
     seen += b.x.shape[0];
     if (state.step % cfg.logEvery === 0 || state.step === cfg.steps) {
@@ -242,15 +267,27 @@ async function boot(device: "webgpu" | "cpu") {
   const status = await (await fetch("data/status.json")).json().catch(() => ({ missing: [] }));
   if (status.missing?.length)
     throw new Error(`the server has no Fashion-MNIST files in ${status.dir} (missing ${status.missing.join(", ")}). Install Debian's dataset-fashion-mnist, or start the demo with --data DIR.`);
-  data = await fetchFashionMnist("data");
+  // The four IDX files the demo server serves under data/, as tensors on the page's device.
+  data = await wg.data.fashionMnist({ baseUrl: "data", device });
+  loader = wg.data.batches(data.train, { batchSize: cfg.batch, shuffle: true, seed: 1 });
+  shown = await firstTestImages(data);
   buildModel(device);
-  setStatus(`ready: ${data.train.n.toLocaleString()} training and ${data.test.n.toLocaleString()} test images`, "ready");
+  setStatus(`ready: ${data.train.labels.shape[0].toLocaleString()} training and ${data.test.labels.shape[0].toLocaleString()} test images`, "ready");
   $("toggle").onclick = () => (running ? (running = false) : start());
   const select = $("model") as HTMLSelectElement;
   select.value = cfg.model;
   select.onchange = () => selectModel(select.value);
   render();
   if (cfg.autostart) start();
+}
+
+/** The first SHOWN test images and labels on the host (one readback each), for the grid. */
+async function firstTestImages(d: wg.data.FashionMnist) {
+  const [x, y] = [d.test.images.slice(0, 0, SHOWN), d.test.labels.slice(0, 0, SHOWN)];
+  const out = { pixels: (await x.data()) as Float32Array, labels: (await y.data()) as Int32Array };
+  x.dispose();
+  y.dispose();
+  return out;
 }
 
 async function main() {

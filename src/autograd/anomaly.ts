@@ -18,12 +18,27 @@ const sites = new WeakMap<Node, Error>();
 
 export const isAnomalyEnabled = (): boolean => enabled;
 
+/**
+ * Turns anomaly detection on or off until it is set again (see `detectAnomaly` for what it checks); anything but a boolean
+ * throws. Called as `wg.autograd.setDetectAnomaly`.
+ *
+ * PyTorch: `torch.autograd.set_detect_anomaly`.
+ * @example wg.autograd.setDetectAnomaly(process.env.DEBUG === "1") // with DEBUG=1 every op checks its output and gradients
+ */
 export function setDetectAnomaly(on: boolean): void {
   if (typeof on !== "boolean") throw new Error(`autograd.setDetectAnomaly: expected true or false, got ${String(on)}.`);
   enabled = on;
 }
 
-/** Run fn with anomaly detection on (until its promise settles, when it returns one), then restore the mode. */
+/**
+ * Runs `fn` with anomaly detection on and returns its result (an async `fn` keeps it on until its promise settles), then
+ * restores the previous mode. While on, a NaN or ±Inf in any op's output or in a gradient a backward rule returns throws
+ * an Error naming the op, its input shapes and where the forward op was called; on WebGPU the Error surfaces at the next
+ * sync point (`flush()`, a readback). Each op then runs a check, so it is for debugging. Called as `wg.autograd.detectAnomaly`.
+ *
+ * PyTorch: `torch.autograd.detect_anomaly`.
+ * @example wg.autograd.detectAnomaly(() => lossOf(model, batch).backward()) // throws at the first op that makes a NaN or Inf, naming it
+ */
 export function detectAnomaly<T>(fn: () => T): T {
   const before = enabled;
   enabled = true;

@@ -12,14 +12,33 @@ import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { checkRule, inBackward } from "./anomaly.js";
 
+/**
+ * Options of `Tensor.backward` (and the base of `GradOptions`).
+ *
+ * PyTorch: the `retain_graph` and `create_graph` arguments of `Tensor.backward`.
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); const y = x.exp().sum(); y.backward(undefined, { retainGraph: true }); y.backward(); x.grad // tensor([ 5.4366, 14.7781])
+ */
 export interface BackwardOptions {
-  /** Keep saved values so the graph can be walked again (default: createGraph). */
+  /**
+   * Keep the saved values so the graph can be walked again (default: `createGraph`); without it a second backward through
+   * the same graph throws.
+   */
   retainGraph?: boolean;
-  /** Record the backward pass itself, for higher-order gradients. */
+  /** Record the backward pass itself, so the gradients require grad and can be differentiated again (higher-order gradients). */
   createGraph?: boolean;
 }
 
+/**
+ * Options of `wg.autograd.grad`: those of `backward`, and the fields below.
+ *
+ * PyTorch: the arguments of `torch.autograd.grad`.
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.autograd.grad(x.mul(3), x, { gradOutputs: wg.tensor([1, 10]) })[0] // tensor([ 3., 30.])
+ */
 export interface GradOptions extends BackwardOptions {
+  /**
+   * The gradient to start from for each output (a tensor of its shape, or a number to fill it; null or undefined for the
+   * implicit 1 of a one-element output): one entry per output, or a single value for a single output.
+   */
   gradOutputs?: (Tensor | number | null | undefined)[] | Tensor | number;
   /** Return null for inputs the outputs do not depend on, instead of throwing. */
   allowUnused?: boolean;
@@ -29,7 +48,14 @@ export function backward(root: Tensor, gradient: Tensor | number | undefined, op
   run("backward", [root], [gradient], opts, null);
 }
 
-/** Gradients of `outputs` with respect to `inputs`, like torch.autograd.grad; leaves' .grad is untouched. */
+/**
+ * The gradients of `outputs` (summed) with respect to each of `inputs`, in input order. Unlike `backward()`, nothing is
+ * added to any `.grad`. An output of more than one element needs its `gradOutputs`; an input the outputs do not depend on
+ * throws unless `allowUnused` (then null). With `createGraph` the gradients are differentiable. Called as `wg.autograd.grad`.
+ *
+ * PyTorch: `torch.autograd.grad`.
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.autograd.grad(x.pow(2).sum(), x)[0] // tensor([2., 4.])
+ */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const ins = Array.isArray(inputs) ? inputs : [inputs];

@@ -14,12 +14,25 @@ import { formatTable } from "./explain-table.js";
 import { toDot, toSvg } from "./explain-graph.js";
 import { traceValues } from "./explain-values.js";
 
-/** Leaf names: a Module (its namedParameters()), or names by tensor. */
+/**
+ * Names for the leaves in `wg.explain`'s table and drawings: a Module (its `namedParameters()`), an object or a Map from
+ * name to tensor.
+ *
+ * PyTorch: none (webgrad only).
+ * @example const model = new wg.nn.Sequential(new wg.nn.Linear(2, 2)); String(wg.explain(model.forward(wg.ones([1, 2])).sum(), { names: model })) // leaves named 0.weight, 0.bias
+ */
 export type ExplainNames = { namedParameters(): [string, Tensor][] } | Record<string, Tensor> | Map<string, Tensor>;
 
+/**
+ * Options of `wg.explain`.
+ *
+ * PyTorch: none (webgrad only).
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); String(wg.explain(x.square().sum(), { names: { x }, maxRows: 20 }))
+ */
 export interface ExplainOptions {
   /** Read the values of small tensors (forward values, upstream, local and sent gradients): returns a Promise. */
   values?: boolean;
+  /** Names for the leaves (a Module, or an object or Map from name to tensor); unnamed leaves show their shape only. */
   names?: ExplainNames;
   /** Tensors with at most this many elements show their values (default 16). */
   maxValues?: number;
@@ -29,17 +42,33 @@ export interface ExplainOptions {
   maxNodes?: number;
 }
 
-/** A tensor's shape and, when small enough and asked for, its values (row-major). */
+/**
+ * A tensor's shape and, when it is small enough (`maxValues`) and values were asked for, its values (row-major).
+ *
+ * PyTorch: none (webgrad only).
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); (await wg.explain(x.square().sum(), { values: true })).steps[0].upstreamValue // { shape: [], values: [1] }
+ */
 export interface Values {
+  /** The tensor's shape. */
   shape: number[];
+  /** The values, flat and row-major; null when the tensor has more than `maxValues` elements. */
   values: number[] | null;
 }
 
-/** The gradient one step sends to one of its inputs. */
+/**
+ * The gradient one step sends to one of its inputs: the rule in words, where it goes, and (values mode) its numbers.
+ *
+ * PyTorch: none (webgrad only).
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.explain(x.tanh().sum()).steps[1].inputs[0].rule // "d tanh(x)/dx = 1 - tanh²(x)"
+ */
 export interface GradEdge {
+  /** The input's position among the op's inputs. */
   input: number;
+  /** The input's name in the rule ("x", "a", "b", "A", ...). */
   name: string;
+  /** The input's shape, which the gradient sent has. */
   shape: number[];
+  /** The local derivative in words, e.g. "d tanh(x)/dx = 1 - tanh²(x)"; null where the input gets no gradient. */
   rule: string | null;
   /** The step that receives it; null when the input gets none. */
   to: number | null;
@@ -53,8 +82,17 @@ export interface GradEdge {
   sent?: Values;
 }
 
+/**
+ * One node of the backward graph, in the order backward runs it: its forward op, shapes, what it saved, the gradient it
+ * receives and what it sends each input.
+ *
+ * PyTorch: none (webgrad only).
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.explain(x.tanh().sum()).steps.map((s) => s.node) // ["SumBackward", "TanhBackward", "AccumulateGrad"]
+ */
 export interface ExplainStep {
+  /** The step's number, from 1 (the output's node) in the order backward runs the nodes. */
   step: number;
+  /** "op" for an op's backward node, "leaf" for a leaf's AccumulateGrad. */
   kind: "op" | "leaf";
   /** The forward op ("tanh"); for a leaf, "leaf". */
   op: string;
@@ -62,7 +100,9 @@ export interface ExplainStep {
   node: string;
   /** A leaf's name from opts.names, else null. */
   name: string | null;
+  /** The shapes of the forward op's inputs (none for a leaf). */
   inputShapes: number[][];
+  /** The shape of the forward op's output (a leaf's own shape). */
   outShape: number[];
   /** What the node saved for its rules: input names and/or "out". */
   saved: string[];
@@ -70,17 +110,28 @@ export interface ExplainStep {
   upstream: number[];
   /** The steps whose gradients arrive here. */
   from: number[];
+  /** What the step sends each input, in input order. */
   inputs: GradEdge[];
-  /** Values mode: the forward value (a leaf's own value) and the gradient received. */
+  /** Values mode: the forward output's value (a leaf's own value). */
   value?: Values;
+  /** Values mode: the gradient the step receives. */
   upstreamValue?: Values;
 }
 
+/**
+ * Everything `wg.explain` found, as plain data (what `toJSON()` returns): the output, the seed and the steps.
+ *
+ * PyTorch: none (webgrad only).
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.explain(x.tanh().sum()).data.seed // "1"
+ */
 export interface ExplainData {
+  /** The explained output: its shape, dtype and name (from `names`, else null). */
   root: { shape: number[]; dtype: string; name: string | null };
   /** What backward starts from: 1 for a scalar, ones of the output's shape otherwise. */
   seed: string;
+  /** Whether the steps carry values (`explain` was called with `{ values: true }`). */
   values: boolean;
+  /** The steps in the order backward runs them, the output's node first. */
   steps: ExplainStep[];
 }
 
@@ -160,26 +211,85 @@ function build(output: Tensor, opts: ExplainOptions): { data: ExplainData; order
   return { data, order };
 }
 
-/** The backward graph of `output`, ready to print (toString), draw (toDot, toSvg) or serialize (toJSON). */
+/**
+ * The backward graph of a tensor, as `wg.explain` returns it: ready to print (`toString`), draw (`toDot`, `toSvg`) or
+ * serialize (`toJSON`). Its `data` field holds what explain found, as plain `ExplainData`.
+ *
+ * PyTorch: none (webgrad only).
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); console.log(String(wg.explain(x.tanh().sum()))) // prints one row per step
+ */
 export class Explanation {
-  constructor(readonly data: ExplainData, private readonly opts: ExplainOptions) {}
+  /**
+   * Made by `wg.explain`: `data` is what it found, `opts` the options it was given (`maxRows`, `maxNodes`).
+   *
+   * PyTorch: none (webgrad only).
+   * @example const x = wg.tensor([1, 2], { requiresGrad: true }); const e = wg.explain(x.tanh().sum()); new wg.Explanation(e.data, { maxRows: 10 }).steps.length // 3
+   */
+  constructor(
+    /** The explanation as plain data (steps, edges, values): what `toJSON()` serializes and the renderers read. */
+    readonly data: ExplainData,
+    private readonly opts: ExplainOptions,
+  ) {}
+  /**
+   * The steps, in the order backward runs them (`data.steps`).
+   *
+   * PyTorch: none (webgrad only).
+   * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.explain(x.tanh().sum()).steps.map((s) => s.op) // ["sum", "tanh", "leaf"]
+   */
   get steps(): ExplainStep[] {
     return this.data.steps;
   }
+  /**
+   * The graph as a text table, one row per step: backward node, forward op with shapes, saved values, the gradient it gets
+   * and from where, and per input the rule and where its gradient goes (values too in values mode). Beyond `maxRows` steps
+   * (default 60) repeated blocks, then the middle, are elided.
+   *
+   * PyTorch: none (webgrad only).
+   * @example const x = wg.tensor([1, 2], { requiresGrad: true }); console.log(wg.explain(x.tanh().sum()).toString()) // prints the table
+   */
   toString(): string {
     return formatTable(this.data, this.opts.maxRows ?? 60);
   }
+  /**
+   * The graph in Graphviz DOT, edges labelled with the gradient shapes (render with `dot -Tsvg`).
+   *
+   * PyTorch: none (webgrad only; torchviz draws a similar graph).
+   * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.explain(x.tanh().sum()).toDot().startsWith("digraph") // true
+   */
   toDot(): string {
     return toDot(this.data);
   }
+  /**
+   * The graph as a standalone SVG, drawn without Graphviz: steps from the output (top) to the leaves, edges labelled with
+   * the gradient shapes; at most `maxNodes` steps (default 300), saying how many it left out.
+   *
+   * PyTorch: none (webgrad only).
+   * @example const x = wg.tensor([1, 2], { requiresGrad: true }); wg.explain(x.tanh().sum()).toSvg().startsWith("<svg") // true
+   */
   toSvg(): string {
     return toSvg(this.data, this.opts.maxNodes ?? 300);
   }
+  /**
+   * The plain data (`data`), so `JSON.stringify(explanation)` serializes the whole graph.
+   *
+   * PyTorch: none (webgrad only).
+   * @example const x = wg.tensor([1, 2], { requiresGrad: true }); JSON.parse(JSON.stringify(wg.explain(x.tanh().sum()))).steps.length // 3
+   */
   toJSON(): ExplainData {
     return this.data;
   }
 }
 
+/**
+ * The backward graph of `output`: every node backward would run, in order, with its forward op, the input and output
+ * shapes, what it saved, the local derivative of each input in words, and the shape of the gradient it receives and of
+ * each it sends. With `{ values: true }` it returns a Promise and also reads the values of small tensors (forward values,
+ * gradients), by walking the backward pass again: after a `backward()`, that one needs `{ retainGraph: true }`. Throws for
+ * a tensor with no graph (nothing required grad). No `.grad` is touched.
+ *
+ * PyTorch: none (webgrad only).
+ * @example const x = wg.tensor([1, 2], { requiresGrad: true }); console.log(String(wg.explain(x.tanh().sum(), { names: { x } }))) // prints the table
+ */
 export function explain(output: Tensor, opts?: ExplainOptions & { values?: false }): Explanation;
 export function explain(output: Tensor, opts: ExplainOptions & { values: true }): Promise<Explanation>;
 export function explain(output: Tensor, opts?: ExplainOptions): Explanation | Promise<Explanation>;

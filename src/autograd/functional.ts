@@ -44,7 +44,13 @@ function pullback(out: Tensor, inputs: Tensor[], seed: Tensor | undefined, creat
   return gs.map((g, i) => g ?? ops.zerosLike(inputs[i]));
 }
 
-/** [f(args), d f / d args]; f must return a scalar. A number argnums gives one gradient, an array a list. */
+/**
+ * Like `grad`, but the returned function gives `[f(args), gradient]`, so the forward pass runs once for both: one
+ * gradient for a number `argnums` (default 0), a list for an array.
+ *
+ * JAX: `jax.value_and_grad`.
+ * @example const [value, g] = wg.valueAndGrad((x) => x.square().sum())(wg.tensor([1, 2])); g // tensor([2., 4.])
+ */
 export function valueAndGrad(f: Fn, opts?: { argnums?: number }): (...args: Tensor[]) => [Tensor, Tensor];
 export function valueAndGrad(f: Fn, opts: { argnums: number[] }): (...args: Tensor[]) => [Tensor, Tensor[]];
 export function valueAndGrad(f: Fn, opts?: { argnums?: Argnums }): (...args: Tensor[]) => [Tensor, Tensor | Tensor[]];
@@ -65,7 +71,15 @@ export function valueAndGrad(f: Fn, opts: { argnums?: Argnums } = {}) {
     });
 }
 
-/** d f / d args of a scalar f: one gradient for a number argnums (default 0), a list for an array. */
+/**
+ * Turns `f`, a function of tensors returning a one-element tensor, into a function returning its gradient with respect to
+ * argument `argnums` (default 0; an array gives a list of gradients, and an argument `f` does not use gets zeros). No
+ * `.grad` is touched. The results are detached, unless the call is inside another transform or an argument requires grad:
+ * then they are differentiable, so `grad(grad(f))` works. An int32 argument to differentiate throws.
+ *
+ * JAX: `jax.grad`.
+ * @example wg.grad((x) => x.pow(3).sum())(wg.tensor([1, 2])) // tensor([ 3., 12.])
+ */
 export function grad(f: Fn, opts?: { argnums?: number }): (...args: Tensor[]) => Tensor;
 export function grad(f: Fn, opts: { argnums: number[] }): (...args: Tensor[]) => Tensor[];
 export function grad(f: Fn, opts?: { argnums?: Argnums }): (...args: Tensor[]) => Tensor | Tensor[];
@@ -74,7 +88,14 @@ export function grad(f: Fn, opts: { argnums?: Argnums } = {}) {
   return (...args: Tensor[]): Tensor | Tensor[] => vg(...args)[1];
 }
 
-/** [f(primals), cotangents · ∂f/∂primals]. */
+/**
+ * `[f(primals), cotangents · ∂f/∂primals]`: f's output and the vector-Jacobian product (reverse mode, one backward pass).
+ * `f` takes the primals as its arguments (one tensor or a list, giving one product or a list); `cotangents` has the
+ * output's shape. Inputs `f` does not use get zeros.
+ *
+ * PyTorch: `torch.autograd.functional.vjp`.
+ * @example wg.vjp((x) => x.mul(x), wg.tensor([1, 2]), wg.tensor([1, 1]))[1] // tensor([2., 4.])
+ */
 export function vjp(f: Fn, primals: Tensor, cotangents: Tensor): [Tensor, Tensor];
 export function vjp(f: Fn, primals: Tensor[], cotangents: Tensor): [Tensor, Tensor[]];
 export function vjp(f: Fn, primals: Tensor | Tensor[], cotangents: Tensor): [Tensor, Tensor | Tensor[]];
@@ -89,7 +110,13 @@ export function vjp(f: Fn, primals: Tensor | Tensor[], cotangents: Tensor): [Ten
   });
 }
 
-/** [f(primals), ∂f/∂primals · tangents] (forward mode, by transposing a vjp). */
+/**
+ * `[f(primals), ∂f/∂primals · tangents]`: f's output and the Jacobian-vector product (forward mode), computed by
+ * transposing a vjp, so it costs two backward passes. One tangent per primal, each of its primal's shape.
+ *
+ * PyTorch: `torch.autograd.functional.jvp`.
+ * @example wg.jvp((x) => x.mul(x), wg.tensor([1, 2]), wg.tensor([1, 0]))[1] // tensor([2., 0.])
+ */
 export function jvp(f: Fn, primals: Tensor | Tensor[], tangents: Tensor | Tensor[]): [Tensor, Tensor] {
   return traced([...list(primals), ...list(tangents)], (graph) => {
     const xs = list(primals);
@@ -112,7 +139,13 @@ export function jvp(f: Fn, primals: Tensor | Tensor[], tangents: Tensor | Tensor
   });
 }
 
-/** ∂f/∂x with shape [...outputShape, ...inputShape] (a list of them for a list of inputs). */
+/**
+ * The Jacobian ∂f/∂x, of shape [...outputShape, ...inputShape] (a list of them when `x` is a list of the arguments of
+ * `f`). It takes one backward pass per output element: meant for small outputs.
+ *
+ * PyTorch: `torch.autograd.functional.jacobian`.
+ * @example wg.jacobian((x) => x.mul(x), wg.tensor([1, 2])) // tensor([[2., 0.], [0., 4.]])
+ */
 export function jacobian(f: Fn, x: Tensor): Tensor;
 export function jacobian(f: Fn, x: Tensor[]): Tensor[];
 export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[];
@@ -136,7 +169,13 @@ export function jacobian(f: Fn, x: Tensor | Tensor[]): Tensor | Tensor[] {
   });
 }
 
-/** ∂²f/∂x² of a scalar f, shape [...inputShape, ...inputShape]. */
+/**
+ * The Hessian ∂²f/∂x² of a function returning a one-element tensor, of shape [...inputShape, ...inputShape]: the
+ * Jacobian of `grad(f)`, one backward pass per input element. One tensor argument.
+ *
+ * PyTorch: `torch.autograd.functional.hessian`.
+ * @example wg.hessian((x) => x.pow(3).sum(), wg.tensor([1, 2])) // tensor([[ 6., 0.], [ 0., 12.]])
+ */
 export function hessian(f: Fn, x: Tensor): Tensor {
   const df = grad(f);
   return jacobian((t) => df(t) as Tensor, x) as Tensor;

@@ -8,20 +8,51 @@ import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 
+/**
+ * Options of `wg.gradcheck`. An element passes when |analytic - numeric| ≤ atol + rtol·|numeric|; the defaults are
+ * PyTorch's.
+ *
+ * PyTorch: the `eps`, `atol` and `rtol` arguments of `torch.autograd.gradcheck`.
+ * @example await wg.gradcheck((x) => x.exp().sum(), wg.randn([3]), { eps: 1e-6, atol: 1e-5, rtol: 1e-3 })
+ */
 export interface GradcheckOptions {
+  /** The finite-difference step (default 1e-6). */
   eps?: number;
+  /** The absolute tolerance (default 1e-5). */
   atol?: number;
+  /** The relative tolerance, a fraction of |numeric| (default 1e-3). */
   rtol?: number;
 }
 
+/**
+ * What `wg.gradcheck` found: whether every element passed, the largest errors, and the worst element.
+ *
+ * PyTorch: none (`torch.autograd.gradcheck` returns a bool or raises).
+ * @example const r = await wg.gradcheck((x) => x.sin().sum(), wg.randn([4])); r.ok // true
+ */
 export interface GradcheckResult {
+  /** Whether every element of every gradient passed the tolerance test (a NaN fails). */
   ok: boolean;
+  /** The largest |analytic - numeric| (Infinity when one is NaN). */
   maxAbsError: number;
+  /** The largest |analytic - numeric| / |numeric| (Infinity when one is NaN). */
   maxRelError: number;
-  /** The worst element: which input and flat index, which output element, and both values. */
+  /**
+   * The worst element (the one closest to failing when all pass): which input and flat index, which output element, and
+   * both values; null when there was nothing to compare.
+   */
   details: { input: number; index: number; output: number; analytic: number; numeric: number } | null;
 }
 
+/**
+ * Compares the gradients autograd computes for `f` (one backward pass per output element) to central finite differences
+ * (f(x + eps) - f(x - eps)) / 2eps, in float64 on the CPU whatever device the inputs are on. `f` is called on float64 CPU
+ * copies of `inputs` (int32 inputs pass through, undifferentiated) and must compute on them; checking second-order
+ * gradients works, since the copies require grad. Resolves to a result (`ok` false) rather than throwing.
+ *
+ * PyTorch: `torch.autograd.gradcheck`.
+ * @example (await wg.gradcheck((x) => x.tanh().sum(), wg.randn([3]))).ok // true
+ */
 export async function gradcheck(
   f: (...xs: Tensor[]) => Tensor,
   inputs: Tensor | Tensor[],

@@ -26,9 +26,11 @@ class SavedTensor {
 
 /** What the forward op was, for wg.explain: its name, the text of each rule, its output. */
 export interface ForwardInfo {
+  /** The forward op's name, as the op tables know it ("tanh", "matmul"). */
   readonly op: string;
   /** One line per input, the local derivative in words (null where the input gets no gradient). */
   readonly docs: readonly (string | null)[];
+  /** The forward output's shape. */
   readonly outShape: readonly number[];
   /** The output, while something else keeps it alive (explain shows its values; the node never pins it). */
   readonly output: WeakRef<Tensor>;
@@ -36,18 +38,37 @@ export interface ForwardInfo {
   readonly saved: readonly number[];
 }
 
+/**
+ * A node of the backward graph, what `Tensor.gradFn` holds: the op's backward (its `name`, e.g. "MulBackward"), an edge
+ * per input to the input's node, and the tensors its rules saved, with their versions. Made by the ops.
+ *
+ * PyTorch: `torch.autograd.graph.Node` (a tensor's `grad_fn`).
+ * @example wg.tensor([1, 2], { requiresGrad: true }).mul(2).gradFn.name // "MulBackward"
+ */
 export class Node {
   private saved: SavedTensor[] | null;
   /** A non-leaf tensor whose retainGrad() asks for this node's incoming gradient. */
   retained: Tensor | null = null;
 
+  /**
+   * Made by the ops when they record history (users never call it); saving a tensor made under `inferenceMode` throws.
+   *
+   * PyTorch: none (webgrad only; PyTorch's nodes are made by its C++ autograd).
+   * @example wg.tensor([1], { requiresGrad: true }).exp().gradFn.next.length // 1
+   */
   constructor(
+    /** The backward op's name: the forward op's, capitalized, with "Backward" ("MulBackward"), or "AccumulateGrad" for a leaf. */
     readonly name: string,
+    /** Per input, the node its gradient goes to (null where the input does not require grad). */
     readonly next: readonly (Node | null)[],
+    /** The shapes of the forward op's inputs: each gradient is summed back to its input's shape. */
     readonly inputShapes: readonly (readonly number[])[],
+    /** Per input, the gradient rule (null where the op has none, e.g. for an index). */
     readonly rules: readonly (Rule | null)[],
     saved: readonly Tensor[],
+    /** The op's attributes (dims, sizes, ...) that the rules read. */
     readonly attrs: unknown,
+    /** What the forward op was, for `wg.explain`; null for nodes made without it. */
     readonly forward: ForwardInfo | null = null,
   ) {
     this.saved = saved.map((t) => new SavedTensor(t, t.handle.storage));
@@ -80,6 +101,7 @@ export class Node {
     this.saved = null;
   }
 
+  /** How many tensors the node keeps for its rules (0 once freed). */
   get savedCount(): number {
     return this.saved?.length ?? 0;
   }

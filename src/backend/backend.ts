@@ -5,6 +5,7 @@
  */
 import type { DType, TypedArray } from "../dtype.js";
 
+/** Where a tensor lives: `"webgpu"` (a GPU buffer) or `"cpu"` (the reference backend's typed arrays). */
 export type Device = "cpu" | "webgpu";
 
 /** A block of device memory. `refs` counts live tensor handles and saved-for-backward references. */
@@ -40,6 +41,8 @@ export interface GpuCaps {
   readonly maxWorkgroupStorage: number;
   readonly maxWorkgroupsPerDim: number;
   readonly maxStorageBinding: number;
+  /** Storage buffers one pipeline may bind, all groups together (the adapter's maxStorageBuffersPerShaderStage; WebGPU guarantees 8). */
+  readonly maxStorageBuffers?: number;
   readonly subgroups: boolean;
   /** SwiftShader and other CPU emulators: workgroup memory and barriers cost more than they save. */
   readonly emulated: boolean;
@@ -71,6 +74,11 @@ export interface GpuLaunch {
    */
   readonly readsOutputs?: boolean;
   /**
+   * The WGSL declares no @group(1) error flag: its pipeline layout leaves it out, so all of
+   * maxStorageBuffers is left for group 0 (multi-tensor kernels bind many buffers).
+   */
+  readonly noErrorFlag?: boolean;
+  /**
    * The kernel checks its data (indices in range, values finite) and reports the first failure
    * to the backend's error flag (WGSL @group(1) @binding(0)); the backend writes this launch's id
    * into word `idWord` of the params and turns a reported failure into an Error at the next sync point.
@@ -93,6 +101,13 @@ export interface Kernel<A> {
    * a, b, c (typed A, B, C) returning O, the same text its own kernel specializes.
    */
   readonly fusable?: { readonly expr: string };
+  /**
+   * A kernel (matmul) whose single dense float32 output the scheduler may extend with an epilogue
+   * of elementwise consumers, by replacing these texts of its WGSL: `store`, the function through
+   * which it writes output element i; `bindings`, the output's and the params' declarations (its
+   * inputs take the bindings before them); `paramsEnd`, the end of its Params struct.
+   */
+  readonly epilogue?: { readonly store: string; readonly bindings: string; readonly paramsEnd: string };
   cpu(outs: readonly CpuView[], ins: readonly CpuView[], attrs: A): void;
   webgpu(outs: readonly View[], ins: readonly View[], attrs: A, caps: GpuCaps): GpuLaunch;
 }
@@ -118,8 +133,11 @@ export interface Backend {
   readonly info: AdapterInfo;
 }
 
+/** The adapter `init()` started, as WebGPU's `GPUAdapterInfo` reports it (for the CPU backend, webgrad's own description). */
 export interface AdapterInfo {
+  /** e.g. "google" for SwiftShader, "webgrad" for the CPU backend. */
   readonly vendor: string;
+  /** e.g. "swiftshader", or "cpu" for the CPU backend. */
   readonly architecture: string;
   readonly device: string;
   readonly description: string;

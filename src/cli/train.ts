@@ -6,7 +6,7 @@
 import { join } from "node:path";
 // node.js, not index.js: it registers how Node reaches WebGPU (Dawn).
 import * as wg from "../node.js";
-import { loadFashionMnist, DEFAULT_DATA_DIR } from "../data/node-files.js";
+import { DEFAULT_DATA_DIR } from "../data/node-files.js";
 import { writeFileAtomic } from "../train/files.js";
 import { MODEL_DEFAULTS, MODEL_KINDS, type ModelKind } from "../train/models.js";
 import { trainingSvg } from "../train/plot-svg.js";
@@ -95,14 +95,15 @@ export function runTrain(argv: string[]): Promise<number> {
 
 async function runTrainWith(args: ReturnType<typeof parse>): Promise<number> {
   const say = (s: string) => (args.json ? process.stderr : process.stdout).write(`${s}\n`);
+  // init first: the dataset's tensors go to the default device (the device line waits, so a missing dataset prints nothing on stdout).
+  const { device, adapterInfo } = await wg.init({ device: args.device });
   let data;
   try {
-    data = await loadFashionMnist(args.data);
+    data = await wg.data.fashionMnist({ dir: args.data });
   } catch (e) {
     console.error(`webgrad train: ${(e as Error).message}`);
     return 1;
   }
-  const { device, adapterInfo } = await wg.init({ device: args.device });
   say(`device: ${device} (${adapterInfo.description}; vendor ${adapterInfo.vendor}, architecture ${adapterInfo.architecture})`);
 
   const bar = progressBar(process.stderr);
@@ -117,6 +118,7 @@ async function runTrainWith(args: ReturnType<typeof parse>): Promise<number> {
   });
 
   const paths = await writeOutputs(args.out, result, device);
+  data.dispose();
   say(`wrote ${paths.join(" and ")}`);
   const n = result.config.epochs;
   say(`done: ${n} epoch${n === 1 ? "" : "s"} (${result.steps} steps) in ${result.seconds.toFixed(1)} s; ${figures(result.finalLoss, result.testAccuracy, result.examplesPerSecond)}`);

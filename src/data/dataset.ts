@@ -44,8 +44,16 @@ export type IdxBytes = Record<keyof typeof IDX_FILES, Uint8Array>;
 
 /** Parse the four decompressed IDX files into a 10-class Dataset (MNIST and Fashion-MNIST both have 10). */
 export function datasetFromIdx(bytes: IdxBytes): Dataset {
-  const train = toSplit(parseIdxImages(bytes.trainImages), parseIdxLabels(bytes.trainLabels), "train split");
-  const test = toSplit(parseIdxImages(bytes.testImages), parseIdxLabels(bytes.testLabels), "test split");
+  // A parse error names the file it came from.
+  const parse = <T>(key: keyof IdxBytes, f: (b: Uint8Array) => T): T => {
+    try {
+      return f(bytes[key]);
+    } catch (e) {
+      throw new Error(`${IDX_FILES[key]}: ${(e as Error).message}`);
+    }
+  };
+  const train = toSplit(parse("trainImages", parseIdxImages), parse("trainLabels", parseIdxLabels), "train split");
+  const test = toSplit(parse("testImages", parseIdxImages), parse("testLabels", parseIdxLabels), "test split");
   if (train.features !== test.features)
     throw new Error(`dataset: train images have ${train.features} pixels but test images ${test.features}.`);
   const classes = 10;

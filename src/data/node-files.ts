@@ -1,6 +1,7 @@
 /**
  * Node-only: read Fashion-MNIST's IDX files from disk, gzipped or not. Kept
- * apart from the rest of src/data so the browser bundle never sees node:*.
+ * apart from the rest of src/data so the browser bundle never sees node:*;
+ * src/node.ts hands readIdxDir to wg.data.fashionMnist.
  */
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -8,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createGunzip, gunzip as zlibGunzip } from "node:zlib";
 import { IdxInflater, isGzip } from "./idx.js";
-import { datasetFromIdx, IDX_FILES, type Dataset, type IdxBytes } from "./dataset.js";
+import { IDX_FILES, type IdxBytes } from "./dataset.js";
 
 export const DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist";
 
@@ -37,10 +38,11 @@ export async function gunzip(bytes: Uint8Array, idx?: string): Promise<Uint8Arra
 /** The error users meet without the data: where it was looked for and the two ways to fix it. */
 export function missingDataError(dir: string, file: string): Error {
   return new Error(
-    `Fashion-MNIST not found: ${join(dir, file)}(.gz) does not exist. ` +
+    `data.fashionMnist: Fashion-MNIST not found: ${join(dir, file)}(.gz) does not exist. ` +
       `Install Debian's dataset-fashion-mnist package (apt-get install -y dataset-fashion-mnist), ` +
-      `which puts it in ${DEFAULT_DATA_DIR}, or pass --data DIR naming a folder that holds ` +
-      `${Object.values(IDX_FILES).map((f) => `${f}.gz`).join(", ")} (uncompressed files work too).`,
+      `which puts it in ${DEFAULT_DATA_DIR}, or name a folder that holds ` +
+      `${Object.values(IDX_FILES).map((f) => `${f}.gz`).join(", ")} (uncompressed files work too): ` +
+      `wg.data.fashionMnist({ dir }), or --data DIR for webgrad train and webgrad demo.`,
   );
 }
 
@@ -56,19 +58,15 @@ async function readIdx(path: string): Promise<Uint8Array> {
   try {
     return isGzip(bytes) ? await gunzip(bytes, path) : bytes;
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw new Error(`data.fashionMnist: ${path}: ${(e as Error).message}`);
   }
 }
 
-/** Fashion-MNIST (60,000 train, 10,000 test, 28×28) from `dir`, pixels scaled to [0, 1]. */
-export async function loadFashionMnist(dir = DEFAULT_DATA_DIR): Promise<Dataset> {
+/** The four IDX files of `dir`, decompressed (wg.data.fashionMnist's reader in Node; node.ts registers it). */
+export async function readIdxDir(dir = DEFAULT_DATA_DIR): Promise<{ bytes: IdxBytes; where: string }> {
   // Locate all four before reading any, so a half-present folder fails fast.
   const paths = Object.entries(IDX_FILES).map(([key, file]) => [key, locate(dir, file)] as const);
   const bytes = {} as IdxBytes;
   for (const [key, path] of paths) bytes[key as keyof IdxBytes] = await readIdx(path);
-  try {
-    return datasetFromIdx(bytes);
-  } catch (e) {
-    throw new Error(`${dir}: ${(e as Error).message}`);
-  }
+  return { bytes, where: dir };
 }

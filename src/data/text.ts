@@ -10,6 +10,7 @@ import { tensor } from "../ops/index.js";
 import type { Tensor } from "../tensor.js";
 import { Rng } from "./batches.js";
 
+/** Options of wg.data.text. */
 export interface TextOptions {
   /** Context length T of each window. */
   blockSize: number;
@@ -19,30 +20,41 @@ export interface TextOptions {
   vocab?: string[];
 }
 
+/** One batch of text windows; the caller owns it (call dispose when done). */
 export interface TextBatch {
   /** int32 [B, T]: the inputs. */
   x: Tensor;
   /** int32 [B, T]: the next character after each input. */
   y: Tensor;
+  /** Releases x and y. */
   dispose(): void;
 }
 
+/** Options of TextData.batches. */
 export interface TextBatchOptions {
+  /** Windows per batch: a positive integer. */
   batchSize: number;
   /** "train" (default) or "val". */
   split?: "train" | "val";
   /** Seeds the window positions (its own generator: wg.manualSeed does not move it). Default 0. */
   seed?: number;
+  /** Where the batches go (default wg.defaultDevice()). */
   device?: Device;
 }
 
+/** What wg.data.text returns: the vocabulary, the encoded splits, encode/decode and a batch stream. */
 export interface TextData {
+  /** The characters, sorted by code point; a character's id is its index. */
   vocab: string[];
+  /** The context length T of every window. */
   blockSize: number;
-  /** The encoded splits. */
+  /** The encoded training split (the first 1 − valFraction of the text). */
   train: Int32Array;
+  /** The encoded validation split (the last valFraction of the text). */
   val: Int32Array;
+  /** The ids of a string's characters; a character outside the vocabulary throws, naming it and its position. */
   encode(s: string): Int32Array;
+  /** The string of a sequence of ids; an id outside the vocabulary throws. */
   decode(ids: ArrayLike<number>): string;
   /** An endless stream of random windows (take as many as you need; each batch is yours to dispose). */
   batches(opts: TextBatchOptions): Generator<TextBatch, never>;
@@ -60,6 +72,14 @@ function checkOptions(corpus: string, opts: TextOptions): number {
 /** Split `corpus` into characters (code points, so a surrogate pair is one character). */
 const characters = (s: string): string[] => Array.from(s);
 
+/**
+ * Prepares a character-level language-modelling corpus: a vocabulary of its characters (code points, sorted),
+ * encode/decode, a train/validation split (the last `valFraction`, default 0.1, is validation), and an endless
+ * stream of random windows as int32 [B, blockSize] tensors, x = text[i, i+T) and y = text[i+1, i+T+1).
+ *
+ * PyTorch: none (webgrad only; nanoGPT's character-level data preparation).
+ * @example const d = wg.data.text("hello world", { blockSize: 4 }); d.decode(d.encode("low")) // "low"
+ */
 export function text(corpus: string, opts: TextOptions): TextData {
   const valFraction = checkOptions(corpus, opts);
   const { blockSize } = opts;

@@ -59,6 +59,13 @@ export function storageProblem(storage: Storage): string | null {
   return null;
 }
 
+/**
+ * The device new tensors go to when no `{ device }` is given: what the last `init()` chose (`"cpu"` before any init,
+ * with a one-time console warning that names the fix).
+ *
+ * PyTorch: none (webgrad only; the closest is `torch.get_default_device`).
+ * @example wg.defaultDevice() // "cpu" after await wg.init({ device: "cpu" })
+ */
 export const defaultDevice = (): Device => {
   if (!initCalled && !warnedNoInit) {
     warnedNoInit = true;
@@ -70,7 +77,9 @@ export const defaultDevice = (): Device => {
   return defaultDev;
 };
 
+/** The options of `wg.init()`; every field is optional. */
 export interface InitOptions {
+  /** `"auto"` (default): WebGPU when an adapter exists, else the CPU with one warning; `"webgpu"` throws when there is none; `"cpu"`. */
   device?: Device | "auto";
   /** Which adapter to ask the platform for when it has several (WebGPU's requestAdapter option). */
   powerPreference?: "low-power" | "high-performance";
@@ -83,17 +92,21 @@ export interface InitOptions {
   /** The largest tensor the CPU backend allocates (default 2 GiB): past the machine's memory the OS kills the process. */
   cpuTensorLimitBytes?: number;
   /**
-   * Fuse chains of elementwise ops into generated kernels on WebGPU. Default off for now (the
-   * environment's WEBGRAD_FUSION=1 turns it on): suites that count launches op by op still expect one each.
+   * Fuse chains of elementwise ops into generated kernels on WebGPU (default on; false, or the
+   * environment's WEBGRAD_FUSION=0, launches one kernel per op, as the CPU backend always runs).
    */
   fusion?: boolean;
 }
 
 /**
- * Choose and start the default device. "auto" takes WebGPU when an adapter
- * exists, else the CPU with one warning; "webgpu" throws when there is none.
- * Calls run one after another: a second call while one is starting waits for
- * it and then finds its device.
+ * Chooses and starts the default device and resolves to `{ device, adapterInfo }`. `"auto"` (the default) takes WebGPU
+ * when an adapter exists (in Node: Dawn's `webgpu` package, with SwiftShader found by itself on Linux without a GPU
+ * driver), else the CPU with one warning; `"webgpu"` throws an Error saying why there is none and how to get one.
+ * Calls run one after another: a second call while one is starting waits for it and then finds its device.
+ * Call it before making tensors; calling it again changes the default device or the limits.
+ *
+ * PyTorch: none (webgrad only; the closest is `torch.set_default_device`).
+ * @example const { device, adapterInfo } = await wg.init({ device: "auto" }) // device: "webgpu" | "cpu"
  */
 export function init(opts: InitOptions = {}): Promise<{ device: Device; adapterInfo: AdapterInfo }> {
   const run = starting.then(() => initNow(opts));
@@ -156,8 +169,8 @@ async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo
   return { device: "cpu", adapterInfo: cpu.info };
 }
 
-/** Whether elementwise chains are fused (init({ fusion }), else the environment's WEBGRAD_FUSION=1, else off). */
-let fusion: boolean = typeof process !== "undefined" && process.env?.WEBGRAD_FUSION === "1";
+/** Whether elementwise chains are fused (init({ fusion }), else off when the environment has WEBGRAD_FUSION=0, else on). */
+let fusion: boolean = !(typeof process !== "undefined" && process.env?.WEBGRAD_FUSION === "0");
 export const fusionEnabled = (): boolean => fusion;
 
 /** The scheduler's realize step, run before anything waits on the device (set by scheduler.ts). */
@@ -167,21 +180,37 @@ export function setBeforeSync(hook: (device: Device) => void): void {
   beforeSync = hook;
 }
 
-/** Submit all pending kernel launches and resolve when the device has finished them. */
+/**
+ * Submits all pending kernel launches and resolves when the device (default: the default device) has finished them.
+ * A sync point without a readback, for benchmarks; a device-side error (an index out of range) surfaces here.
+ *
+ * PyTorch: `torch.cuda.synchronize`.
+ * @example await wg.flush()
+ */
 export async function flush(device: Device = defaultDev): Promise<void> {
   const backend = backendFor(device);
   beforeSync(device);
   await backend.flush();
 }
 
+/**
+ * What a device (default: the default device) holds now: `tensors` (live tensor handles the user made), `bytesInUse`
+ * (their storage) and `bytesPooled` (freed buffers kept for reuse; see `emptyCache` and `init({ poolLimitBytes })`).
+ *
+ * PyTorch: `torch.cuda.memory_allocated` / `torch.cuda.memory_reserved`.
+ * @example wg.memory() // e.g. { tensors: 3, bytesInUse: 48, bytesPooled: 0 }
+ */
 export function memory(device: Device = defaultDev): { tensors: number; bytesInUse: number; bytesPooled: number } {
   const pooled = device === "webgpu" ? (gpuBackend?.bytesPooled() ?? 0) : cpu.bytesPooled();
   return { ...liveStats(device), bytesPooled: pooled };
 }
 
 /**
- * Release pooled buffers that no tensor uses (as torch.cuda.empty_cache), on `device` or, by default,
- * on every device; memory().bytesPooled drops to what is left.
+ * Releases pooled buffers that no tensor uses, on `device` or, by default, on every device;
+ * `memory().bytesPooled` drops to what is left. Live tensors are untouched.
+ *
+ * PyTorch: `torch.cuda.empty_cache`.
+ * @example wg.emptyCache(); wg.memory().bytesPooled // 0
  */
 export function emptyCache(device?: Device): void {
   if (device !== undefined && device !== "cpu" && device !== "webgpu")

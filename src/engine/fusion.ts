@@ -8,9 +8,10 @@
  * is still referenced then ("write if alive"): intermediates a tidy() or
  * dispose() dropped live only in registers.
  */
-import type { Backend, Kernel, Storage, View } from "../backend/backend.js";
-import { isContiguous, numel, sameShape } from "../shape.js";
+import type { Backend, GpuCaps, Kernel, Storage, View } from "../backend/backend.js";
+import { isContiguous, numel } from "../shape.js";
 import { FUSED_PARAMS, fusedKey, fusedWgsl, type FusedInput, type FusedOp, type Ref } from "./fused-kernel.js";
+import { baseLaunch, epilogueKernel, type Head } from "./epilogue.js";
 import { uniformLayout } from "./wgsl.js";
 
 /** WebGPU's guaranteed storage buffers per shader stage: inputs plus written outputs of one fused kernel. */
@@ -24,6 +25,8 @@ interface Pending {
   readonly ins: readonly View[];
   readonly attrs: unknown;
   readonly op: FusedOp;
+  /** The chain's first launch is a kernel with an epilogue (a matmul): the ops after it run in its store. */
+  readonly head?: boolean;
 }
 
 const paramsLayout = uniformLayout(FUSED_PARAMS);
@@ -37,6 +40,8 @@ export class FusionQueue {
   private realizing = false;
   /** Freed storages the chain still reads: given back to the backend once it is encoded. */
   private heldInputs: Storage[] = [];
+  /** The head's inputs (a matmul's operands), when the chain has a head. */
+  private headIns: View[] = [];
 
   constructor(private backend: Backend) {}
 
@@ -49,7 +54,23 @@ export class FusionQueue {
     const out = outs[0];
     if (!kernel.fusable || outs.length !== 1 || out.offset !== 0 || out.dtype === "float64") return false;
     if (!isContiguous(out.shape, out.strides) || numel(out.shape) !== out.storage.size || out.storage.size === 0) return false;
-    return ins.every((v) => v.storage !== out.storage && v.dtype !== "float64" && (numel(v.shape) === 1 || (sameShape(v.shape, out.shape) && isContiguous(v.shape, v.strides))));
+    return ins.every((v) => v.storage !== out.storage && v.dtype !== "float64" && (numel(v.shape) === 1 || (isContiguous(v.shape, v.strides) && trailing(v.shape, out.shape))));
+  }
+
+  /** Whether this launch can start a chain as its head (its kernel takes an epilogue). */
+  static headable(kernel: Kernel<unknown>, outs: readonly View[]): boolean {
+    const out = outs[0];
+    return !!kernel.epilogue && outs.length === 1 && out.offset === 0 && out.dtype === "float32" && isContiguous(out.shape, out.strides) && numel(out.shape) === out.storage.size && out.storage.size > 0;
+  }
+
+  /** Realize the pending chain and start a new one whose first value is this launch's output. */
+  head(kernel: Kernel<unknown>, outView: View, inViews: readonly View[], attrs: unknown): void {
+    this.realize();
+    const out = snapshot(outView);
+    this.n = numel(out.shape);
+    this.headIns = inViews.map(snapshot);
+    const op: FusedOp = { name: kernel.name, expr: "", args: [], argTypes: [], out: out.dtype };
+    this.chain.push({ kernel, out, ins: this.headIns, attrs, op, head: true });
   }
 
   /** Queue a fusable launch (see fusable), realizing the current chain first when it cannot take it. */
@@ -82,12 +103,14 @@ export class FusionQueue {
   private fits(ins: readonly View[]): boolean {
     if (ins.some((v) => this.chain.some((p) => p.out.storage === v.storage) && (v.offset !== 0 || numel(v.shape) !== this.n))) return false;
     const fresh = ins.filter((v) => !this.chain.some((p) => p.out.storage === v.storage) && !this.inputs.some((u) => u.storage === v.storage)).length;
-    return this.inputs.length + fresh + 1 <= MAX_BINDINGS;
+    // A head chain also binds the head's inputs and output.
+    const head = this.chain[0]?.head ? this.headIns.length + 1 : 0;
+    return this.inputs.length + fresh + 1 + head <= MAX_BINDINGS;
   }
 
   /** Whether the chain reads or writes `storage` (an upload to it must wait for the chain). */
   touches(storage: Storage): boolean {
-    return this.inputs.some((v) => v.storage === storage) || this.chain.some((p) => p.out.storage === storage);
+    return [...this.inputs, ...this.headIns].some((v) => v.storage === storage) || this.chain.some((p) => p.out.storage === storage);
   }
 
   /**
@@ -96,7 +119,7 @@ export class FusionQueue {
    * together still fuses.
    */
   released(storage: Storage): boolean {
-    if (!this.inputs.some((v) => v.storage === storage)) return false;
+    if (![...this.inputs, ...this.headIns].some((v) => v.storage === storage)) return false;
     this.heldInputs.push(storage);
     return true;
   }
@@ -107,14 +130,11 @@ export class FusionQueue {
     const [chain, inputs] = [this.chain, this.inputs];
     this.chain = [];
     this.inputs = [];
+    this.headIns = [];
     this.realizing = true;
     try {
-      const outputs = chain.flatMap((p, k) => (p.out.storage.freed ? [] : [k]));
-      if (outputs.length === 0) return; // every value was dropped before anyone could observe it
-      if (chain.length === 1) return this.backend.run(chain[0].kernel, [chain[0].out], chain[0].ins, chain[0].attrs);
-      if (inputs.length + outputs.length <= MAX_BINDINGS)
-        return this.backend.run(fusedKernel(chain.map((p) => p.op), inputs, outputs, this.n), outputs.map((k) => chain[k].out), inputs, undefined);
-      runSplit(this.backend, chain, inputs, this.n);
+      if (chain[0].head) return this.runHead(chain, inputs);
+      runChain(this.backend, chain, inputs, this.n);
     } finally {
       this.realizing = false;
       const held = this.heldInputs;
@@ -122,12 +142,52 @@ export class FusionQueue {
       for (const s of held) this.backend.free(s);
     }
   }
+
+  /**
+   * A head chain: the head kernel with the other ops as its epilogue, when its launch takes one
+   * and the bindings fit; else the head alone, then the rest as a plain chain reading its output.
+   */
+  private runHead(chain: Pending[], inputs: View[]): void {
+    const head: Head = chain[0];
+    const outputs = chain.flatMap((p, k) => (k > 0 && !p.out.storage.freed ? [k] : []));
+    const headLive = !head.out.storage.freed;
+    if (!headLive && outputs.length === 0) return;
+    const caps = (this.backend as Backend & { caps?: GpuCaps }).caps;
+    const base = chain.length > 1 && caps ? baseLaunch(head, caps) : null;
+    const limit = caps?.maxStorageBuffers ?? MAX_BINDINGS;
+    if (base && head.ins.length + inputs.length + 1 + outputs.length <= limit) {
+      const kernel = epilogueKernel(head, base, chain.map((p) => p.op), inputs, outputs, headLive);
+      return this.backend.run(kernel, [head.out, ...outputs.map((k) => chain[k].out)], [...head.ins, ...inputs], undefined);
+    }
+    // Unfused: the head writes its output (a temporary when nobody holds it), which the rest reads.
+    const out = headLive ? head.out : { ...head.out, storage: this.backend.alloc(head.out.dtype, this.n) };
+    this.backend.run(head.kernel, [out], head.ins, head.attrs);
+    const at = inputs.length;
+    const rest = chain.slice(1).map((p) => ({ ...p, op: { ...p.op, args: p.op.args.map((r): Ref => ("input" in r ? r : r.node === 0 ? { input: at } : { node: r.node - 1 })) } }));
+    runChain(this.backend, rest, [...inputs, out], this.n);
+    if (!headLive) this.backend.free(out.storage);
+  }
+}
+
+/** Encode a chain of elementwise ops: one generated kernel writing the outputs still referenced (or several, past the bindings). */
+function runChain(backend: Backend, chain: Pending[], inputs: readonly View[], n: number): void {
+  const outputs = chain.flatMap((p, k) => (p.out.storage.freed ? [] : [k]));
+  if (outputs.length === 0) return; // every value was dropped before anyone could observe it
+  if (chain.length === 1) return backend.run(chain[0].kernel, [chain[0].out], chain[0].ins, chain[0].attrs);
+  if (inputs.length + outputs.length <= MAX_BINDINGS) return backend.run(fusedKernel(chain.map((p) => p.op), inputs, outputs, n), outputs.map((k) => chain[k].out), inputs, undefined);
+  runSplit(backend, chain, inputs, n);
+}
+
+/** Whether `shape` (leading 1s aside) is the trailing dims of `out`: a dense operand then repeats every numel(shape) elements. */
+function trailing(shape: readonly number[], out: readonly number[]): boolean {
+  const s = shape.slice(shape.findIndex((d) => d !== 1));
+  return s.length <= out.length && s.every((d, j) => d === out[out.length - s.length + j]);
 }
 
 const snapshot = (v: View): View => ({ storage: v.storage, shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype });
 
 function fusedKernel(ops: FusedOp[], inputs: readonly View[], outputs: number[], n: number): Kernel<void> {
-  const described: FusedInput[] = inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1 }));
+  const described: FusedInput[] = inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1, periodic: numel(v.shape) !== 1 && numel(v.shape) !== n }));
   const key = fusedKey(described, ops, outputs);
   const name = `fused(${[...new Set(ops.map((o) => o.name))].join(", ")})`;
   return {
@@ -146,8 +206,10 @@ function fusedKernel(ops: FusedOp[], inputs: readonly View[], outputs: number[],
           }
           return code;
         },
-        params: paramsLayout.pack({ n, off: inputs.map((v) => v.offset) }),
+        params: paramsLayout.pack({ n, off: inputs.map((v) => v.offset), period: inputs.map((v) => numel(v.shape)) }),
         workgroups: Math.ceil(n / 256),
+        // No error flag in its layout, so MAX_BINDINGS fits WebGPU's guaranteed 8 storage buffers.
+        noErrorFlag: true,
       };
     },
   };

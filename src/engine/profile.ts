@@ -3,16 +3,28 @@ import type { Device } from "../backend/backend.js";
 import { backendFor, defaultDevice, flush } from "./device.js";
 import { realize } from "./scheduler.js";
 
+/** What `wg.profile` measured: per-op kernel times, the launch count and `fn`'s result. */
 export interface ProfileReport<T> {
   /** "timestamp-query": GPU time per kernel; "host": CPU-side time (the CPU backend, or an adapter without timestamps). */
   source: "timestamp-query" | "host";
   /** One row per op name, slowest first. */
   kernels: { name: string; count: number; totalMs: number; share: number }[];
+  /** The sum of every kernel's time, in milliseconds. */
   totalMs: number;
+  /** How many kernel launches `fn` made. */
   launches: number;
+  /** What `fn` returned (awaited). */
   result: T;
 }
 
+/**
+ * Runs `fn` (sync or async), waits for the device, and reports every kernel it launched, grouped by op name and
+ * slowest first: GPU times from timestamp queries where the adapter has them, else host times (the CPU backend).
+ * On an emulator (SwiftShader) the times rank kernels for that emulator only.
+ *
+ * PyTorch: `torch.profiler.profile`.
+ * @example const report = await wg.profile(() => x.matmul(x.T).sum()); console.log(wg.formatProfile(report))
+ */
 export async function profile<T>(fn: () => T | Promise<T>, device: Device = defaultDevice()): Promise<ProfileReport<T>> {
   const backend = backendFor(device);
   realize(device); // what ran before belongs to no profile
@@ -38,7 +50,13 @@ export async function profile<T>(fn: () => T | Promise<T>, device: Device = defa
   return { source: recorded.source, kernels, totalMs, launches: recorded.records.length, result };
 }
 
-/** The report as a text table (the bench runner's --profile prints it). */
+/**
+ * The report of `wg.profile` as a text table: a summary line, then one row per op with its count, total ms and share.
+ * The bench runner's `--profile` prints the same table.
+ *
+ * PyTorch: `torch.profiler.profile().key_averages().table()`.
+ * @example console.log(wg.formatProfile(await wg.profile(() => wg.ones([4]).add(1)))) // "2 launches, ... ms total (host)" ...
+ */
 export function formatProfile(report: ProfileReport<unknown>): string {
   const lines = [`${report.launches} launches, ${report.totalMs.toFixed(3)} ms total (${report.source})`, "op                     count   total ms   share"];
   for (const k of report.kernels)

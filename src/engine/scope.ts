@@ -68,7 +68,13 @@ export function disposeTracked(t: Tracked): void {
   for (const s of scopes) s.delete(t);
 }
 
-/** Take a tensor out of every enclosing tidy() so it outlives them (optimizer state, gradients). */
+/**
+ * Takes a tensor out of every enclosing `tidy()`, so it outlives them (state you keep across steps); returns it.
+ * You dispose it yourself when done.
+ *
+ * PyTorch: none (webgrad only; GPU memory is not garbage-collected). TensorFlow.js: `tf.keep`.
+ * @example wg.tidy(() => { kept = wg.keep(wg.ones([2])); }) // kept survives the tidy
+ */
 export function keep<T extends Tracked>(t: T): T {
   for (const s of scopes) s.delete(t);
   return t;
@@ -87,8 +93,11 @@ function collect(x: unknown, into: Set<unknown>, seen = new Set<unknown>()): voi
 }
 
 /**
- * Run `fn`, then dispose every tensor created inside it except those it returns
- * (found in arrays, Maps and plain objects) and those taken out with keep().
+ * Runs `fn`, then disposes every tensor created inside it except those it returns (also inside arrays, Maps and
+ * plain objects) and those taken out with `keep()`; returns what `fn` returned. Scopes nest; an async `fn` is an Error (await outside the tidy).
+ *
+ * PyTorch: none (webgrad only; GPU memory is not garbage-collected). TensorFlow.js: `tf.tidy`.
+ * @example const y = wg.tidy(() => x.mul(2).add(1)) // the x.mul(2) temporary is disposed; y is kept
  */
 export function tidy<T>(fn: () => T): T {
   if (typeof fn !== "function") throw new Error("tidy: expected a function, e.g. wg.tidy(() => model.forward(x)).");

@@ -28,7 +28,13 @@ function toLittleEndian(bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** Serialize a state dict (insertion order kept) with optional string metadata. */
+/**
+ * Serializes a state dict (tensors by name, insertion order kept) with optional string metadata into the bytes of a
+ * safetensors file, which PyTorch's `safetensors` reads. float32 and int32 only. Async: it reads the tensors back.
+ *
+ * PyTorch: `safetensors.torch.save` (`torch.save` for its own format).
+ * @example const bytes = await wg.save(model.stateDict(), { epoch: "3" }) // Uint8Array
+ */
 export async function save(stateDict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
   if (stateDict === null || typeof stateDict !== "object" || stateDict instanceof Tensor)
     throw new Error(`save: expected an object of tensors by name, e.g. await wg.save(model.stateDict()), got ${stateDict instanceof Tensor ? "a Tensor" : String(stateDict)}.`);
@@ -84,7 +90,13 @@ function asBytes(file: unknown): Uint8Array {
   throw new Error(`load: expected the file's bytes (a Uint8Array, an ArrayBuffer or a Node Buffer read from the file), got ${what}.`);
 }
 
-/** Parse a safetensors file into tensors (on the default device unless opts.device); throws, having made nothing, on a malformed file. */
+/**
+ * Parses a safetensors file (a `Uint8Array`, an `ArrayBuffer` or a Node `Buffer`) into tensors by name, on the default
+ * device unless `opts.device`. The whole file is checked first: on a malformed file it throws, having made nothing.
+ *
+ * PyTorch: `safetensors.torch.load` (`torch.load` for its own format).
+ * @example model.loadStateDict(wg.load(readFileSync("out/model.safetensors")))
+ */
 export function load(file: Uint8Array | ArrayBuffer, opts: { device?: Device } = {}): Record<string, Tensor> {
   const bytes = asBytes(file);
   const { entries, dataStart } = parse(bytes);
@@ -152,7 +164,12 @@ function entry(name: string, info: unknown, dataLen: number): Entry {
   return { name, dtype: DTYPES[dtype], shape, begin, end };
 }
 
-/** A file's string metadata ({} when it has none), checked as load() checks the whole file; makes no tensor. */
+/**
+ * The string metadata of a safetensors file (`{}` when it has none), checked as `load` checks the whole file; makes no tensor.
+ *
+ * PyTorch: none (webgrad only; Python reads it with `safetensors.safe_open(...).metadata()`).
+ * @example wg.loadMetadata(await wg.save({ w: wg.ones([1]) }, { epoch: "3" })) // { epoch: "3" }
+ */
 export function loadMetadata(file: Uint8Array | ArrayBuffer): Record<string, string> {
   const bytes = asBytes(file);
   parse(bytes);

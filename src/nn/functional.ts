@@ -11,8 +11,21 @@ import { where } from "../ops/elementwise.js";
 import { fmt, sameShape } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
+/**
+ * How a loss reduces its per-element losses: their mean, their sum, or none (the unreduced tensor).
+ *
+ * PyTorch: the `reduction` argument of the `torch.nn.functional` losses.
+ * @example wg.nn.functional.mseLoss(pred, target, { reduction: "sum" })
+ */
 export type Reduction = "mean" | "sum" | "none";
+/**
+ * Options every loss takes.
+ *
+ * PyTorch: the `reduction` argument of `torch.nn.functional.mse_loss`.
+ * @example wg.nn.functional.mseLoss(pred, target, { reduction: "none" }) // pred's shape
+ */
 export interface LossOptions {
+  /** "mean" (the default), "sum" or "none". */
   reduction?: Reduction;
 }
 
@@ -41,12 +54,27 @@ function reductionOf(op: string, opts: LossOptions): Reduction {
 
 const reduce = (loss: Tensor, r: Reduction): Tensor => (r === "mean" ? loss.mean() : r === "sum" ? loss.sum() : loss);
 
-/** Class-index losses take PyTorch's ignoreIndex: those targets add 0 loss and 0 gradient. */
+/**
+ * Options of the class-index losses (`nllLoss`, `crossEntropy`): `reduction`, and `ignoreIndex`.
+ *
+ * PyTorch: the `ignore_index` and `reduction` arguments of `torch.nn.functional.nll_loss`.
+ * @example wg.nn.functional.nllLoss(logProbs, targets, { ignoreIndex: 0 })
+ */
 export interface ClassLossOptions extends LossOptions {
+  /**
+   * A target value that adds 0 loss and 0 gradient and is left out of the mean (default -100,
+   * as PyTorch); the mean is NaN when every target is ignored, as in PyTorch.
+   */
   ignoreIndex?: number;
 }
+/**
+ * Options of `crossEntropy`: `reduction`, `ignoreIndex` and `labelSmoothing`.
+ *
+ * PyTorch: the keyword arguments of `torch.nn.functional.cross_entropy` (no class `weight`).
+ * @example wg.nn.functional.crossEntropy(logits, labels, { labelSmoothing: 0.1 })
+ */
 export interface CrossEntropyOptions extends ClassLossOptions {
-  /** Mix the target with the uniform distribution: (1 − ε)·target + ε/C (PyTorch's label_smoothing). */
+  /** Mix the target with the uniform distribution: (1 − ε)·target + ε/C (PyTorch's label_smoothing; default 0, in [0, 1]). */
   labelSmoothing?: number;
 }
 
@@ -62,7 +90,13 @@ function reduceKept(loss: Tensor, targets: Tensor, ignore: number, r: Reduction)
   return r === "mean" ? loss.sum().div(targets.ne(ignore).sum()) : reduce(loss, r);
 }
 
-/** Mean (or summed) squared error (pred − target)². */
+/**
+ * The squared error (pred − target)², averaged by default (`reduction`). pred and target must be
+ * float tensors of one shape (no broadcasting, unlike PyTorch's warning-only rule). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.mse_loss`.
+ * @example wg.nn.functional.mseLoss(wg.tensor([1, 2]), wg.tensor([1, 4])) // tensor(2)
+ */
 export function mseLoss(pred: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
   floatArg("mseLoss", "pred", pred);
   floatArg("mseLoss", "target", target);
@@ -73,9 +107,15 @@ export function mseLoss(pred: Tensor, target: Tensor, opts: LossOptions = {}): T
 }
 
 /**
- * Cross-entropy of logits [N, C] (or [C]): with int32 class indices [N] (or []) through the fused
- * row kernel; with float targets of the logits' shape as probabilities, −Σ_c t_c · log softmax(x)_c.
- * With label smoothing ε the per-row loss is (1 − ε)·CE + ε·mean_c(−log softmax(x)_c).
+ * Cross-entropy of logits [N, C] (or [C]), stable through log-softmax: with int32 class indices
+ * [N] (or []) through the fused row kernel, −log softmax(x)[n, t_n]; with float targets of the
+ * logits' shape as probabilities, −Σ_c t_c · log softmax(x)_c. With label smoothing ε the per-row
+ * loss is (1 − ε)·CE + ε·mean_c(−log softmax(x)_c). A class index outside [0, C) other than
+ * ignoreIndex is an Error (on WebGPU at the next sync point). Class-index targets take 1-D or 2-D
+ * logits only; with probability targets the classes are the last dim (PyTorch: dim 1). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.cross_entropy`.
+ * @example wg.nn.functional.crossEntropy(wg.zeros([2, 4]), wg.tensor([0, 3], { dtype: "int32" })) // tensor(1.3863) (= ln 4)
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   floatArg("crossEntropy", "logits", logits);
@@ -104,7 +144,14 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   return reduce(t.mul(logits.logSoftmax(-1)).sum(-1).neg(), r);
 }
 
-/** Negative log-likelihood −logProbs[n, t_n] of log-probabilities [N, C] (or [C]) and int32 targets [N] (or []). */
+/**
+ * The negative log-likelihood −logProbs[n, t_n] of log-probabilities [N, C] (or [C]) and int32
+ * targets [N] (or []), averaged over the targets that are not ignoreIndex by default. A target
+ * outside [0, C) other than ignoreIndex is an Error (on WebGPU at the next sync point). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.nll_loss`.
+ * @example wg.nn.functional.nllLoss(logits.logSoftmax(1), labels) // same as crossEntropy(logits, labels)
+ */
 export function nllLoss(logProbs: Tensor, targets: Tensor, opts: ClassLossOptions = {}): Tensor {
   floatArg("nllLoss", "logProbs", logProbs);
   tensorArg("nllLoss", "targets", targets);
@@ -134,8 +181,13 @@ function clampedLog(x: Tensor): Tensor {
 }
 
 /**
- * −(t · log p + (1 − t) · log(1 − p)) of probabilities p in [0, 1]. A p outside [0, 1] (or NaN) is an
- * Error as in PyTorch: at once on the CPU, at the next sync point on WebGPU (a device-side check).
+ * Binary cross-entropy −(t · log p + (1 − t) · log(1 − p)) of probabilities p in [0, 1] and float
+ * targets of the same shape, averaged by default; each log is clamped at −100 as PyTorch's, so
+ * p = 0 or 1 gives a finite loss. A p outside [0, 1] (or NaN) is an Error as in PyTorch: at once
+ * on the CPU, at the next sync point on WebGPU (a device-side check). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.binary_cross_entropy`.
+ * @example wg.nn.functional.binaryCrossEntropy(wg.tensor([0.5]), wg.tensor([1])) // tensor(0.6931) (= ln 2)
  */
 export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
   floatArg("binaryCrossEntropy", "probs", probs);
@@ -152,7 +204,13 @@ export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: LossOpt
   return reduce(pos.add(neg).neg(), r);
 }
 
-/** x Wᵀ + b with W [out, in]; Wᵀ is a strided view the matmul kernel reads directly. */
+/**
+ * x Wᵀ + b for x [..., in], weight [out, in] and an optional bias [out] (null or left out for
+ * none), giving [..., out]. Wᵀ is a strided view the matmul kernel reads directly. Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.linear`.
+ * @example wg.nn.functional.linear(wg.ones([2, 3]), wg.ones([4, 3])).shape // [2, 4]
+ */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   floatArg("linear", "x", x);
   floatArg("linear", "weight", weight);
@@ -169,7 +227,14 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return y.add(bias);
 }
 
-/** Zero each element with probability p and scale the rest by 1/(1 − p); the identity when not training. */
+/**
+ * Zeroes each element with probability `p` (default 0.5) and scales the rest by 1/(1 − p), with a
+ * fresh mask from `wg.rand` (so `wg.manualSeed` repeats it); returns `x` itself when `training`
+ * is false or p is 0. A `p` outside [0, 1] throws. Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.dropout` (`training` defaults to true, as there).
+ * @example wg.nn.functional.dropout(x, 0.2, model.training)
+ */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   checkProbability("dropout", p);
   floatArg("dropout", "x", x);
@@ -185,11 +250,49 @@ export function checkProbability(op: string, p: unknown): void {
     throw new Error(`${op}: p is the probability of zeroing an element and must be a number in [0, 1], got ${String(p)}. Fix: e.g. ${op}(0.5).`);
 }
 
+/**
+ * max(x, 0) elementwise (`x.relu()`). Differentiable (gradient 0 at 0, as PyTorch).
+ *
+ * PyTorch: `torch.nn.functional.relu`.
+ * @example wg.nn.functional.relu(wg.tensor([-1, 2])) // tensor([0, 2])
+ */
 export const relu = (x: Tensor): Tensor => x.relu();
+/**
+ * 1 / (1 + e^−x) elementwise (`x.sigmoid()`). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.sigmoid`.
+ * @example wg.nn.functional.sigmoid(wg.tensor([0])) // tensor([0.5])
+ */
 export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+/**
+ * tanh elementwise (`x.tanh()`). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.tanh`.
+ * @example wg.nn.functional.tanh(wg.tensor([0])) // tensor([0])
+ */
 export const tanh = (x: Tensor): Tensor => x.tanh();
+/**
+ * GELU x·Φ(x) elementwise (`x.gelu(opts)`): exact erf by default, `{ approximate: "tanh" }` for
+ * PyTorch's tanh approximation. Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.gelu`.
+ * @example wg.nn.functional.gelu(x, { approximate: "tanh" })
+ */
 export const gelu = (x: Tensor, opts?: { approximate?: "none" | "tanh" }): Tensor => x.gelu(opts);
+/**
+ * Softmax over `dim` (default -1, the last; PyTorch's default is an implicit, deprecated choice).
+ * Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.softmax`.
+ * @example wg.nn.functional.softmax(wg.zeros([2, 4])) // each row 0.25s
+ */
 export const softmax = (x: Tensor, dim = -1): Tensor => x.softmax(dim);
+/**
+ * log softmax over `dim` (default -1), computed stably (x − logsumexp(x)). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.log_softmax`.
+ * @example wg.nn.functional.logSoftmax(wg.zeros([2])) // tensor([-0.6931, -0.6931])
+ */
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(dim);
 export { conv2d, type ConvOptions } from "../ops/conv.js";
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, pad, type PoolOptions } from "../ops/pool.js";
@@ -197,6 +300,25 @@ export { batchNorm, type BatchNormOptions } from "../ops/batchnorm.js";
 
 // Sequence models: embedding, layer norm, attention and their activations (kernels in src/ops).
 export { embedding, layerNorm, scaledDotProductAttention, type LayerNormOptions, type AttentionOptions } from "../ops/index.js";
+/**
+ * SiLU (swish) x·sigmoid(x) elementwise (`x.silu()`). Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.silu`.
+ * @example wg.nn.functional.silu(wg.tensor([0])) // tensor([0])
+ */
 export const silu = (x: Tensor): Tensor => x.silu();
+/**
+ * log(1 + eˣ) elementwise (`x.softplus()`), computed as max(x, 0) + log(1 + e^−|x|) so it never
+ * overflows; beta is 1 (PyTorch's default) and there is no linear threshold. Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.softplus`.
+ * @example wg.nn.functional.softplus(wg.tensor([0])) // tensor([0.6931])
+ */
 export const softplus = (x: Tensor): Tensor => x.softplus();
+/**
+ * x where x ≥ 0 and negativeSlope·x below (negativeSlope default 0.01), elementwise. Differentiable.
+ *
+ * PyTorch: `torch.nn.functional.leaky_relu`.
+ * @example wg.nn.functional.leakyRelu(wg.tensor([-10, 2]), 0.1) // tensor([-1, 2])
+ */
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => x.leakyRelu(negativeSlope);

@@ -14,8 +14,12 @@ import { Tensor } from "../tensor.js";
 const marked = new WeakSet<Tensor>();
 
 /**
- * Make `t` a parameter (PyTorch's nn.Parameter): a leaf that requires grad,
- * stays a parameter when later frozen, and outlives any enclosing tidy().
+ * Makes `t` a parameter: a leaf that requires grad (a non-leaf is detached first), stays a
+ * parameter when later frozen (`requiresGrad = false`), and outlives any enclosing `tidy()`.
+ * Modules find parameters among their own properties, so assigning one registers it.
+ *
+ * PyTorch: `torch.nn.Parameter`.
+ * @example const w = wg.nn.parameter(wg.randn([3, 4])); w.requiresGrad // true
  */
 export function parameter(t: Tensor): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`parameter: expected a Tensor, got ${typeof t}.`);
@@ -28,17 +32,44 @@ export function parameter(t: Tensor): Tensor {
 const isParameter = (v: unknown): v is Tensor =>
   v instanceof Tensor && (marked.has(v) || (v.isLeaf && v.requiresGrad && !v.isDisposed));
 
+/**
+ * Options of `Module.loadStateDict`.
+ *
+ * PyTorch: the `strict` argument of `torch.nn.Module.load_state_dict`.
+ * @example model.loadStateDict(dict, { strict: false })
+ */
 export interface LoadOptions {
   /** Require the dict's keys to match the model's parameter names exactly (default true). */
   strict?: boolean;
 }
 
+/**
+ * The base of every layer and model: a tree of parameters and submodules found from its own
+ * properties in assignment order (as PyTorch's `__setattr__` registers them). A Module property
+ * is a child; a tensor made by `wg.nn.parameter`, or any leaf tensor that requires grad, is a
+ * parameter; arrays of either are numbered (`layers.0.weight`). Subclass it and write `forward`;
+ * call `model.forward(x)` (a Module is not callable as in Python).
+ *
+ * PyTorch: `torch.nn.Module`.
+ * @example class Net extends wg.nn.Module { fc = new wg.nn.Linear(4, 2); forward(x) { return this.fc.forward(x).relu(); } }
+ */
 export abstract class Module {
-  /** Dropout and similar layers act differently in training and evaluation. */
+  /**
+   * True in training mode (the default), false after `eval()`: Dropout and BatchNorm act
+   * differently in the two. Set it for the whole tree with `train()` / `eval()`.
+   *
+   * PyTorch: `torch.nn.Module.training`.
+   * @example new wg.nn.Dropout(0.1).eval().training // false
+   */
   training = true;
 
-  // Subclasses take what their computation needs (a mask, a second input) and return what it
-  // makes (a tensor, or a pair as attention does), as in PyTorch.
+  /**
+   * The module's computation. Subclasses take what it needs (a mask, a second input) and return
+   * what it makes (a tensor, or a pair as MultiheadAttention does), as in PyTorch.
+   *
+   * PyTorch: `torch.nn.Module.forward`.
+   * @example new wg.nn.Linear(4, 2).forward(wg.ones([3, 4])).shape // [3, 2]
+   */
   abstract forward(...args: any[]): any;
 
   /** Direct parameters and children with their local names, in registration order. */
@@ -54,11 +85,23 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * The direct submodules with their local names, in registration order (not the grandchildren).
+   *
+   * PyTorch: `torch.nn.Module.named_children` (an array here, not a generator).
+   * @example new wg.nn.Sequential(new wg.nn.Linear(4, 8), new wg.nn.ReLU()).namedChildren().map(([n]) => n) // ["0", "1"]
+   */
   namedChildren(): [string, Module][] {
     return this.members().filter((m): m is [string, Module] => m[1] instanceof Module);
   }
 
-  /** This module ("") and every submodule under its dotted path, depth first; each once, so a cycle cannot loop. */
+  /**
+   * This module (named "") and every submodule under its dotted path, depth first; each module
+   * once, so a shared submodule keeps its first name and a cycle cannot loop.
+   *
+   * PyTorch: `torch.nn.Module.named_modules` (an array here, not a generator).
+   * @example new wg.nn.Sequential(new wg.nn.Linear(4, 8), new wg.nn.ReLU()).namedModules().map(([n]) => n) // ["", "0", "1"]
+   */
   namedModules(): [string, Module][] {
     const out: [string, Module][] = [];
     const seen = new Set<Module>();
@@ -73,9 +116,11 @@ export abstract class Module {
   }
 
   /**
-   * Every parameter with its dotted path ("0.weight"), in PyTorch's order: a
-   * module's own parameters, then its children's. Each tensor once (tied
-   * weights keep their first name).
+   * Every parameter with its dotted path ("0.weight"), in PyTorch's order: a module's own
+   * parameters, then its children's. Each tensor once (tied weights keep their first name).
+   *
+   * PyTorch: `torch.nn.Module.named_parameters` (an array here, not a generator).
+   * @example new wg.nn.Sequential(new wg.nn.Linear(4, 8)).namedParameters().map(([n]) => n) // ["0.weight", "0.bias"]
    */
   namedParameters(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
@@ -89,6 +134,12 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Every parameter of the tree, in `namedParameters()` order: what an optimizer takes.
+   *
+   * PyTorch: `torch.nn.Module.parameters` (an array here, not a generator).
+   * @example new wg.nn.Linear(4, 2).parameters().map((p) => p.shape) // [[2, 4], [2]]
+   */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -97,8 +148,13 @@ export abstract class Module {
   protected readonly bufferMap = new Map<string, Tensor>();
 
   /**
-   * Register a tensor that is state but not a parameter (PyTorch's register_buffer): it is saved
-   * and loaded with stateDict(), never trained. Registering a name again replaces the tensor.
+   * Registers `t` as a buffer: state that is saved and loaded with `stateDict()` but is not a
+   * parameter and is never trained (BatchNorm's running statistics). Registering a name again
+   * replaces the tensor. Returns `t`. Throws for a dotted or empty name, or a tensor that
+   * requires grad (pass `t.detach()`).
+   *
+   * PyTorch: `torch.nn.Module.register_buffer`.
+   * @example const m = new wg.nn.ReLU(); m.registerBuffer("scale", wg.ones([1])); Object.keys(m.stateDict()) // ["scale"]
    */
   registerBuffer(name: string, t: Tensor): Tensor {
     if (typeof name !== "string" || name === "" || name.includes("."))
@@ -109,7 +165,12 @@ export abstract class Module {
     return t;
   }
 
-  /** Every buffer with its dotted path, after the parameters of the same module, as PyTorch. */
+  /**
+   * Every buffer of the tree with its dotted path, module by module in `namedModules()` order.
+   *
+   * PyTorch: `torch.nn.Module.named_buffers` (an array here, not a generator).
+   * @example new wg.nn.BatchNorm1d(4).namedBuffers().map(([n]) => n) // ["running_mean", "running_var", "num_batches_tracked"]
+   */
   namedBuffers(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [path, m] of this.namedModules())
@@ -117,26 +178,57 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Every buffer of the tree, in `namedBuffers()` order.
+   *
+   * PyTorch: `torch.nn.Module.buffers` (an array here, not a generator).
+   * @example new wg.nn.BatchNorm1d(4).buffers().length // 3
+   */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
 
-  /** Set training mode here and in every submodule. */
+  /**
+   * Sets training mode (`mode`, default true) here and in every submodule; returns this module.
+   *
+   * PyTorch: `torch.nn.Module.train`.
+   * @example new wg.nn.Sequential(new wg.nn.Dropout(0.5)).train(false).training // false
+   */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
 
+  /**
+   * Sets evaluation mode here and in every submodule (`train(false)`): Dropout becomes the
+   * identity and BatchNorm uses its running statistics. Returns this module.
+   *
+   * PyTorch: `torch.nn.Module.eval`.
+   * @example new wg.nn.Dropout(0.5).eval().training // false
+   */
   eval(): this {
     return this.train(false);
   }
 
-  /** Drop every parameter's gradient (disposing it, so memory stays flat), or zero it in place. */
+  /**
+   * Drops every parameter's gradient (`grad = null`, disposing it so memory stays flat), or
+   * with `{ setToNone: false }` zeroes it in place. The default is PyTorch 2's (`set_to_none=True`).
+   *
+   * PyTorch: `torch.nn.Module.zero_grad`.
+   * @example model.zeroGrad(); model.parameters()[0].grad // null
+   */
   zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
     for (const p of this.parameters()) clearGrad(p, setToNone);
   }
 
-  /** The parameters, then the buffers, by dotted name, detached views sharing their storage (as torch's state_dict). */
+  /**
+   * Every parameter, then every buffer, by dotted name (the keys are torch's; torch orders each
+   * module's buffers right after its parameters): detached views that share the model's storage
+   * (a later step changes them; clone to snapshot). Save it with `wg.save`.
+   *
+   * PyTorch: `torch.nn.Module.state_dict`.
+   * @example Object.keys(new wg.nn.Linear(4, 2).stateDict()) // ["weight", "bias"]
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     for (const [name, p] of this.namedParameters()) out[name] = p.detach();
@@ -145,8 +237,13 @@ export abstract class Module {
   }
 
   /**
-   * Copy `dict` into the existing parameters, in place. Every key, shape,
-   * dtype and device is checked first; on any problem nothing is loaded.
+   * Copies `dict` into the existing parameters and buffers, in place. Every key, shape, dtype
+   * and device is checked first; on any problem it throws listing them all and loads nothing.
+   * With `{ strict: false }` missing and unexpected keys are skipped. Returns nothing (PyTorch
+   * returns the missing and unexpected keys).
+   *
+   * PyTorch: `torch.nn.Module.load_state_dict`.
+   * @example model.loadStateDict(wg.load(bytes)) // bytes: the contents of a .safetensors file
    */
   loadStateDict(dict: Record<string, Tensor>, { strict = true }: LoadOptions = {}): void {
     if (dict === null || typeof dict !== "object")

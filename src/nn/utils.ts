@@ -13,6 +13,12 @@ import { defaultDevice } from "../engine/device.js";
 import { keep } from "../engine/scope.js";
 import { normAndCoefficient, scaleByCoefficient, type NormKind } from "../optim/grad-norm.js";
 
+/**
+ * Options of `nn.utils.clipGradNorm`.
+ *
+ * PyTorch: the `norm_type` and `error_if_nonfinite` arguments of `torch.nn.utils.clip_grad_norm_`.
+ * @example wg.nn.utils.clipGradNorm(model.parameters(), 1.0, { normType: Infinity })
+ */
 export interface ClipOptions {
   /** 1, 2 (default) or Infinity. */
   normType?: number;
@@ -20,11 +26,29 @@ export interface ClipOptions {
   errorIfNonfinite?: boolean;
 }
 
-/** Scale the gradients of `params` so that their total norm is at most maxNorm; returns the total norm before clipping, as a Tensor. */
+/**
+ * Scales the gradients of `params` in place so that their total norm (all gradients as one
+ * vector; `normType` 2 by default) is at most `maxNorm`: each is multiplied by
+ * min(1, maxNorm / (total + 1e-6)). Returns the total norm before clipping as a scalar Tensor;
+ * it stays on the device, so a clipped step reads nothing back. Parameters without a gradient
+ * are skipped. With `errorIfNonfinite: true` it returns a Promise (it must read the norm).
+ *
+ * PyTorch: `torch.nn.utils.clip_grad_norm_`.
+ * @example const norm = wg.nn.utils.clipGradNorm(model.parameters(), 1.0) // scalar Tensor
+ */
 export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number, opts?: ClipOptions & { errorIfNonfinite?: false }): Tensor;
+/**
+ * With `errorIfNonfinite: true`: reads the total norm back first and rejects, leaving the
+ * gradients unscaled, when it is NaN or infinite; otherwise clips and resolves to the norm.
+ *
+ * PyTorch: `torch.nn.utils.clip_grad_norm_` with `error_if_nonfinite=True`.
+ * @example const norm = await wg.nn.utils.clipGradNorm(model.parameters(), 1.0, { errorIfNonfinite: true })
+ */
 export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number, opts: ClipOptions & { errorIfNonfinite: true }): Promise<Tensor>;
 export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number, opts: ClipOptions = {}): Tensor | Promise<Tensor> {
   const { normType = 2, errorIfNonfinite = false } = opts ?? {};
+  // Read a one-shot iterable (a generator) once: gradsOf and paramDevice both walk it.
+  if (!(params instanceof Tensor) && params !== null && typeof (params as Iterable<Tensor>)?.[Symbol.iterator] === "function") params = Array.from(params);
   const grads = gradsOf(params);
   const kind = normKind(normType);
   if (typeof maxNorm !== "number" || !(maxNorm >= 0))

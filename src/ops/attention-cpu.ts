@@ -5,6 +5,7 @@
  */
 import type { CpuView } from "../backend/backend.js";
 
+/** The sizes, scale and mask layout every attention kernel (CPU and WGSL) reads; q is [B, L, E], k [B, S, E], v [B, S, EV]. */
 export interface AttnDims {
   B: number;
   L: number;

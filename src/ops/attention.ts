@@ -23,10 +23,23 @@ import type { Tensor } from "../tensor.js";
 import { specialize } from "../engine/wgsl.js";
 import { adapterChoice } from "../engine/scheduler.js";
 
+/**
+ * Options of `nn.functional.scaledDotProductAttention`, PyTorch's keyword arguments.
+ *
+ * PyTorch: the `attn_mask`, `is_causal`, `scale`, `dropout_p` arguments of `torch.nn.functional.scaled_dot_product_attention`.
+ * @example wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true, dropoutP: 0.1 })
+ */
 export interface AttentionOptions {
+  /**
+   * Broadcasts to [..., L, S]. int32 is boolean (non-zero: attend; PyTorch's bool mask), float is added to the
+   * scores (−Infinity hides a key). Default none.
+   */
   attnMask?: Tensor | null;
+  /** Query i attends to keys 0..i only (top-left aligned when L ≠ S, as PyTorch); not with attnMask. Default false. */
   isCausal?: boolean;
+  /** Multiplies q·kᵀ; default (or `null`) 1/√E. */
   scale?: number | null;
+  /** Probability of zeroing each attention weight (the rest scaled by 1/(1 − p)); default 0. Pass 0 in eval. */
   dropoutP?: number;
 }
 
@@ -166,7 +179,10 @@ function scores(q: Tensor, k: Tensor, mask: Tensor | null, a: { scale: number; c
   return s;
 }
 
-/** The composite: matmul, softmax, (dropout,) matmul. The reference for the fused kernels. */
+/**
+ * The composite: matmul, softmax, (dropout,) matmul. The reference for the fused kernels, and what
+ * scaledDotProductAttention falls back to (dropout, a mask that requires grad, a head dim the kernels do not take).
+ */
 export function attentionComposite(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const a = check(q, k, v, opts);
   let p = scores(q, k, opts.attnMask ?? null, a).softmax(-1);
@@ -231,6 +247,15 @@ function compositeOnAdapter(): boolean {
   return forced ? forced === "composite" : emulated;
 }
 
+/**
+ * softmax(q·kᵀ·scale + mask)·v over q [..., L, E], k [..., S, E], v [..., S, Ev] → [..., L, Ev] (leading batch/head
+ * dims must match exactly). On GPUs one fused kernel that never stores the L×S scores; on emulators the composite
+ * (matmul, softmax, matmul), which is faster there. A row with every key masked gives NaN.
+ * Differentiable in q, k, v (and a float mask) to any order.
+ *
+ * PyTorch: `torch.nn.functional.scaled_dot_product_attention` (PyTorch 2.0+).
+ * @example wg.nn.functional.scaledDotProductAttention(wg.randn([2, 4, 5, 8]), wg.randn([2, 4, 7, 8]), wg.randn([2, 4, 7, 16])) // shape [2, 4, 5, 16]
+ */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const c = check(q, k, v, opts);
   const onGpu = q.device === "webgpu";

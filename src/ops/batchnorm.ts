@@ -132,12 +132,22 @@ export function channelSum(t: Tensor): Tensor {
   return s;
 }
 
+/**
+ * Options of `nn.functional.batchNorm`, PyTorch's keyword arguments.
+ *
+ * PyTorch: the `weight`, `bias`, `training`, `momentum`, `eps` arguments of `torch.nn.functional.batch_norm`.
+ * @example wg.nn.functional.batchNorm(x, runningMean, runningVar, { training: true, momentum: 0.01 })
+ */
 export interface BatchNormOptions {
+  /** Per-channel scale γ [C] applied after normalizing; default none (1). */
   weight?: Tensor | null;
+  /** Per-channel shift β [C] added last; default none (0). */
   bias?: Tensor | null;
-  /** Batch statistics (and a running-statistics update) when true; the running statistics when false. */
+  /** Batch statistics (and a running-statistics update) when true; the running statistics when false (the default). */
   training?: boolean;
+  /** Weight m of the batch in running ← (1 − m)·running + m·batch, in [0, 1]; default 0.1. */
   momentum?: number;
+  /** Added to the variance before the square root, > 0; default 1e-5. */
   eps?: number;
 }
 
@@ -149,6 +159,15 @@ function checkChannelVector(what: string, t: Tensor | null | undefined, x: Tenso
   if (t.device !== x.device) throw new Error(`batchNorm: ${what} is on ${t.device}, the input ${fmt(x.shape)} on ${x.device}. Fix: await ${what}.to("${x.device}").`);
 }
 
+/**
+ * Normalizes each channel (dim 1) of x [N, C], [N, C, L] or [N, C, H, W]: (x − mean)/√(var + eps)·weight + bias.
+ * Training uses the batch's mean and biased variance (differentiable through them) and, when both running tensors
+ * are given, updates them in place with the unbiased variance, as PyTorch; eval (the default) uses runningMean and
+ * runningVar, which must then be given.
+ *
+ * PyTorch: `torch.nn.functional.batch_norm`.
+ * @example wg.nn.functional.batchNorm(wg.tensor([[1, 2], [3, 6]]), null, null, { training: true }) // ≈ tensor([[-1, -1], [1, 1]])
+ */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = opts;
   if (x.ndim < 2 || x.ndim > 4 || x.dtype === "int32")

@@ -4,7 +4,13 @@ import { where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import type { Tensor } from "../tensor.js";
 
-/** Clamp to [min, max]; the gradient passes where min <= x <= max, as in PyTorch. */
+/**
+ * Clamps each element to [min, max] (`null` leaves that side open; at least one is needed, and min ≤ max). The gradient
+ * passes where min ≤ x ≤ max, as in PyTorch; a NaN bound makes every element NaN.
+ *
+ * PyTorch: `torch.clamp`.
+ * @example wg.tensor([-2, 0.5, 3]).clamp(0, 1) // tensor([0, 0.5, 1])
+ */
 export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
   if (min === null && max === null) throw new Error("clamp: give at least one of min and max.");
   if (min !== null && max !== null && min > max) throw new Error(`clamp: min ${min} is greater than max ${max}.`);
@@ -16,8 +22,15 @@ export function clamp(x: Tensor, min: number | null, max: number | null): Tensor
   return r;
 }
 
-/** GELU: x·Φ(x) with the exact erf form (PyTorch's default), or the tanh approximation. */
+/**
+ * GELU, x·Φ(x): with the exact erf form (`"none"`, PyTorch's default), or the tanh approximation
+ * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Differentiable (a composite of differentiable ops).
+ *
+ * PyTorch: `torch.nn.functional.gelu`.
+ * @example wg.tensor([0, 1]).gelu({ approximate: "tanh" }) // ≈ tensor([0, 0.8412])
+ */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (x.dtype === "int32") throw new Error(`gelu: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().gelu().`);
   if (approximate === "tanh") {
     const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return x.mul(inner.tanh().add(1)).mul(0.5);
@@ -27,8 +40,13 @@ export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
 }
 
 /**
- * Einstein summation over one or more operands ("ij,jk->ik", "bij,bjk->bik",
- * "ii" is not supported). Pairs reduce to one batched matmul each.
+ * Einstein summation over one or more operands: letters name dims, a letter missing from the output is summed over,
+ * and without `->` the output is the letters that appear once, in alphabetical order (as PyTorch). Pairs reduce to one
+ * batched matmul each; differentiable. Unlike PyTorch, no ellipsis (`...`) and no repeated letter within one operand
+ * (diagonals, traces such as `"ii"`); sizes of a letter must agree exactly (no broadcasting of size-1 dims).
+ *
+ * PyTorch: `torch.einsum`.
+ * @example wg.einsum("i,j->ij", wg.tensor([1, 2]), wg.tensor([3, 4])) // tensor([[3, 4], [6, 8]])
  */
 export function einsum(equation: string, ...tensors: Tensor[]): Tensor {
   const eq = equation.replace(/\s+/g, "");

@@ -25,6 +25,7 @@ export function constant(op: string, value: number, like: Tensor, dtype: DType =
   return scalarTensor(value, dtype, like.device);
 }
 
+/** The cached 0-d tensor of `value` on `device` (pinned, so tidy never frees it; the cache holds at most LIMIT). */
 export function scalarTensor(value: number, dtype: DType, device: Device): Tensor {
   const key = `${device}:${dtype}:${Object.is(value, -0) ? "-0" : value}`;
   let t = cache.get(key);

@@ -6,15 +6,28 @@
 import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
+/** A size for both spatial dims (`2`) or for each, `[h, w]`, as PyTorch's int-or-tuple arguments. */
 export type Pair = number | readonly [number, number];
 
+/**
+ * Options of `nn.functional.conv2d` (and `nn.Conv2d`), PyTorch's keyword arguments. String paddings
+ * (`"same"`, `"valid"`) and padding modes other than zeros are not supported.
+ *
+ * PyTorch: the `stride`, `padding`, `dilation`, `groups` arguments of `torch.nn.functional.conv2d`.
+ * @example wg.nn.functional.conv2d(x, w, null, { stride: 2, padding: [1, 0] })
+ */
 export interface ConvOptions {
+  /** Step of the window over the input; default 1. */
   stride?: Pair;
+  /** Zeros added on both sides of each spatial dim; default 0. */
   padding?: Pair;
+  /** Spacing between kernel taps (à trous); default 1. */
   dilation?: Pair;
+  /** Split the channels into this many independent convolutions; must divide in and out channels; default 1. */
   groups?: number;
 }
 
+/** conv2d's checked arguments as the kernels and gradient rules read them. */
 export interface ConvAttrs {
   readonly stride: readonly [number, number];
   readonly padding: readonly [number, number];
@@ -35,6 +48,7 @@ export function pair(op: string, what: string, v: Pair | undefined, fallback: nu
   return p;
 }
 
+/** An Error naming `op` unless x is a 4-D [N, C, H, W] float tensor. */
 export function check4d(op: string, x: Tensor): void {
   if (x.ndim !== 4)
     throw new Error(
@@ -55,6 +69,7 @@ export function outSize(op: string, dim: string, size: number, k: number, s: num
   return Math.floor((size + 2 * p - span) / s) + 1;
 }
 
+/** conv2d's arguments checked (shapes, groups, bias, an output of at least one pixel) and normalized to [h, w] pairs. */
 export function checkConvArgs(x: Tensor, w: Tensor, bias: Tensor | null, opts: ConvOptions): ConvAttrs {
   check4d("conv2d", x);
   if (w.ndim !== 4)

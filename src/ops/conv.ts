@@ -190,7 +190,15 @@ function convRaw(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvAttrs): Tenso
   return apply(convPrim, bias ? [dense(x), dense(w), dense(bias)] : [dense(x), dense(w)], a);
 }
 
-/** torch.nn.functional.conv2d: x [N, C, H, W], weight [Co, C / groups, KH, KW], bias [Co] or null. */
+/**
+ * 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with weight [Co, C / groups, KH, KW] plus an
+ * optional bias [Co] (`null` for none); the output is [N, Co, OH, OW] with OH = ⌊(H + 2·padding − dilation·(KH − 1)
+ * − 1) / stride⌋ + 1 (likewise OW). Float tensors of one dtype; 4-D input only (add a batch dim for one image).
+ * Differentiable in x, weight and bias to any order (its gradients are convolutions too).
+ *
+ * PyTorch: `torch.nn.functional.conv2d`.
+ * @example wg.nn.functional.conv2d(wg.ones([1, 3, 32, 32]), wg.ones([8, 3, 3, 3]), null, { stride: 2, padding: 1 }) // shape [1, 8, 16, 16]
+ */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvOptions = {}): Tensor {
   const a = checkConvArgs(x, weight, bias, opts);
   if (x.dtype !== weight.dtype || (bias && bias.dtype !== x.dtype))

@@ -28,6 +28,10 @@ interface UnaryDef {
 
 const SQRT_PI = Math.sqrt(Math.PI);
 
+/**
+ * The elementwise unary ops, one row each: WGSL expression, CPU arrow, whether int32 is allowed, what the gradient
+ * rule saves, the rule, and the rule in words (shown by `wg.explain`). Users reach them as Tensor methods.
+ */
 export const unaryOps = {
   neg: { wgsl: "-a", cpu: (x) => -x, ints: true, save: "none", grad: (g) => g.neg(), doc: "d(-x)/dx = -1" },
   abs: { wgsl: "abs(a)", cpu: Math.abs, ints: true, save: "x", grad: (g, [x]) => g.mul(x.sign()), doc: "d|x|/dx = sign(x)" }, // d|x| = sign(x)
@@ -79,6 +83,10 @@ const cmp = (wgslOp: string, f: (a: number, b: number) => boolean): BinaryDef =>
   docs: [null, null], // a 0/1 mask is flat: no gradient
 });
 
+/**
+ * The elementwise binary ops, one row each (as `unaryOps`). Comparisons give a float32 0/1 mask and no gradient;
+ * maximum/minimum send the gradient to the larger/smaller operand (½ each on ties, as PyTorch).
+ */
 export const binaryOps = {
   add: { wgsl: "a + b", cpu: (a, b) => a + b, ints: true, save: "none", grads: [(g) => g, (g) => g], docs: ["d(a + b)/da = 1", "d(a + b)/db = 1"] },
   sub: { wgsl: "a - b", cpu: (a, b) => a - b, ints: true, save: "none", grads: [(g) => g, (g) => g.neg()], docs: ["d(a - b)/da = 1", "d(a - b)/db = -1"] },
@@ -113,7 +121,9 @@ export const binaryOps = {
   le: cmp("<=", (a, b) => a <= b),
 } satisfies Record<string, BinaryDef>;
 
+/** The name of a row of `unaryOps` (`"exp"`, `"relu"`, ...). */
 export type UnaryName = keyof typeof unaryOps;
+/** The name of a row of `binaryOps` (`"add"`, `"pow"`, `"lt"`, ...). */
 export type BinaryName = keyof typeof binaryOps;
 
 const WGSL_TYPE: Record<DType, string> = { float32: "f32", int32: "i32", float64: "f64" };
@@ -298,10 +308,25 @@ function operands(op: string, a: Tensor | number, b: Tensor | number): [Tensor, 
   throw new Error(`${op}: at least one operand must be a tensor, got two numbers (${a}, ${b}).`);
 }
 
+/**
+ * Applies the unary op `name` elementwise (same shape and dtype; ops that need floats throw on int32). Differentiable
+ * by the op's rule; `wg.exp(x)`, `x.exp()` and the other Tensor methods are this.
+ *
+ * PyTorch: `torch.<name>` (e.g. `torch.exp`).
+ * @example wg.tensor([0, 1]).exp() // tensor([1, 2.7183]), as unary("exp", x)
+ */
 export function unary(name: UnaryName, x: Tensor): Tensor {
   return apply(unaryPrims[name], [x], undefined);
 }
 
+/**
+ * Applies the binary op `name` elementwise with NumPy broadcasting; either side may be a number (taken in the tensor's
+ * dtype). int32 and float32 do not mix (cast first, e.g. `x.float()`), and div/pow need floats, unlike PyTorch's
+ * promotion. Comparisons give float32 0/1. `wg.add(a, b)` and `a.add(b)` are this.
+ *
+ * PyTorch: `torch.<name>` (e.g. `torch.add`, `torch.maximum`, `torch.lt`).
+ * @example wg.add(wg.tensor([[1], [2]]), wg.tensor([10, 20])) // tensor([[11, 21], [12, 22]]), as binary("add", a, b)
+ */
 export function binary(name: BinaryName, a: Tensor | number, b: Tensor | number): Tensor {
   return apply(binaryPrims[name], operands(name, a, b), undefined);
 }
@@ -318,7 +343,14 @@ const wherePrim: Primitive<void> = {
   docs: [null, "d where(c, a, b)/da = 1 where c ≠ 0, else 0", "d where(c, a, b)/db = 1 where c = 0, else 0"],
 };
 
-/** Elementwise choice: a where cond is non-zero, else b. */
+/**
+ * Picks elementwise `a` where `cond` is non-zero (true), else `b`, broadcasting all three (NumPy rules); `a` and `b`
+ * may be numbers (two numbers give float32). Differentiable in `a` and `b` (the gradient goes to the side that was
+ * picked), never in `cond`. A NaN in `cond` counts as true.
+ *
+ * PyTorch: `torch.where` (its cond is a bool tensor; here any tensor, e.g. a comparison's 0/1 result).
+ * @example wg.where(wg.tensor([1, -2, 3]).gt(0), wg.tensor([1, -2, 3]), 0) // tensor([1, 0, 3])
+ */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   if (!(cond instanceof Tensor)) throw new Error("where: cond must be a tensor (a mask, e.g. x.gt(0)).");
   const like = a instanceof Tensor ? a : b instanceof Tensor ? b : null;
@@ -344,6 +376,13 @@ function castPrim(to: DType): Primitive<{ from: DType }> {
   return p;
 }
 
+/**
+ * Converts to `dtype` (returns `x` itself when it already has it). float → int32 truncates toward zero; NaN and values
+ * outside int32 become −2³¹ (as PyTorch on x86). A float result is differentiable (the gradient is cast back).
+ *
+ * PyTorch: `Tensor.to(dtype)`.
+ * @example wg.tensor([1.7, -1.7]).int() // int32 tensor([1, -1]), as cast(x, "int32")
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   if (dtype !== "float32" && dtype !== "int32" && dtype !== "float64")

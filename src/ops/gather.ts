@@ -153,7 +153,15 @@ export function gatherIndexed(x: Tensor, d: number, index: Tensor, ignore: numbe
   return apply(gatherPrim, [dense(x), dense(index)], { dim: d, xShape: x.shape, ignore, message });
 }
 
-/** out[c] = x[c with c[dim] replaced by index[c]]; index has x's rank and is int32. */
+/**
+ * Picks values along `dim` by int32 indices: out[c] = x[c with c[dim] replaced by index[c]], so the output has
+ * index's shape. index has x's rank and is no larger than x in every dim but `dim`. An index outside [0, size) is an
+ * Error on every device (at the next sync point on WebGPU); negative indices are not wrapped, as PyTorch.
+ * Differentiable in x (the gradient is scatter-added back).
+ *
+ * PyTorch: `torch.gather` (int64 index there).
+ * @example wg.tensor([[1, 2], [3, 4]]).gather(1, wg.tensor([[0, 0], [1, 0]], { dtype: "int32" })) // tensor([[1, 1], [4, 3]])
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim("gather", dim, x.ndim, x.shape);
   if (index.dtype !== "int32") throw new Error(`gather: index must be int32, got ${index.dtype} ${fmt(index.shape)}. Fix: index.int().`);
@@ -168,7 +176,13 @@ const indexMessage = (op: string, x: readonly number[], dim: number) => (k: numb
   `${op}: index ${k} is out of range for dim ${dim} of size ${x[dim]} (input ${fmt(x)}): valid indices are 0 to ${x[dim] - 1}. ` +
   `Fix: keep every index in [0, ${x[dim]}).`;
 
-/** torch.index_select: the slices of x at the positions of a 1-D (or 0-D) int32 index along dim; a gather whose index is broadcast. */
+/**
+ * The slices of x at the positions of a 1-D (or 0-d) int32 index along `dim`, in index order (repeats allowed):
+ * dim `dim` of the output has index's length. Out-of-range indices are an Error on every device. Differentiable in x.
+ *
+ * PyTorch: `torch.index_select`.
+ * @example wg.tensor([[1, 2], [3, 4], [5, 6]]).indexSelect(0, wg.tensor([2, 0], { dtype: "int32" })) // tensor([[5, 6], [1, 2]])
+ */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim("indexSelect", dim, x.ndim, x.shape);
   if (index.dtype !== "int32" || index.ndim > 1)
@@ -183,7 +197,14 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   });
 }
 
-/** torch.scatter_add: x + (src[c] added into position c with c[dim] replaced by index[c]), over index's extent. */
+/**
+ * A new tensor: x with src[c] added at position c with c[dim] replaced by index[c], for every c in index's extent
+ * (repeated indices accumulate). index (int32) has the rank of x and src, is no larger than src anywhere and no
+ * larger than x in every dim but `dim`; src has x's dtype. Out-of-range indices are an Error. Differentiable in x and src.
+ *
+ * PyTorch: `torch.scatter_add` (out of place).
+ * @example wg.zeros([3]).scatterAdd(0, wg.tensor([0, 2, 0], { dtype: "int32" }), wg.tensor([1, 2, 3])) // tensor([4, 0, 2])
+ */
 export function scatterAddInto(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = normalizeDim("scatterAdd", dim, x.ndim, x.shape);
   const shapes = `input ${fmt(x.shape)}, index ${fmt(index.shape)}, src ${fmt(src.shape)}`;

@@ -14,6 +14,7 @@ import { commonDevice } from "./primitive.js";
 import { clone, copyKernel, expand } from "./layout.js";
 import { Tensor } from "../tensor.js";
 
+/** The in-place Tensor methods this file implements. */
 export type InplaceName = "add_" | "sub_" | "mul_" | "div_" | "copy_" | "fill_" | "zero_";
 
 type Arith = "add_" | "sub_" | "mul_" | "div_";
@@ -29,6 +30,13 @@ function kernelFor(name: Arith): Kernel<void> {
   return k;
 }
 
+/**
+ * Writes `name`'s result into `t` itself (other broadcasts to t's shape and cannot grow it; an expanded view is
+ * refused) and bumps t's version, so a backward that saved the old value throws instead of using it. Returns `t`.
+ *
+ * PyTorch: `Tensor.add_` / `sub_` / `mul_` / `div_` / `copy_` / `fill_` / `zero_`.
+ * @example x.mul_(2) // x doubled in place, as inplace("mul_", x, 2)
+ */
 export function inplace<T extends Tensor>(name: InplaceName, t: T, other: Tensor | number): T {
   const src = other instanceof Tensor ? other : constant(name, other, t);
   commonDevice(name, [t, src]);

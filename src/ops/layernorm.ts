@@ -176,12 +176,29 @@ function forwardPrim(hasW: boolean, hasB: boolean): MultiPrimitive<Attrs> {
   return p;
 }
 
+/**
+ * Options of `nn.functional.layerNorm`, PyTorch's keyword arguments.
+ *
+ * PyTorch: the `weight`, `bias`, `eps` arguments of `torch.nn.functional.layer_norm`.
+ * @example wg.nn.functional.layerNorm(x, [64], { weight: gamma, bias: beta, eps: 1e-6 })
+ */
 export interface LayerNormOptions {
+  /** Elementwise scale of normalizedShape's shape; default none (1). */
   weight?: Tensor | null;
+  /** Elementwise shift of normalizedShape's shape; default none (0). */
   bias?: Tensor | null;
+  /** Added to the variance before the square root, ≥ 0; default 1e-5. */
   eps?: number;
 }
 
+/**
+ * Normalizes over the trailing dims `normalizedShape` (an int for the last dim): (x − mean)/√(var + eps)·weight +
+ * bias with the biased variance, per leading index. One fused kernel each way; differentiable in x, weight and bias
+ * to any order.
+ *
+ * PyTorch: `torch.nn.functional.layer_norm`.
+ * @example wg.nn.functional.layerNorm(wg.tensor([[1, 2, 3]]), 3) // ≈ tensor([[-1.2247, 0, 1.2247]])
+ */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], opts: LayerNormOptions = {}): Tensor {
   const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
   const { weight = null, bias = null, eps = 1e-5 } = opts;

@@ -11,6 +11,7 @@ import { elementwiseKernel } from "./elementwise.js";
 import { full } from "./creation.js";
 import { Tensor } from "../tensor.js";
 
+/** The strided copy out = a (with broadcasting), shared by clone, cat's placement and the constant fills. */
 export const copyKernel = elementwiseKernel("copy", "O(a)", (x) => x);
 
 const copyPrim: Primitive<void> = {
@@ -21,26 +22,65 @@ const copyPrim: Primitive<void> = {
   docs: ["d clone(x)/dx = 1"],
 };
 
-/** A contiguous copy with its own storage (differentiable). */
+/**
+ * A contiguous copy with its own storage; later in-place changes to either do not reach the other. Differentiable
+ * (the gradient passes through unchanged).
+ *
+ * PyTorch: `torch.clone`.
+ * @example const y = x.clone() // y.add_(1) leaves x unchanged
+ */
 export const clone = (x: Tensor): Tensor => apply(copyPrim, [x], undefined);
+/**
+ * `x` itself when its elements are laid out in row-major order, else a contiguous copy (differentiable).
+ *
+ * PyTorch: `Tensor.contiguous`.
+ * @example x.T.contiguous() // a row-major copy of the transposed view
+ */
 export const contiguous = (x: Tensor): Tensor => (x.isContiguous() ? x : clone(x));
 /** Contiguous and starting at element 0, as the row, gather and optimizer kernels address their inputs. */
 export const dense = (x: Tensor): Tensor => (x.isContiguous() && x.offset === 0 ? x : clone(x));
 
-/** Same storage, no history. */
+/**
+ * A view of the same storage cut off from the graph: it does not require grad and is a leaf. In-place changes show
+ * in both.
+ *
+ * PyTorch: `torch.detach` / `Tensor.detach`.
+ * @example x.detach().requiresGrad // false
+ */
 export function detach(x: Tensor): Tensor {
   commonDevice("detach", [x]);
   return new Tensor(x.storage, x.shape, x.dtype, x.strides, x.offset, true);
 }
 
+/**
+ * A new view of all of x, for view ops that change nothing: as in PyTorch the result is another tensor, so
+ * disposing it (or an in-place op's bookkeeping on it) cannot release or rename x itself.
+ */
+const alias = (name: string, x: Tensor): Tensor =>
+  view(name, x, x.shape, x.strides, x.offset, (g) => g, `${name}: g passes through unchanged`);
+
+/**
+ * The same elements in a new shape (one dim may be −1, inferred from the rest): a view when `x` is contiguous, else a
+ * contiguous copy first, as torch.reshape. The element counts must match. Differentiable.
+ *
+ * PyTorch: `torch.reshape`.
+ * @example wg.arange(6).reshape([2, -1]) // tensor([[0, 1, 2], [3, 4, 5]])
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const to = inferShape("reshape", x.shape, shape);
-  if (sameShape(to, x.shape)) return x;
+  if (sameShape(to, x.shape)) return alias("reshape", x);
   const src = contiguous(x);
   const from = x.shape;
   return view("reshape", src, to, contiguousStrides(to), src.offset, (g) => reshape(g, from), "reshape: g reshaped back to x's shape");
 }
 
+/**
+ * Merges dims `startDim`..`endDim` (inclusive; defaults 0 and −1, so all) into one; a 0-d tensor becomes [1].
+ * Differentiable.
+ *
+ * PyTorch: `torch.flatten`.
+ * @example wg.zeros([2, 3, 4]).flatten(1) // shape [2, 12]
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeDim("flatten", startDim, x.ndim, x.shape);
@@ -49,15 +89,28 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshape(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
 
+/**
+ * Reorders the dims: output dim i is input dim `dims[i]` (negative dims count from the end). A view that shares
+ * storage; differentiable.
+ *
+ * PyTorch: `torch.permute`.
+ * @example wg.zeros([2, 3, 4]).permute([2, 0, 1]) // shape [4, 2, 3]
+ */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const p = dims.map((d) => normalizeDim("permute", d, x.ndim, x.shape));
   if (p.length !== x.ndim || new Set(p).size !== p.length)
     throw new Error(`permute: ${fmt(dims)} is not a permutation of the ${x.ndim} dims of a tensor of shape ${fmt(x.shape)}.`);
-  if (p.every((d, i) => d === i)) return x;
+  if (p.every((d, i) => d === i)) return alias("permute", x);
   const inverse = p.map((_, i) => p.indexOf(i));
   return view("permute", x, p.map((d) => x.shape[d]), p.map((d) => x.strides[d]), x.offset, (g) => permute(g, inverse), "permute: g permuted back by the inverse permutation");
 }
 
+/**
+ * Swaps dims `d0` and `d1` (negative counts from the end). A view that shares storage; differentiable.
+ *
+ * PyTorch: `torch.transpose`.
+ * @example wg.tensor([[1, 2, 3]]).transpose(0, 1) // tensor([[1], [2], [3]])
+ */
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
   const a = normalizeDim("transpose", d0, x.ndim, x.shape);
   const b = normalizeDim("transpose", d1, x.ndim, x.shape);
@@ -66,12 +119,25 @@ export function transpose(x: Tensor, d0: number, d1: number): Tensor {
   return permute(x, p);
 }
 
+/**
+ * The transpose of a 2-D tensor (other ranks are an Error; use transpose or permute). A view; differentiable.
+ *
+ * PyTorch: `Tensor.T` (deprecated there for ranks other than 2).
+ * @example wg.tensor([[1, 2, 3]]).T // shape [3, 1]
+ */
 export function matrixT(x: Tensor): Tensor {
   if (x.ndim !== 2)
     throw new Error(`T: expects a 2-D tensor, got shape ${fmt(x.shape)}. Fix: use transpose(-2, -1) or permute() for other ranks.`);
   return transpose(x, 0, 1);
 }
 
+/**
+ * A view of `x` repeated along dims of size 1 (and new leading dims) to `shape` without copying; −1 keeps a dim.
+ * Differentiable: the gradient is summed over the expanded dims. In-place ops refuse it (its elements alias).
+ *
+ * PyTorch: `Tensor.expand`.
+ * @example wg.tensor([[1], [2]]).expand([2, 3]) // tensor([[1, 1, 1], [2, 2, 2]])
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   const bad = () =>
@@ -89,11 +155,17 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw bad();
   });
   if (to.some((d) => !Number.isInteger(d) || d < 0)) throw bad();
-  if (sameShape(to, x.shape)) return x;
+  if (sameShape(to, x.shape)) return alias("expand", x);
   const from = x.shape;
   return view("expand", x, to, strides, x.offset, (g) => sumToShape(g, from), "expand: g summed over the expanded dims");
 }
 
+/**
+ * Inserts a dim of size 1 at `dim` (in [−ndim − 1, ndim]; −1 appends). A view; differentiable.
+ *
+ * PyTorch: `torch.unsqueeze`.
+ * @example wg.tensor([1, 2]).unsqueeze(-1) // shape [2, 1]
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normalizeDim("unsqueeze", dim, x.ndim + 1);
   const shape = [...x.shape];
@@ -103,15 +175,29 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   return view("unsqueeze", x, shape, strides, x.offset, (g) => squeeze(g, d), "unsqueeze: g with the added dim squeezed out");
 }
 
+/**
+ * Removes every dim of size 1, or only `dim` when given and of size 1 (otherwise `x` is returned unchanged, as
+ * PyTorch). A view; differentiable.
+ *
+ * PyTorch: `torch.squeeze`.
+ * @example wg.zeros([1, 3, 1]).squeeze() // shape [3]
+ */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   const drop = dim === undefined ? x.shape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : [normalizeDim("squeeze", dim, x.ndim, x.shape)].filter((i) => x.shape[i] === 1);
-  if (drop.length === 0) return x;
+  if (drop.length === 0) return alias("squeeze", x);
   const from = x.shape;
   const keepDim = (_: number, i: number) => !drop.includes(i);
   return view("squeeze", x, x.shape.filter(keepDim), x.strides.filter(keepDim), x.offset, (g) => reshape(g, from), "squeeze: g reshaped back to x's shape");
 }
 
-/** Python slice semantics on one dim: negative indices count from the end, out-of-range ends clamp. */
+/**
+ * Elements `start` (default 0) up to but not including `end` (default the dim's size) along `dim`, with Python slice
+ * semantics: negative indices count from the end, out-of-range ends clamp, an empty range gives size 0. A view that
+ * shares storage; differentiable (the gradient is zero outside the slice).
+ *
+ * PyTorch: `x.narrow(dim, start, end - start)` / `x[:, start:end]`.
+ * @example wg.arange(5).slice(0, 1, -1) // tensor([1, 2, 3])
+ */
 export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
   const d = normalizeDim("slice", dim, x.ndim, x.shape);
   const n = x.shape[d];
@@ -120,7 +206,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
     throw new Error(`slice: start and end must be integers, got ${start} and ${end}.`);
   const s = clampIdx(start);
   const e = Math.max(s, clampIdx(end ?? n));
-  if (s === 0 && e === n) return x;
+  if (s === 0 && e === n) return alias("slice", x);
   const shape = [...x.shape];
   shape[d] = e - s;
   const from = x.shape;
@@ -161,6 +247,13 @@ function checkList(op: string, tensors: readonly Tensor[]): void {
   });
 }
 
+/**
+ * Joins tensors of one dtype and device along an existing dim `dim` (default 0); all other dims must match.
+ * 0-d tensors cannot be joined (use stack). Always a new tensor, even for a list of one; differentiable in each input.
+ *
+ * PyTorch: `torch.cat`.
+ * @example wg.cat([wg.tensor([[1, 2]]), wg.tensor([[3]])], 1) // tensor([[1, 2, 3]])
+ */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   checkList("cat", tensors);
   commonDevice("cat", tensors);
@@ -174,7 +267,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
         `cat: shapes ${tensors.map((x) => fmt(x.shape)).join(", ")} must match in every dim except dim ${dim}.`,
       );
   }
-  if (tensors.length === 1) return ref;
+  // A new tensor even for a list of one, as PyTorch: an in-place op on the result must not reach the input.
+  if (tensors.length === 1) return clone(ref);
   const shape = [...ref.shape];
   shape[d] = tensors.reduce((n, t) => n + t.shape[d], 0);
   let at = 0;
@@ -182,6 +276,12 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   return place(shape, pieces, "cat");
 }
 
+/**
+ * Joins tensors of one shape along a new dim `dim` (default 0; in [−ndim − 1, ndim]). Differentiable in each input.
+ *
+ * PyTorch: `torch.stack`.
+ * @example wg.stack([wg.tensor([1, 2]), wg.tensor([3, 4])], 1) // tensor([[1, 3], [2, 4]])
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   checkList("stack", tensors);
   const ref = tensors[0];

@@ -27,6 +27,12 @@ function layout(a: View, b: View) {
 
 const matmulKernel: Kernel<void> = {
   name: "matmul",
+  // The anchors in shaders/matmul.wgsl where the scheduler fuses consumers (engine/epilogue.ts).
+  epilogue: {
+    store: "fn store_c(i: u32, v: f32) { C[i] = v; }",
+    bindings: "@group(0) @binding(2) var<storage, read_write> C: array<f32>;\n@group(0) @binding(3) var<uniform> p: Params;",
+    paramsEnd: "  batch_b: vec4<u32>,\n}",
+  },
   cpu([c], [a, b]) {
     const { M, K, N, batch, am, ak, bk, bn } = layout(a, b);
     const baseA = stridedOffsets(batch.shape, batch.strides[0], a.offset);
@@ -122,6 +128,14 @@ function columnMajor(x: Tensor): boolean {
   return x.strides[rows] === 1 && x.shape[rows] > 1 && x.strides[cols] >= x.shape[rows];
 }
 
+/**
+ * Matrix product with torch.matmul's rules: 1-D·1-D is a dot product (0-d), a 1-D operand is promoted to a matrix and
+ * the added dim removed again, and the batch dims of N-D operands broadcast ([5, 1, 2, 3] @ [4, 3, 7] is
+ * [5, 4, 2, 7]). Float tensors only; the inner sizes must agree. Differentiable; transposed views are read in place.
+ *
+ * PyTorch: `torch.matmul`.
+ * @example wg.matmul(wg.tensor([[1, 2], [3, 4]]), wg.tensor([5, 6])) // tensor([17, 39])
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   for (const [which, t] of [["first", a], ["second", b]] as const)
     if (!(t instanceof Tensor))

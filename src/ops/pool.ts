@@ -17,8 +17,17 @@ import { check4d, outSize, pair, type Pair } from "./conv-args.js";
 import type { Tensor } from "../tensor.js";
 import { specialize } from "../engine/wgsl.js";
 
+/**
+ * Options of `nn.functional.maxPool2d` and `avgPool2d` (and their modules). No dilation or ceilMode; avgPool2d always
+ * counts padding in the divisor (PyTorch's default countIncludePad).
+ *
+ * PyTorch: the `stride`, `padding` arguments of `torch.nn.functional.max_pool2d` / `avg_pool2d`.
+ * @example wg.nn.functional.maxPool2d(x, 3, { stride: 2, padding: 1 })
+ */
 export interface PoolOptions {
+  /** Step of the window; default (or `null`): the kernel size, so windows do not overlap. */
   stride?: Pair | null;
+  /** Padding on both sides of each spatial dim, at most half the kernel (as PyTorch); default 0. */
   padding?: Pair;
 }
 
@@ -127,7 +136,14 @@ function poolAttrs(op: string, x: Tensor, kernelSize: Pair, opts: PoolOptions): 
   return { planes: N * C, H, W, OH, OW, KH, KW, sh, sw, ph, pw };
 }
 
-/** torch.nn.functional.max_pool2d: each window's maximum; its gradient goes to the arg-max (the first, on ties). */
+/**
+ * The maximum of each KH×KW window of x [N, C, H, W] (padding never wins: it counts as −∞), giving
+ * [N, C, OH, OW] with OH = ⌊(H + 2·padding − KH) / stride⌋ + 1. Differentiable to any order: the gradient goes to each
+ * window's arg-max (the first, on ties).
+ *
+ * PyTorch: `torch.nn.functional.max_pool2d`.
+ * @example wg.nn.functional.maxPool2d(wg.arange(16).reshape([1, 1, 4, 4]), 2) // tensor([[[[5, 7], [13, 15]]]])
+ */
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: PoolOptions = {}): Tensor {
   const a = poolAttrs("maxPool2d", x, kernelSize, opts);
   const xs = dense(x);
@@ -137,7 +153,13 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: PoolOptions = {}): 
   return y;
 }
 
-/** torch.nn.functional.avg_pool2d with count_include_pad: the window's sum over KH·KW, padding counted as zeros. */
+/**
+ * The mean of each KH×KW window of x [N, C, H, W]: the window's sum over KH·KW, padding counted as zeros
+ * (countIncludePad, PyTorch's default). Output shape as maxPool2d. Differentiable (a depthwise conv2d).
+ *
+ * PyTorch: `torch.nn.functional.avg_pool2d`.
+ * @example wg.nn.functional.avgPool2d(wg.arange(16).reshape([1, 1, 4, 4]), 2) // tensor([[[[2.5, 4.5], [10.5, 12.5]]]])
+ */
 export function avgPool2d(x: Tensor, kernelSize: Pair, opts: PoolOptions = {}): Tensor {
   const a = poolAttrs("avgPool2d", x, kernelSize, opts);
   const [N, C] = x.shape;
@@ -156,7 +178,14 @@ function averagingMatrix(out: number, size: number, x: Tensor): Tensor {
   return tensor(m, { shape: [out, size], device: x.device, dtype: x.dtype });
 }
 
-/** torch.nn.functional.adaptive_avg_pool2d: y[n, c] = P_h · x[n, c] · P_wᵀ. outputSize: an int, [h, w], null keeps a size. */
+/**
+ * Averages x [N, C, H, W] down (or up) to [N, C, h, w] with PyTorch's adaptive windows (row i averages input rows
+ * ⌊i·H/h⌋ to ⌈(i+1)·H/h⌉ − 1): y[n, c] = P_h · x[n, c] · P_wᵀ. `outputSize` is an int, or [h, w] where `null` keeps
+ * that input size. Differentiable (two matmuls).
+ *
+ * PyTorch: `torch.nn.functional.adaptive_avg_pool2d`.
+ * @example wg.nn.functional.adaptiveAvgPool2d(wg.ones([2, 3, 7, 9]), [2, null]) // shape [2, 3, 2, 9]
+ */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
   check4d("adaptiveAvgPool2d", x);
   const [, , H, W] = x.shape;
@@ -168,7 +197,14 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (numb
   return averagingMatrix(OH, H, x).matmul(x.matmul(averagingMatrix(OW, W, x).T));
 }
 
-/** torch.nn.functional.pad, constant mode: pads [before, after] per dim from the last; negative pads crop. */
+/**
+ * Pads with the constant `value` (default 0): `pads` lists [before, after] pairs starting from the last dim
+ * (`[1, 2]` pads the last dim, `[l, r, t, b]` the last two); negative pads crop. Any rank and dtype; differentiable in
+ * x. Constant mode only (no reflect/replicate/circular).
+ *
+ * PyTorch: `torch.nn.functional.pad` (mode "constant").
+ * @example wg.nn.functional.pad(wg.tensor([[1, 2]]), [1, 2]) // tensor([[0, 1, 2, 0, 0]])
+ */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   if (!Array.isArray(pads) || pads.length % 2 !== 0 || pads.length > 2 * x.ndim || pads.some((p) => !Number.isInteger(p)))
     throw new Error(

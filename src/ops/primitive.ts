@@ -12,7 +12,9 @@ import { isGradEnabled } from "../autograd/mode.js";
 import { Node, type Rule } from "../autograd/node.js";
 import { Tensor } from "../tensor.js";
 
+/** One kernel op: its shape/dtype rule, kernel, what it saves, and one gradient rule per input (the op table's row). */
 export interface Primitive<A> {
+  /** The op's name in errors, profiles and `gradFn` (`"<Name>Backward"`). */
   readonly name: string;
   /** Output shape and dtype. Throws the op's shape and dtype errors, before any device work. */
   infer(ins: readonly Tensor[], attrs: A): { shape: number[]; dtype: DType };
@@ -27,6 +29,7 @@ export interface Primitive<A> {
 
 const backwardName = (op: string) => op[0].toUpperCase() + op.slice(1) + "Backward";
 
+/** The device all `ins` share; an Error naming `op` for a disposed input, a stale WebGPU device or mixed devices. */
 export function commonDevice(op: string, ins: readonly Tensor[]): Device {
   const device = ins[0].device;
   checkDevice(device);

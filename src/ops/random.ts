@@ -10,7 +10,14 @@ import { rand } from "./creation.js";
 import { checkRange } from "./check.js";
 import type { Tensor } from "../tensor.js";
 
-/** 1 where a seeded uniform is below p, else 0; p outside [0, 1] or NaN is an Error (at the next sync point on WebGPU). */
+/**
+ * Draws 1 with probability p and 0 otherwise, elementwise, in p's shape and dtype (1 where a seeded uniform is below
+ * p). p must be a float tensor in [0, 1]; outside it or NaN is an Error (at the next sync point on WebGPU). Not
+ * differentiable (the result carries no gradient).
+ *
+ * PyTorch: `torch.bernoulli`.
+ * @example wg.bernoulli(wg.full([4], 0.5)) // e.g. tensor([0, 1, 1, 0])
+ */
 export function bernoulli(p: Tensor): Tensor {
   if (p.dtype === "int32") throw new Error(`bernoulli: p must be a float tensor of probabilities, got int32 ${fmt(p.shape)}. Fix: p.float().`);
   checkRange(p, 0, 1, (v, i) => `bernoulli: p must be in [0, 1], got ${v} at element ${i} (shape ${fmt(p.shape)}). Fix: p.clamp(0, 1), or sigmoid of logits.`);
@@ -104,7 +111,15 @@ function messageFor(probs: Tensor, n: number) {
   };
 }
 
-/** torch.multinomial: n int32 category indices per row of non-negative weights (1-D or 2-D), drawn on the device. */
+/**
+ * Draws `n` int32 category indices per row of non-negative weights (they need not sum to 1): probs [C] gives [n],
+ * probs [R, C] gives [R, n]. Without replacement (the default, as PyTorch) a category is drawn at most once per row, so
+ * a row needs at least `n` non-zero weights; `{ replacement: true }` lifts that. Negative, non-finite or all-zero rows
+ * are an Error (at the next sync point on WebGPU). Not differentiable.
+ *
+ * PyTorch: `torch.multinomial`.
+ * @example wg.multinomial(wg.tensor([[0.1, 0.9], [1, 0]]), 3, { replacement: true }) // int32 shape [2, 3]; row 1 all 0
+ */
 export function multinomial(probs: Tensor, n: number, opts: { replacement?: boolean } = {}): Tensor {
   const replacement = opts.replacement ?? false;
   if (probs.ndim < 1 || probs.ndim > 2 || probs.dtype === "int32")

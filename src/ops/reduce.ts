@@ -191,12 +191,29 @@ function argPrim(op: "argmax" | "argmin"): Primitive<Attrs> {
   };
 }
 
+/**
+ * Reduces `x` with sum, max, min or prod over `dim` (a dim, negative counts from the end, or an array; every dim when
+ * omitted); `keepdim` keeps the reduced dims as size 1. The dtype stays (int32 sums in int32). max/min return the
+ * values only (PyTorch's dim overload returns (values, indices): use argmax/argmin), propagate NaN, and reject a
+ * reduced dim of size 0. Differentiable: max/min share the gradient evenly among ties; prod handles zeros as PyTorch.
+ *
+ * PyTorch: `torch.sum` / `torch.amax` / `torch.amin` / `torch.prod`.
+ * @example wg.tensor([[1, 2], [3, 4]]).sum(1) // tensor([3, 7]), as reduce("sum", x, 1)
+ */
 export function reduce(op: "sum" | "max" | "min" | "prod", x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = reducedDims(op, dim, x);
-  if (dims.length === 0) return x;
+  // Only a 0-d x reduces over nothing; the result is still a new tensor, as PyTorch (x.sum().add_(1) leaves x).
+  if (dims.length === 0) return x.clone();
   return apply(prims[op], [x], { op, dims, keepdim, inShape: x.shape });
 }
 
+/**
+ * The mean over `dim` (a dim, negative, or an array; every dim when omitted), sum · 1/n; `keepdim` keeps the reduced
+ * dims as size 1. Float tensors only (int32 is an Error, as PyTorch). Differentiable.
+ *
+ * PyTorch: `torch.mean`.
+ * @example wg.tensor([[1, 2], [3, 4]]).mean(0) // tensor([2, 3])
+ */
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   if (x.dtype === "int32") throw new Error(`mean: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().mean().`);
   const dims = reducedDims("mean", dim, x);
@@ -205,7 +222,13 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
   return reduce("sum", x, dims, keepdim).mul(1 / n);
 }
 
-/** Index of the max/min along one dim (or of the flattened tensor when dim is omitted), int32. */
+/**
+ * The int32 index of the max/min along one dim, or into the flattened tensor when `dim` is omitted (then `keepdim` is
+ * ignored). Ties give the first index and a NaN counts as the extreme, as PyTorch. Not differentiable.
+ *
+ * PyTorch: `torch.argmax` / `torch.argmin` (int64 there).
+ * @example wg.tensor([[1, 5], [3, 4]]).argmax(1) // int32 tensor([1, 1]), as argReduce("argmax", x, 1)
+ */
 export function argReduce(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
   if (Array.isArray(dim)) throw new Error(`${op}: takes one dim (or none for the flattened tensor), got ${fmt(dim)}.`);
   const dims = reducedDims(op, dim, x);

@@ -3,7 +3,13 @@ import { fmt, normalizeDim } from "../shape.js";
 import { arange } from "./creation.js";
 import type { Tensor } from "../tensor.js";
 
-/** Reverse the order along each of `dims`; the gradient is g flipped back (gather's scatter-add). */
+/**
+ * Reverses the order along each of `dims` (a dim or a list, each at most once). Always a copy, as PyTorch;
+ * differentiable (the gradient is g flipped back).
+ *
+ * PyTorch: `torch.flip`.
+ * @example wg.tensor([[1, 2], [3, 4]]).flip(1) // tensor([[2, 1], [4, 3]])
+ */
 export function flip(x: Tensor, dims: number | number[]): Tensor {
   const list = typeof dims === "number" ? [dims] : dims;
   if (!Array.isArray(list)) throw new Error(`flip: dims must be a number or a list of numbers, got ${String(dims)}.`);
@@ -23,8 +29,11 @@ export function flip(x: Tensor, dims: number | number[]): Tensor {
 }
 
 /**
- * Tile x: sizes[i] copies along dim i, with x seen as [1, ..., 1, ...x.shape] when sizes has more
- * entries than x has dims (torch.Tensor.repeat). Built as expand over interleaved size-1 dims, then reshape.
+ * Tiles x: sizes[i] copies along dim i, with x seen as [1, ..., 1, ...x.shape] when sizes has more
+ * entries than x has dims. Built as expand over interleaved size-1 dims, then reshape; differentiable.
+ *
+ * PyTorch: `Tensor.repeat`.
+ * @example wg.tensor([1, 2]).repeat(2, 2) // tensor([[1, 2, 1, 2], [1, 2, 1, 2]])
  */
 export function repeat(x: Tensor, sizes: number[]): Tensor {
   if (sizes.length < x.ndim)
@@ -32,6 +41,8 @@ export function repeat(x: Tensor, sizes: number[]): Tensor {
   const bad = sizes.find((s) => !Number.isInteger(s) || s < 0);
   if (bad !== undefined) throw new Error(`repeat: sizes must be non-negative integers, got ${fmt(sizes)}.`);
   const shape = [...new Array(sizes.length - x.ndim).fill(1), ...x.shape];
+  // All ones would be a view of x; repeat always copies, as PyTorch.
+  if (sizes.every((s) => s === 1)) return x.reshape(shape).clone();
   const pairs = shape.flatMap((s) => [1, s]);
   const expanded = x.reshape(pairs).expand(shape.flatMap((s, i) => [sizes[i], s]));
   return expanded.reshape(shape.map((s, i) => s * sizes[i]));

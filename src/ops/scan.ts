@@ -61,7 +61,13 @@ function scan(x: Tensor, a: Attrs): Tensor {
   return apply(scanPrim, [dense(x)], a);
 }
 
-/** Running sums along `dim`, as torch.cumsum (int32 stays int32 and wraps on overflow). */
+/**
+ * Running sums along `dim` (required, as in PyTorch): out[..., i, ...] = Σ_{j ≤ i} x[..., j, ...]. int32 stays
+ * int32 and wraps on overflow (PyTorch would give int64). Differentiable: the gradient is a reverse cumsum.
+ *
+ * PyTorch: `torch.cumsum`.
+ * @example wg.tensor([[1, 2, 3], [4, 5, 6]]).cumsum(1) // tensor([[1, 3, 6], [4, 9, 15]])
+ */
 export function cumsum(x: Tensor, dim: number): Tensor {
   if (typeof dim !== "number") throw new Error(`cumsum: needs the dim to sum along, as torch.cumsum(x, dim); got ${String(dim)}. Fix: x.cumsum(-1).`);
   return scan(x, { dim: normalizeDim("cumsum", dim, x.ndim, x.shape), reverse: false });

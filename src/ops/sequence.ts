@@ -4,10 +4,16 @@ import { where } from "./elementwise.js";
 import { embeddingRows } from "./embedding.js";
 import type { Tensor } from "../tensor.js";
 
-/** leakyRelu(x) = x where x > 0, else slope·x; the gradient at 0 is slope, as in PyTorch. */
+/**
+ * x where x > 0, else negativeSlope·x (default 0.01); the gradient at 0 is the slope, as in PyTorch.
+ *
+ * PyTorch: `torch.nn.functional.leaky_relu`.
+ * @example wg.nn.functional.leakyRelu(wg.tensor([-1, 2]), 0.1) // tensor([-0.1, 2])
+ */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   if (typeof negativeSlope !== "number" || !Number.isFinite(negativeSlope))
     throw new Error(`leakyRelu: negativeSlope must be a finite number, got ${String(negativeSlope)}.`);
+  if (x.dtype === "int32") throw new Error(`leakyRelu: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().leakyRelu().`);
   return where(x.gt(0), x, x.mul(negativeSlope));
 }
 
@@ -15,6 +21,10 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  * Rows of weight [num, dim] picked by int32 indices of any shape → [...indices.shape, dim].
  * Repeated indices add their gradients (the backward sums the gradient rows per index). An index outside
  * [0, num) throws: at once on the CPU, at the next sync point on WebGPU (the kernel's check).
+ * No paddingIdx or maxNorm. Note the argument order is PyTorch's: indices first.
+ *
+ * PyTorch: `torch.nn.functional.embedding`.
+ * @example wg.nn.functional.embedding(wg.tensor([[0, 2]], { dtype: "int32" }), wg.tensor([[1, 1], [2, 2], [3, 3]])) // tensor([[[1, 1], [3, 3]]])
  */
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
   if (indices.dtype !== "int32")

@@ -215,8 +215,22 @@ function alongDim(op: RowOp, x: Tensor, dim: number): Tensor {
   return apply(prims[op], [rows(x.transpose(d, last))], undefined).transpose(d, last);
 }
 
-export const softmax = (x: Tensor, dim = -1) => alongDim("softmax", x, dim);
-export const logSoftmax = (x: Tensor, dim = -1) => alongDim("logSoftmax", x, dim);
+/**
+ * exp(x − max) / Σ exp(x − max) along `dim` (default −1, the last dim): each slice sums to 1.
+ * Stable for large inputs, NaN-propagating, float only. Differentiable to any order (its gradient is a kernel too).
+ *
+ * PyTorch: `torch.softmax` / `torch.nn.functional.softmax`.
+ * @example wg.tensor([0, Math.log(3)]).softmax(0) // tensor([0.25, 0.75])
+ */
+export const softmax = (x: Tensor, dim = -1): Tensor => alongDim("softmax", x, dim);
+/**
+ * log(softmax(x)) along `dim` (default −1), computed as x − max − log Σ exp(x − max) so it stays finite where softmax
+ * underflows to 0. Float only; differentiable to any order.
+ *
+ * PyTorch: `torch.log_softmax` / `torch.nn.functional.log_softmax`.
+ * @example wg.tensor([0, 0]).logSoftmax() // tensor([-0.6931, -0.6931])
+ */
+export const logSoftmax = (x: Tensor, dim = -1): Tensor => alongDim("logSoftmax", x, dim);
 
 /** Per-row cross-entropy −log softmax(x)[t] of logits [N, C] (or [C]) and int32 targets [N] (or []). */
 export function crossEntropyRows(logits: Tensor, targets: Tensor, ignoreIndex = IGNORE_DEFAULT): Tensor {

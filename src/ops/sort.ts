@@ -93,12 +93,25 @@ function run(op: string, x: Tensor, dim: number, k: number, descending: boolean)
   });
 }
 
-/** torch.sort(x, dim, descending, stable=True): values and their int32 positions; the gradient of values flows back to the positions. */
+/**
+ * Sorts along `dim` (default −1), ascending unless `{ descending: true }`: `values` and their int32 positions
+ * `indices`. Always stable (equal values keep their order, PyTorch's stable=True). The gradient of values flows back
+ * to the positions they came from; indices carry none.
+ *
+ * PyTorch: `torch.sort` (returns a (values, indices) pair there).
+ * @example wg.tensor([[3, 1, 2]]).sort(-1, { descending: true }) // values [[3, 2, 1]], indices [[0, 2, 1]]
+ */
 export function sort(x: Tensor, dim = -1, opts: { descending?: boolean } = {}): { values: Tensor; indices: Tensor } {
   return run("sort", x, dim, x.ndim === 0 ? 1 : x.shape[normalizeDim("sort", dim, x.ndim, x.shape)], opts.descending ?? false);
 }
 
-/** torch.topk: the k largest (or smallest) along dim, sorted; ties in position order (as sort, stable). */
+/**
+ * The k largest (or with `{ largest: false }` smallest) along `dim` (default −1), sorted, as `values` and int32
+ * `indices`; ties come in position order (as sort, stable). k must be in [0, size of dim]. Differentiable in values.
+ *
+ * PyTorch: `torch.topk`.
+ * @example wg.tensor([1, 5, 3, 5]).topk(2) // values [5, 5], indices [1, 3]
+ */
 export function topk(x: Tensor, k: number, dim = -1, opts: { largest?: boolean } = {}): { values: Tensor; indices: Tensor } {
   return run("topk", x, dim, k, opts.largest ?? true);
 }

@@ -3,7 +3,13 @@ import { fmt, normalizeDim } from "../shape.js";
 import { slice } from "./layout.js";
 import type { Tensor } from "../tensor.js";
 
-/** Pieces of `size` along dim (the last one smaller), or pieces of the listed sizes, which must add up to the dim. */
+/**
+ * Splits along `dim` (default 0) into views: pieces of `size` (the last one smaller when it does not divide), or
+ * pieces of the listed sizes, which must add up to the dim. Each piece shares x's storage and is differentiable.
+ *
+ * PyTorch: `torch.split`.
+ * @example wg.arange(5).split(2) // pieces of shape [2], [2], [1]
+ */
 export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 0): Tensor[] {
   const d = normalizeDim("split", dim, x.ndim, x.shape);
   const n = x.shape[d];
@@ -24,7 +30,13 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 
   return sizes.map((s) => slice(x, d, start, (start += s)));
 }
 
-/** n pieces of ceil(size / n) along dim (fewer when they run out), as torch.chunk. */
+/**
+ * Splits along `dim` (default 0) into at most n views of ⌈size / n⌉ each (the last smaller; fewer pieces when they run
+ * out, as torch.chunk: 6 elements in 4 chunks give 3 pieces of 2).
+ *
+ * PyTorch: `torch.chunk`.
+ * @example wg.arange(5).chunk(3) // pieces of shape [2], [2], [1]
+ */
 export function chunk(x: Tensor, n: number, dim = 0): Tensor[] {
   const d = normalizeDim("chunk", dim, x.ndim, x.shape);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`chunk: the number of chunks must be a positive integer, got ${n} (input ${fmt(x.shape)}).`);

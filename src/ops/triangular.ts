@@ -15,12 +15,28 @@ function triangle(op: "tril" | "triu", x: Tensor, k: number): Tensor {
   return where(op === "tril" ? offset.le(k) : offset.ge(k), x, 0);
 }
 
+/**
+ * The lower triangle of the last two dims: keeps x[..., i, j] where j − i ≤ k (k = 0 the main diagonal, k < 0 below
+ * it), zero elsewhere. Any batch dims; differentiable (the gradient is masked alike).
+ *
+ * PyTorch: `torch.tril`.
+ * @example wg.ones([3, 3]).tril() // tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]])
+ */
 export const tril = (x: Tensor, k = 0): Tensor => triangle("tril", x, k);
+/**
+ * The upper triangle of the last two dims: keeps x[..., i, j] where j − i ≥ k, zero elsewhere. Differentiable.
+ *
+ * PyTorch: `torch.triu`.
+ * @example wg.ones([3, 3]).triu(1) // tensor([[0, 1, 1], [0, 0, 1], [0, 0, 0]])
+ */
 export const triu = (x: Tensor, k = 0): Tensor => triangle("triu", x, k);
 
 /**
- * x with `value` where mask is non-zero (torch.masked_fill); mask broadcasts to x's shape. A value
- * that is a 0-d tensor requiring grad gets the sum of g over the filled places.
+ * x with `value` where mask is non-zero; mask (any dtype, e.g. a comparison) broadcasts to x's shape. A value
+ * that is a 0-d tensor requiring grad gets the sum of g over the filled places; x gets g elsewhere.
+ *
+ * PyTorch: `torch.masked_fill` (its mask is bool).
+ * @example wg.tensor([1, 2, 3]).maskedFill(wg.tensor([1, 0, 1]), -1) // tensor([-1, 2, -1])
  */
 export function maskedFill(x: Tensor, mask: Tensor, value: number | Tensor): Tensor {
   if (!(mask instanceof Tensor)) throw new Error(`maskedFill: mask must be a tensor (e.g. x.gt(0)), got ${typeof mask}.`);

@@ -7,23 +7,56 @@
  * get lr as a uniform, so nothing is recompiled or allocated.
  */
 
-/** What a scheduler needs of an optimizer: groups with a numeric lr. */
+/**
+ * What a scheduler needs of an optimizer: groups with a numeric lr (every wg.optim optimizer
+ * fits); the first scheduler attached sets each group's initialLr from its lr.
+ *
+ * PyTorch: none (webgrad only; torch takes a `torch.optim.Optimizer`).
+ * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 10 }) // opt: any wg.optim optimizer
+ */
 export interface Schedulable {
+  /** The optimizer's parameter groups: the scheduler writes each one's lr. */
   readonly paramGroups: { lr: number; initialLr?: number }[];
 }
 
 type Fields = Record<string, unknown>;
 
+/**
+ * The base of the schedulers, with torch's semantics: making one takes the initial step (so the
+ * optimizer's lr is the schedule's value at step 0), and each `step()` writes every group's lr,
+ * which the optimizer reads at its next step (nothing recompiles). `step()` uses the chainable
+ * form, from the lr each group has now, so schedulers compose as in torch; `step(epoch)` the
+ * closed form. `name` and `optimizer` are read-only properties. Call it after `optimizer.step()`.
+ *
+ * PyTorch: `torch.optim.lr_scheduler.LRScheduler` (`_LRScheduler` in 1.13).
+ * @example const sched = new wg.optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 1000 }); opt.step(); sched.step();
+ */
 export abstract class LRScheduler {
-  /** The base lr of each group: its initialLr, set from its lr by the first scheduler attached. */
+  /**
+   * The base lr of each group: its initialLr, set from its lr by the first scheduler attached.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LRScheduler.base_lrs`.
+   * @example sched.baseLrs // [0.1]
+   */
   baseLrs: number[];
-  /** The index of the last step taken; -1 before the initial step. */
+  /**
+   * The index of the last step taken: 0 after the initial step the constructor takes, +1 per `step()`.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LRScheduler.last_epoch`.
+   * @example sched.step(); sched.lastEpoch // 1
+   */
   lastEpoch: number;
   /** @internal How many times step() ran (torch's _step_count; CosineAnnealingLR reads it). */
   stepCount = 0;
   private lastLr: number[] = [];
 
-  constructor(readonly name: string, readonly optimizer: Schedulable, lastEpoch = -1) {
+  constructor(
+    /** The scheduler's class name, used in its error messages (e.g. `"StepLR"`). */
+    readonly name: string,
+    /** The optimizer whose groups' `lr` this scheduler writes. */
+    readonly optimizer: Schedulable,
+    lastEpoch = -1,
+  ) {
     const groups = (optimizer as Partial<Schedulable>)?.paramGroups;
     if (!Array.isArray(groups) || groups.length === 0)
       throw new Error(`${name}: expected an optimizer with parameter groups, got ${optimizer === null ? "null" : typeof optimizer}. Fix: new wg.optim.lrScheduler.${name}(optimizer, { ... }) with a wg.optim optimizer.`);
@@ -58,7 +91,13 @@ export abstract class LRScheduler {
     this.step();
   }
 
-  /** Advance one step (or jump to `epoch`, with the closed form) and write each group's lr. */
+  /**
+   * Advances one step (or jumps to `epoch`, with the closed form) and writes each group's lr;
+   * throws if the optimizer's group count changed or an lr comes out non-finite.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LRScheduler.step` (an explicit epoch is deprecated there).
+   * @example opt.step(); sched.step();
+   */
   step(epoch?: number): void {
     const n = this.optimizer.paramGroups.length;
     if (n !== this.baseLrs.length)
@@ -85,7 +124,12 @@ export abstract class LRScheduler {
     this.lastLr = [...lrs];
   }
 
-  /** The lr of each group after the last step (torch's get_last_lr). */
+  /**
+   * The lr of each group after the last step, a copy.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LRScheduler.get_last_lr`.
+   * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 1, gamma: 0.5 }).getLastLr() // [0.1] for lr 0.1
+   */
   getLastLr(): number[] {
     return [...this.lastLr];
   }
@@ -94,13 +138,26 @@ export abstract class LRScheduler {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
-  /** torch's state_dict: the counters and settings, not the optimizer (nor LambdaLR's functions). */
+  /**
+   * The counters (baseLrs, lastEpoch, stepCount, lastLr) and settings as a plain JSON-able object,
+   * not the optimizer (nor LambdaLR's functions); SequentialLR adds its schedulers' states.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LRScheduler.state_dict`.
+   * @example JSON.stringify(sched.stateDict())
+   */
   stateDict(): Fields {
     const out: Fields = { baseLrs: [...this.baseLrs], lastEpoch: this.lastEpoch, stepCount: this.stepCount, lastLr: [...this.lastLr] };
     for (const k of this.hyper) out[k] = (this as unknown as Fields)[k];
     return out;
   }
 
+  /**
+   * Restores what `stateDict()` returned, so a schedule resumes where it was; throws when the keys
+   * are not this scheduler's. It does not write the optimizer's lr (load the optimizer's state too).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LRScheduler.load_state_dict`.
+   * @example sched.loadStateDict(JSON.parse(saved))
+   */
   loadStateDict(sd: Fields): void {
     const known = ["baseLrs", "lastEpoch", "stepCount", "lastLr", ...this.hyper];
     const unknown = Object.keys(sd ?? {}).filter((k) => !known.includes(k));
@@ -130,9 +187,27 @@ function options<T extends object>(name: string, opts: T | undefined, example: s
 /** Python's %, whose result takes the divisor's sign. */
 const mod = (a: number, m: number) => ((a % m) + m) % m;
 
-/** lr × gamma every stepSize steps: base·gamma^⌊t/stepSize⌋. */
+/**
+ * Multiplies the lr by `gamma` (default 0.1) every `stepSize` steps (required, a positive
+ * integer): base·gamma^⌊t/stepSize⌋. `lastEpoch` (default -1) resumes a schedule.
+ *
+ * PyTorch: `torch.optim.lr_scheduler.StepLR`.
+ * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 30, gamma: 0.1 })
+ */
 export class StepLR extends LRScheduler {
+  /**
+   * Steps between decays.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.StepLR.step_size`.
+   * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 30 }).stepSize // 30
+   */
   readonly stepSize: number;
+  /**
+   * The factor applied at each decay (default 0.1).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.StepLR.gamma`.
+   * @example new wg.optim.lrScheduler.StepLR(opt, { stepSize: 30 }).gamma // 0.1
+   */
   readonly gamma: number;
   protected readonly hyper = ["stepSize", "gamma"];
   constructor(optimizer: Schedulable, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
@@ -153,9 +228,28 @@ export class StepLR extends LRScheduler {
   }
 }
 
-/** Cosine from base to etaMin over tMax steps and back: etaMin + (base − etaMin)(1 + cos(πt/tMax))/2. */
+/**
+ * Anneals the lr along a cosine from base to `etaMin` (default 0) over `tMax` steps (required),
+ * then back up, as torch: etaMin + (base − etaMin)(1 + cos(πt/tMax))/2. `lastEpoch` (default -1)
+ * resumes a schedule.
+ *
+ * PyTorch: `torch.optim.lr_scheduler.CosineAnnealingLR`.
+ * @example new wg.optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 1000, etaMin: 1e-5 })
+ */
 export class CosineAnnealingLR extends LRScheduler {
+  /**
+   * Steps from the base lr down to etaMin (half a period).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.CosineAnnealingLR.T_max`.
+   * @example new wg.optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 1000 }).tMax // 1000
+   */
   readonly tMax: number;
+  /**
+   * The lowest lr (default 0).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.CosineAnnealingLR.eta_min`.
+   * @example new wg.optim.lrScheduler.CosineAnnealingLR(opt, { tMax: 1000 }).etaMin // 0
+   */
   readonly etaMin: number;
   protected readonly hyper = ["tMax", "etaMin"];
   constructor(optimizer: Schedulable, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
@@ -180,10 +274,35 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
-/** Warm-up: the factor goes linearly from startFactor to endFactor over totalIters steps, then stays. */
+/**
+ * Warm-up (or decay): the lr is base × a factor going linearly from `startFactor` (default 1/3,
+ * in (0, 1]) to `endFactor` (default 1, in [0, 1]) over `totalIters` steps (default 5), then
+ * staying there. `lastEpoch` (default -1) resumes a schedule.
+ *
+ * PyTorch: `torch.optim.lr_scheduler.LinearLR`.
+ * @example new wg.optim.lrScheduler.LinearLR(opt, { startFactor: 0.1, totalIters: 100 })
+ */
 export class LinearLR extends LRScheduler {
+  /**
+   * The factor at step 0 (default 1/3).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LinearLR.start_factor`.
+   * @example new wg.optim.lrScheduler.LinearLR(opt, { startFactor: 0.1 }).startFactor // 0.1
+   */
   readonly startFactor: number;
+  /**
+   * The factor from step totalIters on (default 1).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LinearLR.end_factor`.
+   * @example new wg.optim.lrScheduler.LinearLR(opt).endFactor // 1
+   */
   readonly endFactor: number;
+  /**
+   * Steps the factor takes to go from startFactor to endFactor (default 5).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LinearLR.total_iters`.
+   * @example new wg.optim.lrScheduler.LinearLR(opt).totalIters // 5
+   */
   readonly totalIters: number;
   protected readonly hyper = ["startFactor", "endFactor", "totalIters"];
   constructor(optimizer: Schedulable, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
@@ -211,8 +330,21 @@ export class LinearLR extends LRScheduler {
   }
 }
 
-/** base × lrLambda(t), one function for all groups or one per group. */
+/**
+ * Sets the lr to base × lrLambda(t) at step t: `lrLambda` is one function for all groups or an
+ * array of one per group (required). The functions are not in `stateDict()`. `lastEpoch`
+ * (default -1) resumes a schedule.
+ *
+ * PyTorch: `torch.optim.lr_scheduler.LambdaLR`.
+ * @example new wg.optim.lrScheduler.LambdaLR(opt, { lrLambda: (epoch) => 0.95 ** epoch })
+ */
 export class LambdaLR extends LRScheduler {
+  /**
+   * The function of each group (one given for all is repeated per group).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.LambdaLR.lr_lambdas`.
+   * @example new wg.optim.lrScheduler.LambdaLR(opt, { lrLambda: (t) => 0.9 ** t }).lrLambdas.length // opt.paramGroups.length
+   */
   readonly lrLambdas: ((epoch: number) => number)[];
   protected readonly hyper: readonly string[] = [];
   constructor(optimizer: Schedulable, opts: { lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]; lastEpoch?: number }) {
@@ -230,9 +362,28 @@ export class LambdaLR extends LRScheduler {
   }
 }
 
-/** One scheduler after another: schedulers[i] runs from milestones[i − 1], restarted at epoch 0 there. */
+/**
+ * Runs schedulers one after another: `schedulers[i]` drives the lr from step `milestones[i − 1]`,
+ * restarted at its epoch 0 there. Every scheduler must be built on the same optimizer, and there
+ * is one milestone fewer than schedulers (increasing positive integers).
+ *
+ * PyTorch: `torch.optim.lr_scheduler.SequentialLR`.
+ * @example new wg.optim.lrScheduler.SequentialLR(opt, { schedulers: [warmup, cosine], milestones: [100] })
+ */
 export class SequentialLR extends LRScheduler {
+  /**
+   * The schedulers, in the order they run.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.SequentialLR._schedulers`.
+   * @example sched.schedulers.length // 2
+   */
   readonly schedulers: LRScheduler[];
+  /**
+   * The steps at which the next scheduler takes over (a copy of the option).
+   *
+   * PyTorch: `torch.optim.lr_scheduler.SequentialLR._milestones`.
+   * @example sched.milestones // [100]
+   */
   readonly milestones: number[];
   protected readonly hyper = ["milestones"];
   constructor(optimizer: Schedulable, opts: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
@@ -254,7 +405,17 @@ export class SequentialLR extends LRScheduler {
     schedulers[0].initialStep();
     this.setLastLr(schedulers[0].getLastLr());
   }
-  override step(): void {
+  /**
+   * Advances one step: the scheduler whose stretch this step is in takes it (a milestone restarts
+   * the next scheduler at its epoch 0). Takes no epoch.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.SequentialLR.step`.
+   * @example opt.step(); sched.step();
+   */
+  override step(...args: unknown[]): void {
+    // The base class's step(epoch) would be a silent no-op here: refuse it, as torch's step() takes no epoch.
+    if (args.length > 0)
+      throw new Error(`SequentialLR.step: takes no epoch (got ${String(args[0])}), as torch.optim.lr_scheduler.SequentialLR. Fix: call sched.step() once per step.`);
     this.lastEpoch++;
     const idx = this.milestones.filter((m) => m <= this.lastEpoch).length; // bisect_right
     const s = this.schedulers[idx];
@@ -265,9 +426,21 @@ export class SequentialLR extends LRScheduler {
   protected getLr(): number[] {
     return this.groupLrs; // unused: step() delegates
   }
+  /**
+   * Its own counters and milestones plus each scheduler's `stateDict()` under `schedulers`.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.SequentialLR.state_dict`.
+   * @example sched.stateDict().schedulers.length // 2
+   */
   override stateDict(): Fields {
     return { ...super.stateDict(), schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
+  /**
+   * Restores what `stateDict()` returned, its own counters and each scheduler's; throws when the scheduler count differs.
+   *
+   * PyTorch: `torch.optim.lr_scheduler.SequentialLR.load_state_dict`.
+   * @example sched.loadStateDict(saved)
+   */
   override loadStateDict(sd: Fields): void {
     const { schedulers, ...rest } = sd ?? {};
     if (!Array.isArray(schedulers) || schedulers.length !== this.schedulers.length)

@@ -5,7 +5,7 @@
  * gradient. The numbers a step needs go to the kernel as uniforms, so changing
  * a group's lr between steps (a scheduler) compiles and allocates nothing.
  */
-import { launch } from "../engine/scheduler.js";
+import { launch, multiTensor, storageBindingLimit } from "../engine/scheduler.js";
 import { keep } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
 import { dense } from "../ops/layout.js";
@@ -13,19 +13,35 @@ import { zeros } from "../ops/creation.js";
 import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { clearGrad } from "../nn/module.js";
-import { updateKernel, type UpdateAttrs } from "./kernel.js";
+import { bindingsPerParam, MAX_SLOTS, sharedKey, updateKernel, type UpdateAttrs } from "./kernel.js";
 import { exportState, importState, type OptimizerStateDict } from "./state-dict.js";
 
-/** What every group holds; SGD and Adam add their own hyperparameters. */
+/**
+ * A parameter group as an optimizer holds it in `paramGroups`: its tensors and the
+ * hyperparameters every optimizer has; SGDGroup and AdamGroup add their own. Every step reads
+ * them afresh, so assigning `group.lr` (as a scheduler does) takes effect at the next step.
+ *
+ * PyTorch: an entry of `torch.optim.Optimizer.param_groups`.
+ * @example opt.paramGroups[0].lr = 1e-4
+ */
 export interface ParamGroup {
+  /** The tensors this group updates. */
   params: Tensor[];
+  /** The learning rate. */
   lr: number;
+  /** The weight decay factor (L2 added to the gradient; decoupled in AdamW). */
   weightDecay: number;
   /** Set by the first lr scheduler attached (torch's initial_lr): the schedule's base lr. */
   initialLr?: number;
 }
 
-/** One group as the caller passes it: its params, and any hyperparameters that differ from the defaults. */
+/**
+ * One group as the caller passes it to an optimizer: its params, and any hyperparameters that
+ * differ from the optimizer's options (the rest take those).
+ *
+ * PyTorch: a dict in the `params` list of `torch.optim.Optimizer`.
+ * @example new wg.optim.SGD([{ params: model.fc1.parameters() }, { params: model.fc2.parameters(), lr: 0.001 }], { lr: 0.01 })
+ */
 export type GroupSpec<G extends ParamGroup> = { params: Iterable<Tensor> } & Partial<Omit<G, "params">>;
 
 /** @internal */
@@ -36,7 +52,22 @@ export interface ParamState {
   state: Tensor | null;
 }
 
+/**
+ * The base of SGD, Adam and AdamW: parameter groups with their own hyperparameters, per-parameter
+ * state, and fused update kernels that write the parameters and their state in place with no
+ * readback. `params` is an array of leaf float tensors or of GroupSpec groups. `name` (the class
+ * name) and `defaults` (the options as resolved, every group's fallback) are read-only properties.
+ *
+ * PyTorch: `torch.optim.Optimizer`.
+ * @example const opt = new wg.optim.Adam(model.parameters(), { lr: 1e-3 }); loss.backward(); opt.step(); opt.zeroGrad();
+ */
 export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
+  /**
+   * The groups with their hyperparameters, in order; change a field (`lr`) to change the next step.
+   *
+   * PyTorch: `torch.optim.Optimizer.param_groups`.
+   * @example opt.paramGroups.map((g) => g.lr) // [0.001]
+   */
   readonly paramGroups: G[];
   /** @internal Per-parameter state, shared with state-dict.ts. */
   readonly slots = new Map<Tensor, ParamState>();
@@ -57,12 +88,22 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     if (this.params.length === 0) throw new Error(`${name}: got an empty parameter list. Fix: pass model.parameters() of a model that has parameters.`);
   }
 
-  /** Every parameter, group by group: the indices of stateDict(). */
+  /**
+   * Every parameter, group by group: the indices that `stateDict()` uses.
+   *
+   * PyTorch: none (webgrad only).
+   * @example opt.params.length // model.parameters().length
+   */
   get params(): Tensor[] {
     return this.paramGroups.flatMap((g) => g.params);
   }
 
-  /** The first group's lr; setting it sets every group's (a single-group optimizer's lr). */
+  /**
+   * The first group's lr; setting it sets every group's (the lr of a single-group optimizer).
+   *
+   * PyTorch: none (webgrad only; torch sets `param_groups[i]["lr"]`).
+   * @example opt.lr = 0.01
+   */
   get lr(): number {
     return this.paramGroups[0].lr;
   }
@@ -70,7 +111,13 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     for (const g of this.paramGroups) g.lr = v;
   }
 
-  /** torch's add_param_group: keys not given take the optimizer's defaults. */
+  /**
+   * Adds a group of parameters (keys not given take the optimizer's defaults); throws for unknown
+   * keys, out-of-range hyperparameters, or a tensor already in a group. Make schedulers after it.
+   *
+   * PyTorch: `torch.optim.Optimizer.add_param_group`.
+   * @example opt.addParamGroup({ params: head.parameters(), lr: 1e-2 })
+   */
   addParamGroup(spec: GroupSpec<G>): void {
     const i = this.paramGroups.length;
     if (spec === null || typeof spec !== "object" || !("params" in spec))
@@ -91,26 +138,54 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   abstract checkGroup(group: G, index: number | null): void;
   /** How many elements of state per parameter element a step of this group needs (0: none). */
   protected abstract stateFactor(group: G): number;
-  /** The names of the state's slices in stateDict() (SGD: momentumBuffer; Adam: expAvg, expAvgSq). */
+  /**
+   * The names of each parameter's state entries in `stateDict()` (SGD: momentumBuffer; Adam and AdamW: expAvg, expAvgSq).
+   *
+   * PyTorch: the keys of `torch.optim.Optimizer.state[p]`, camelCase.
+   * @example new wg.optim.Adam(model.parameters()).stateNames // ["expAvg", "expAvgSq"]
+   */
   abstract readonly stateNames: readonly string[];
-  /** True when stateDict() records each parameter's step count (Adam; torch's SGD keeps none). */
+  /**
+   * True when `stateDict()` records each parameter's step count (Adam, AdamW; torch's SGD keeps none).
+   *
+   * PyTorch: whether `state[p]` has a `step` entry.
+   * @example new wg.optim.SGD(model.parameters(), { lr: 0.1 }).keepsStep // false
+   */
   abstract readonly keepsStep: boolean;
   /** The numbers the update kernel gets for a parameter's step number `step` (1-based). */
   protected abstract attrs(group: G, step: number, first: boolean): UpdateAttrs;
 
-  /** Update every parameter that has a gradient: one kernel each, in place, no readback. */
+  /**
+   * Updates every parameter that has a gradient, in place, with fused kernels and no readback
+   * (parameters without a gradient are skipped). Parameters whose hyperparameters agree (groups may differ
+   * in lr) share a launch on GPUs, as many as its bindings allow. The hyperparameters are checked first,
+   * since a scheduler or the caller may have changed them. Takes no closure, unlike PyTorch's.
+   *
+   * PyTorch: `torch.optim.Optimizer.step`.
+   * @example loss.backward(); opt.step(); opt.zeroGrad();
+   */
   step(): void {
+    const todo: [G, Tensor][] = [];
     this.paramGroups.forEach((group, gi) => {
       this.checkGroup(group, this.grouped || gi > 0 ? gi : null); // a scheduler or the caller may have changed it
-      for (const p of group.params) this.stepParam(group, p);
+      for (const p of group.params) if (p.grad) todo.push([group, p]);
     });
+    // Every gradient is checked before any state changes, so a refused step changes nothing.
+    for (const [, p] of todo)
+      if (p.grad!.dtype !== p.dtype)
+        throw new Error(`${this.name}.step: the gradient of parameter ${fmt(p.shape)} is ${p.grad!.dtype} but the parameter is ${p.dtype}. Fix: assign a ${p.dtype} gradient.`);
+    const items = todo.map(([group, p]) => this.prepare(group, p));
+    for (const pack of packs(items)) {
+      const [params, states] = [pack.map((it) => it.p), pack.flatMap((it) => (it.state ? [it.state] : []))];
+      launch(params[0].device, updateKernel, [...params, ...states], pack.map((it) => it.grad), { steps: pack.map((it) => it.attrs), state: states.length > 0 });
+      for (const t of [...params, ...states]) bump(t, `${this.name}.step`);
+    }
+    for (const it of items) if (it.grad !== it.p.grad) it.grad.dispose();
   }
 
-  private stepParam(group: G, p: Tensor): void {
-    const g = p.grad;
-    if (!g) return;
-    if (g.dtype !== p.dtype)
-      throw new Error(`${this.name}.step: the gradient of parameter ${fmt(p.shape)} is ${g.dtype} but the parameter is ${p.dtype}. Fix: assign a ${p.dtype} gradient.`);
+  /** Make p's state on its first step and count the step: what its update needs. */
+  private prepare(group: G, p: Tensor): StepItem {
+    const g = p.grad!;
     const s = this.slots.get(p) ?? { step: 0, state: null };
     this.slots.set(p, s);
     const factor = this.stateFactor(group);
@@ -119,28 +194,52 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     s.step++;
     // The kernel reads the gradient densely, and from a buffer it does not also write.
     const grad = noGrad(() => (g.storage === p.storage ? g.clone() : dense(g)));
-    const written = s.state ? [p, s.state] : [p]; // plain SGD keeps no state
-    launch(p.device, updateKernel, written, [grad], this.attrs(group, s.step, first));
-    if (grad !== g) grad.dispose();
-    for (const t of written) bump(t, `${this.name}.step`);
+    return { p, grad, state: s.state, attrs: this.attrs(group, s.step, first) }; // plain SGD keeps no state
   }
 
-  /** Drop the gradients (disposing them, so memory stays flat), or zero them in place. */
+  /**
+   * Drops the parameters' gradients (`grad = null`, disposing them so memory stays flat), or with
+   * `{ setToNone: false }` zeroes them in place. The default is PyTorch 2's (`set_to_none=True`).
+   *
+   * PyTorch: `torch.optim.Optimizer.zero_grad`.
+   * @example opt.zeroGrad(); model.parameters()[0].grad // null
+   */
   zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
     for (const p of this.params) clearGrad(p, setToNone);
   }
 
-  /** torch's state_dict(), camelCase; its tensors are copies the caller owns (dispose them, or make it inside tidy). */
+  /**
+   * The hyperparameters and per-parameter state as `{ state, paramGroups }` in torch's structure,
+   * camelCase (parameters by index); its tensors are copies the caller owns (dispose them, or make
+   * it inside `tidy`). Save it with `wg.optim.packStateDict` and `wg.save`.
+   *
+   * PyTorch: `torch.optim.Optimizer.state_dict`.
+   * @example Object.keys(opt.stateDict()) // ["state", "paramGroups"]
+   */
   stateDict(): OptimizerStateDict {
     return exportState(this);
   }
 
-  /** Restore hyperparameters, step counts and state (from stateDict(), or unpackStateDict of a saved file), so a run resumes exactly. */
+  /**
+   * Restores hyperparameters, step counts and state (from `stateDict()`, or `unpackStateDict` of a
+   * saved file), so a run resumes exactly. Everything is checked first (group count and sizes,
+   * keys, shapes, dtypes, devices); on a problem it throws and changes nothing.
+   *
+   * PyTorch: `torch.optim.Optimizer.load_state_dict`.
+   * @example opt.loadStateDict(saved) // saved = an earlier opt.stateDict()
+   */
   loadStateDict(sd: OptimizerStateDict): void {
     importState(this, sd);
   }
 
-  /** The state tensor of `p` (SGD's momentum buffer, Adam's [m; v]), or null before its first step. */
+  /**
+   * The state tensor of `p` (SGD's momentum buffer of p's shape, Adam's [m; v] stacked as
+   * [2, ...shape]), or null before its first step (and for SGD without momentum). It is the live
+   * state, not a copy.
+   *
+   * PyTorch: `torch.optim.Optimizer.state[p]`.
+   * @example opt.stateOf(model.parameters()[0])?.shape // [2, 128, 784] for Adam
+   */
   stateOf(p: Tensor): Tensor | null {
     return this.slots.get(p)?.state ?? null;
   }
@@ -159,6 +258,43 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     if (!p.isContiguous() || p.offset !== 0) throw bad("is a strided view; updates are written element by element from its start", "pass p.clone() made a leaf, or the tensor it views");
     if (all.indexOf(p) !== i) throw bad(`appears twice (also as parameter ${all.indexOf(p)})`, "pass each tensor once, in one group");
   }
+}
+
+interface StepItem {
+  readonly p: Tensor;
+  /** p.grad, or a dense copy of it (disposed after the step). */
+  readonly grad: Tensor;
+  readonly state: Tensor | null;
+  readonly attrs: UpdateAttrs;
+}
+
+/**
+ * Consecutive items that can share one launch (where the device runs multi-tensor launches
+ * well: scheduler's multiTensor): same device and shared hyperparameters, with
+ * state or without, within the adapter's storage bindings and the uniform's slots, and no buffer
+ * both written and bound again (WebGPU forbids a writable binding aliasing another).
+ */
+function packs(items: StepItem[]): StepItem[][] {
+  const out: StepItem[][] = [];
+  let cur: StepItem[] = [];
+  let bound = new Set<unknown>();
+  const fits = (it: StepItem) => {
+    const first = cur[0];
+    if (!first || first.p.device !== it.p.device || sharedKey(first.attrs) !== sharedKey(it.attrs) || (first.state === null) !== (it.state === null)) return false;
+    const limit = multiTensor(it.p.device) ? Math.min(MAX_SLOTS, Math.floor(storageBindingLimit(it.p.device) / bindingsPerParam(it.state !== null))) : 1;
+    const written = [it.p.storage, it.state?.storage];
+    return cur.length < limit && !written.some((s) => bound.has(s)) && !bound.has(it.grad.storage);
+  };
+  for (const it of items) {
+    if (!fits(it)) {
+      if (cur.length > 0) out.push(cur);
+      [cur, bound] = [[], new Set()];
+    }
+    cur.push(it);
+    for (const s of [it.p.storage, it.state?.storage, it.grad.storage]) if (s) bound.add(s);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 function bump(t: Tensor, op: string): void {

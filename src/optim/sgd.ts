@@ -3,31 +3,71 @@ import { Tensor } from "../tensor.js";
 import type { UpdateAttrs } from "./kernel.js";
 import { checkOption, checkOptions, Optimizer, type GroupSpec, type ParamGroup } from "./optimizer.js";
 
+/**
+ * Options of `optim.SGD`: every group's defaults.
+ *
+ * PyTorch: the keyword arguments of `torch.optim.SGD` (no maximize or foreach).
+ * @example new wg.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true })
+ */
 export interface SGDOptions {
+  /** The learning rate; required (as in torch 1.13), here or in every group. */
   lr: number;
+  /** Momentum factor (default 0: plain SGD, which keeps no state). */
   momentum?: number;
+  /** Nesterov momentum (default false); needs momentum > 0 and dampening 0. */
   nesterov?: boolean;
+  /** L2 penalty added to the gradient, g + weightDecay·p (default 0). */
   weightDecay?: number;
+  /** Dampening of the momentum: buf ← momentum·buf + (1 − dampening)·g (default 0). */
   dampening?: number;
 }
 
+/**
+ * One SGD parameter group as held in `paramGroups`, with every hyperparameter resolved.
+ *
+ * PyTorch: an entry of `torch.optim.SGD.param_groups`.
+ * @example new wg.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }).paramGroups[0].momentum // 0.9
+ */
 export interface SGDGroup extends ParamGroup {
+  /** Momentum factor (0: none). */
   momentum: number;
+  /** Dampening of the momentum. */
   dampening: number;
+  /** Nesterov momentum. */
   nesterov: boolean;
 }
 
+/**
+ * Stochastic gradient descent: with d = g + weightDecay·p, buf ← momentum·buf + (1 − dampening)·d
+ * (buf = d at the first step), then p ← p − lr·(nesterov ? d + momentum·buf : buf), or p ← p − lr·d
+ * without momentum; torch's update. lr has no default: give it in opts, or in every group.
+ *
+ * PyTorch: `torch.optim.SGD`.
+ * @example const opt = new wg.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })
+ */
 export class SGD extends Optimizer<SGDGroup> {
+  /**
+   * The state entry's name in `stateDict()`: the momentum buffer.
+   *
+   * PyTorch: `momentum_buffer` in `torch.optim.SGD.state[p]`.
+   * @example opt.stateNames // ["momentumBuffer"]
+   */
   readonly stateNames = ["momentumBuffer"] as const;
+  /**
+   * False: SGD keeps no step counts, as torch's.
+   *
+   * PyTorch: none (torch's SGD state has no `step`).
+   * @example opt.keepsStep // false
+   */
   readonly keepsStep = false;
 
-  /** lr has no default: give it in opts, or in every group. */
   constructor(params: Iterable<Tensor> | Iterable<GroupSpec<SGDGroup>>, opts: SGDOptions) {
     checkOptions("SGD", opts, "{ lr: 0.01, momentum: 0.9 }");
     const { lr, momentum = 0, nesterov = false, weightDecay = 0, dampening = 0 } = opts ?? ({} as SGDOptions);
     super("SGD", params, { lr, momentum, dampening, weightDecay, nesterov });
   }
 
+  /** @internal Throw naming the hyperparameter (and its group) that is out of range. */
   checkGroup(g: SGDGroup, group: number | null): void {
     checkOption("SGD", "lr", g.lr, (v) => v >= 0 && Number.isFinite(v), "a non-negative number (it has no default)", group);
     checkOption("SGD", "momentum", g.momentum, (v) => v >= 0 && Number.isFinite(v), "a non-negative number", group);

@@ -13,9 +13,26 @@ import { fmt, sameShape } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { checkGroupKeys, type Optimizer, type ParamGroup } from "./optimizer.js";
 
+/**
+ * One parameter's entry in an optimizer state dict: its step count (Adam, AdamW) and its state
+ * tensors by name (`momentumBuffer`; `expAvg`, `expAvgSq`), each of the parameter's shape.
+ *
+ * PyTorch: an entry of `torch.optim.Optimizer.state_dict()["state"]`, camelCase.
+ * @example opt.stateDict().state[0].expAvg.shape // the first parameter's shape
+ */
 export type StateEntry = { step?: number } & { [name: string]: Tensor | number | undefined };
+/**
+ * An optimizer's state as `stateDict()` returns it: per-parameter state by index (parameters
+ * counted group by group; absent before a parameter's first step) and each group's
+ * hyperparameters with the indices of its params.
+ *
+ * PyTorch: the dict `torch.optim.Optimizer.state_dict()` returns, camelCase.
+ * @example opt.stateDict().paramGroups[0].params // [0, 1, 2, 3]
+ */
 export interface OptimizerStateDict {
+  /** Per-parameter state by parameter index. */
   state: Record<number, StateEntry>;
+  /** Each group's hyperparameters, with `params` the indices of its parameters. */
   paramGroups: (Record<string, unknown> & { params: number[] })[];
 }
 
@@ -136,8 +153,12 @@ function checkTensor(opt: string, what: string, t: unknown, p: Tensor): void {
 const META = "optimizer";
 
 /**
- * Safetensors entries ("<prefix>state.<index>.<name>") and metadata (the rest, as JSON under
- * "<prefix>optimizer") for wg.save(tensors, metadata). A prefix lets one file also hold the model.
+ * Splits an optimizer state dict into safetensors entries ("<prefix>state.<index>.<name>") and
+ * string metadata (the rest, as JSON under "<prefix>optimizer") for `wg.save(tensors, metadata)`.
+ * A prefix lets one file also hold the model's tensors. The tensors are the dict's own (no copy).
+ *
+ * PyTorch: none (webgrad only; torch pickles the dict with `torch.save`).
+ * @example const { tensors, metadata } = wg.optim.packStateDict(opt.stateDict()); const bytes = await wg.save(tensors, metadata);
  */
 export function packStateDict(sd: OptimizerStateDict, { prefix = "" }: { prefix?: string } = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const tensors: Record<string, Tensor> = {};
@@ -153,8 +174,13 @@ export function packStateDict(sd: OptimizerStateDict, { prefix = "" }: { prefix?
 }
 
 /**
- * The inverse of packStateDict: wg.load(bytes) and wg.loadMetadata(bytes) back into a state dict.
- * With a prefix, tensors without it are left alone (they are the model's); without, every tensor must be state.
+ * The inverse of `packStateDict`: `wg.load(bytes)` and `wg.loadMetadata(bytes)` back into a state
+ * dict for `optimizer.loadStateDict`. With a prefix, tensors without it are left alone (they are
+ * the model's); without one, every tensor must be optimizer state. Throws when the metadata holds
+ * no optimizer state or a tensor name is not a state entry.
+ *
+ * PyTorch: none (webgrad only; torch unpickles the dict with `torch.load`).
+ * @example opt.loadStateDict(wg.optim.unpackStateDict(wg.load(bytes), wg.loadMetadata(bytes)))
  */
 export function unpackStateDict(tensors: Record<string, Tensor>, metadata: Record<string, string>, { prefix = "" }: { prefix?: string } = {}): OptimizerStateDict {
   const json = metadata?.[prefix + META];

@@ -43,6 +43,7 @@ export async function createWebGpuBackend(gpu: GPU, opts: WebGpuOptions = {}): P
     maxWorkgroupStorage: L.maxComputeWorkgroupStorageSize,
     maxWorkgroupsPerDim: L.maxComputeWorkgroupsPerDimension,
     maxStorageBinding: L.maxStorageBufferBindingSize,
+    maxStorageBuffers: L.maxStorageBuffersPerShaderStage,
     subgroups: requiredFeatures.includes("subgroups" as GPUFeatureName),
     emulated,
     force: opts.force,

@@ -18,7 +18,7 @@ export interface Created {
 
 export class Pipelines {
   private pipelines = new Map<string, GPUComputePipeline>();
-  private layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  private layouts = new Map<string, { group: GPUBindGroupLayout; flagged: GPUPipelineLayout | null; unflagged: GPUPipelineLayout | null }>();
   private bindGroups = new Map<string, GPUBindGroup>();
 
   /** The cached pipelines' keys (tests check which kernel variant ran). */
@@ -47,22 +47,31 @@ export class Pipelines {
       for (let k = 0; k < nOut; k++) entries.push({ binding: nIn + k, visibility: 4, buffer: { type: "storage" } });
       entries.push({ binding: nIn + nOut, visibility: 4, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: UNIFORM_STRIDE } });
       const group = this.gpu.createBindGroupLayout({ entries, label: `webgrad ${key}` });
-      l = { group, pipeline: this.gpu.createPipelineLayout({ bindGroupLayouts: [group, this.flagLayout] }) };
+      // Pipeline layouts are made when a pipeline needs one: a bind group layout using all of the
+      // adapter's storage buffers is valid only in the layout without the flag.
+      l = { group, flagged: null, unflagged: null };
       this.layouts.set(key, l);
     }
     return l;
   }
 
+  /** Group 0, then the error flag as group 1; without it (noErrorFlag), the pass's group 1 goes unused. */
+  private pipelineLayout(nIn: number, nOut: number, flag: boolean): GPUPipelineLayout {
+    const l = this.layout(nIn, nOut);
+    if (!flag) return (l.unflagged ??= this.gpu.createPipelineLayout({ bindGroupLayouts: [l.group] }));
+    return (l.flagged ??= this.gpu.createPipelineLayout({ bindGroupLayouts: [l.group, this.flagLayout] }));
+  }
+
   /** The pipeline for `launch` with nIn read-only and nOut writable bindings; `op` names it in errors. */
   pipeline(launch: GpuLaunch, op: string, nIn: number, nOut: number): GPUComputePipeline {
-    const key = `${launch.key}|${launch.entryPoint ?? "main"}|${nIn}:${nOut}`;
+    const key = `${launch.key}|${launch.entryPoint ?? "main"}|${nIn}:${nOut}${launch.noErrorFlag ? "|noflag" : ""}`;
     let p = this.pipelines.get(key);
     if (!p) {
       this.gpu.pushErrorScope("validation");
       const module = this.gpu.createShaderModule({ code: launch.code(), label: launch.key });
       p = this.gpu.createComputePipeline({
         label: `${op} (${launch.key})`,
-        layout: this.layout(nIn, nOut).pipeline,
+        layout: this.pipelineLayout(nIn, nOut, !launch.noErrorFlag),
         compute: { module, entryPoint: launch.entryPoint ?? "main", constants: launch.constants as Record<string, number> },
       });
       this.report(this.gpu.popErrorScope().then((e) => (e ? `${op}: building its WGSL pipeline failed: ${e.message}` : null)));
