@@ -35,7 +35,13 @@ export class Embedding extends Module {
    * @example new wg.nn.Embedding(10, 4).weight.shape // [10, 4]
    */
   readonly weight: Tensor;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, { device }: { device?: Device } = {}) {
+  constructor(
+    /** The vocabulary size: indices must lie in [0, numEmbeddings) (PyTorch: `num_embeddings`). */
+    readonly numEmbeddings: number,
+    /** The size of each embedding vector (PyTorch: `embedding_dim`). */
+    readonly embeddingDim: number,
+    { device }: { device?: Device } = {},
+  ) {
     super();
     positiveInt("Embedding", "numEmbeddings", numEmbeddings);
     positiveInt("Embedding", "embeddingDim", embeddingDim);
@@ -81,7 +87,11 @@ export class LayerNorm extends Module {
    * @example new wg.nn.LayerNorm(64, { bias: false }).bias // null
    */
   readonly bias: Tensor | null;
-  constructor(normalizedShape: number | number[], readonly opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean; device?: Device } = {}) {
+  constructor(
+    normalizedShape: number | number[],
+    /** The options as given: `eps` (default 1e-5), `elementwiseAffine` (default true), `bias` (default true), `device`. */
+    readonly opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean; device?: Device } = {},
+  ) {
     super();
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     this.normalizedShape.forEach((n) => positiveInt("LayerNorm", "each dim of normalizedShape", n));
@@ -186,7 +196,10 @@ export class SiLU extends Module {
  * @example new wg.nn.LeakyReLU(0.1).forward(wg.tensor([-10, 2])) // tensor([-1, 2])
  */
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) { super(); }
+  constructor(
+    /** The slope for negative inputs (default 0.01). */
+    readonly negativeSlope = 0.01,
+  ) { super(); }
   /**
    * `x.leakyRelu(negativeSlope)`: same shape as `x`.
    *
@@ -281,7 +294,14 @@ export class MultiheadAttention extends Module {
    */
   readonly batchFirst: boolean;
 
-  constructor(readonly embedDim: number, readonly numHeads: number, readonly opts: MultiheadAttentionOptions = {}) {
+  constructor(
+    /** The model width E: queries have E features (PyTorch: `embed_dim`). */
+    readonly embedDim: number,
+    /** The number of heads; embedDim must be divisible by it (PyTorch: `num_heads`). */
+    readonly numHeads: number,
+    /** The options as given: `bias`, `batchFirst`, `dropout`, `device` (see MultiheadAttentionOptions). */
+    readonly opts: MultiheadAttentionOptions = {},
+  ) {
     super();
     positiveInt("MultiheadAttention", "embedDim", embedDim);
     positiveInt("MultiheadAttention", "numHeads", numHeads);

@@ -74,7 +74,13 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   /** The caller passed groups: errors then name the group. */
   private grouped = false;
 
-  constructor(readonly name: string, params: Iterable<Tensor> | Iterable<GroupSpec<G>>, readonly defaults: Omit<G, "params">) {
+  constructor(
+    /** The optimizer's class name, used in its error messages (e.g. `"Adam"`). */
+    readonly name: string,
+    params: Iterable<Tensor> | Iterable<GroupSpec<G>>,
+    /** The hyperparameters a parameter group takes when it does not set its own (PyTorch: `optimizer.defaults`). */
+    readonly defaults: Omit<G, "params">,
+  ) {
     if (params instanceof Tensor || params === null || typeof (params as Iterable<Tensor>)?.[Symbol.iterator] !== "function")
       throw new Error(`${name}: params must be an array of tensors, got ${params instanceof Tensor ? "a single Tensor" : String(params)}. Fix: new optim.${name}(model.parameters(), ...), new optim.${name}([t], ...) or new optim.${name}([{ params: [...], lr: ... }, ...]) for parameter groups.`);
     const items = Array.from(params as Iterable<unknown>);
