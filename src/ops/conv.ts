@@ -100,11 +100,12 @@ type Variant = (typeof VARIANTS)[number];
 
 /**
  * Workgroup-memory tiles on GPUs; on an emulator the subgroup entry where the adapter has subgroups
- * (it shares the A loads across a subgroup, as matmul's does) and the GEMM has at least its 32
- * columns (a first layer's weight gradient has Cg·KH·KW = 9), else the register-blocked one.
+ * (it shares the A loads across a subgroup, as matmul's does) and the GEMM fills its 16 x 32 tile
+ * (a first layer's weight gradient has Cg·KH·KW = 9 columns; narrow layers have few rows), else
+ * the register-blocked one, which sizes its rows per invocation to M.
  * Measured on SwiftShader (bench "conv2d fwd+bwd 32->64 14x14", 2 cores at load 15): 23.5 s blocked, 8.0 s subgroup.
  */
-export function convVariant(caps: GpuCaps, columns = Infinity): Variant {
+export function convVariant(caps: GpuCaps, rows = Infinity, columns = Infinity): Variant {
   const forced = caps.force?.conv;
   if (forced !== undefined) {
     if (!(VARIANTS as readonly string[]).includes(forced)) throw new Error(`conv2d: unknown forced variant "${forced}"; expected one of ${VARIANTS.join(", ")}.`);
@@ -112,7 +113,7 @@ export function convVariant(caps: GpuCaps, columns = Infinity): Variant {
     return forced as Variant;
   }
   if (!caps.emulated) return "tiled";
-  return caps.subgroups && columns >= 32 ? "subgroup" : "blocked";
+  return caps.subgroups && rows >= 16 && columns >= 32 ? "subgroup" : "blocked";
 }
 
 /** Output tile [rows, columns] of one workgroup and the blocked entry's shape (R rows per invocation, WX x WY of them). */
@@ -130,7 +131,7 @@ function gpuConv(op: ConvOp, ins: readonly unknown[], a: ConvAttrs & { splits?: 
   const g = geometry(a);
   const { M, NN, n, K, k } = gemm(op, g);
   const splits = a.splits ?? 1;
-  const variant = convVariant(caps, NN);
+  const variant = convVariant(caps, M, NN);
   const { tm, tn, WX, WY, R } = tiling(variant, M, NN);
   const tilesM = Math.ceil(M / tm), tilesN = Math.ceil(NN / tn);
   const hasBias = op === "conv2d" && ins.length > 2;
