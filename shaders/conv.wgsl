@@ -69,23 +69,25 @@ fn row_base(grp: u32, m: u32) -> u32 {
 
 // B[k, n]: an input pixel (OP 0, 2), zero in the padding; or (OP 1) the output pixel whose tap lands
 // on input pixel (ih, iw): oh = (ih + ph − kh·dh) / sh when that is a whole number in [0, OH).
+// Branch-free (a negative offset wraps to a large u32; `&` does not short-circuit; an invalid tap loads
+// element 0 and discards it): emulators pay for every divergent branch in the inner loop.
 fn tap(c: Col, r: Red) -> f32 {
-  let h = c.h + r.h;
-  let w = c.w + r.w;
+  let h = u32(c.h + r.h);
+  let w = u32(c.w + r.w);
   if (OP == 1u) {
-    if (h < 0 || w < 0) { return 0.0; }
-    var oh = u32(h);
-    var ow = u32(w);
-    if (UNIT_STRIDE == 0u) {  // a constant: stride 1 needs no division (slow on emulators, which run both sides of a branch)
-      oh /= p.sh;
-      ow /= p.sw;
-      if (oh * p.sh != u32(h) || ow * p.sw != u32(w)) { return 0.0; }
+    var oh = h;
+    var ow = w;
+    var ok = true;
+    if (UNIT_STRIDE == 0u) {  // a constant: stride 1 needs no division (slow on emulators)
+      oh = h / p.sh;
+      ow = w / p.sw;
+      ok = (oh * p.sh == h) & (ow * p.sw == w) & (i32(h) >= 0) & (i32(w) >= 0);
     }
-    if (oh >= p.OH || ow >= p.OW) { return 0.0; }
-    return inB[c.base + r.base + oh * p.OW + ow];
+    ok = ok & (oh < p.OH) & (ow < p.OW);
+    return select(0.0, inB[select(0u, c.base + r.base + oh * p.OW + ow, ok)], ok);
   }
-  if (u32(h) >= p.H || u32(w) >= p.W) { return 0.0; }  // a negative offset wraps to a large u32
-  return inB[c.base + r.base + u32(h) * p.W + u32(w)];
+  let ok = (h < p.H) & (w < p.W);
+  return select(0.0, inB[select(0u, c.base + r.base + h * p.W + w, ok)], ok);
 }
 
 fn store(grp: u32, split: u32, m: u32, n: u32, v: f32) {

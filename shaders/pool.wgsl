@@ -1,13 +1,14 @@
 // Max pooling over NCHW planes, in three kernels; one invocation per element, ceil(n / WG) workgroups
 // over x then y past the per-dimension limit. Indices are flat offsets h·W + w within a plane.
+// The window and stride are override constants, so the window loops have fixed trip counts (unrolled)
+// and the stride divisions are by constants: a pipeline per window shape, of which a model has few.
 // Entry `max_index`: idx[plane, oh, ow] = where the window's maximum is (the first in scan order; a NaN wins).
 // Entry `gather`:    y[plane, o] = x[plane, idx[plane, o]].
 // Entry `scatter`:   dx[plane, i] = Σ g[plane, o] over the windows o containing i whose idx is i (no atomics).
 
 struct Params {
   n: u32, H: u32, W: u32, OH: u32,
-  OW: u32, KH: u32, KW: u32, sh: u32,
-  sw: u32, ph: u32, pw: u32, _p0: u32,
+  OW: u32, ph: u32, pw: u32,
 }
 
 alias O = f32;  // the host makes this i32 for max_index, whose output is int32
@@ -18,6 +19,13 @@ alias O = f32;  // the host makes this i32 for max_index, whose output is int32
 @group(0) @binding(3) var<uniform> p: Params;
 
 override WG: u32 = 256u;
+override KH: u32 = 2u;
+override KW: u32 = 2u;
+override SH: u32 = 2u;
+override SW: u32 = 2u;
+// The most windows along one axis that can hold an input position.
+override NH: u32 = (KH + SH - 1u) / SH;
+override NW: u32 = (KW + SW - 1u) / SW;
 
 // A bit test: compilers may fold v != v away, assuming no NaNs.
 fn is_nan(v: f32) -> bool {
@@ -39,11 +47,11 @@ fn max_index(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let base = plane * p.H * p.W;
   var best = -1;
   var m = 0.0;
-  for (var kh = 0u; kh < p.KH; kh++) {
-    let h = i32(oh * p.sh + kh) - i32(p.ph);
+  for (var kh = 0u; kh < KH; kh++) {
+    let h = i32(oh * SH + kh) - i32(p.ph);
     if (h < 0 || h >= i32(p.H)) { continue; }
-    for (var kw = 0u; kw < p.KW; kw++) {
-      let w = i32(ow * p.sw + kw) - i32(p.pw);
+    for (var kw = 0u; kw < KW; kw++) {
+      let w = i32(ow * SW + kw) - i32(p.pw);
       if (w < 0 || w >= i32(p.W)) { continue; }
       let k = h * i32(p.W) + w;
       let v = src[base + u32(k)];
@@ -73,14 +81,17 @@ fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let ih = (i / p.W) % p.H;
   let iw = i % p.W;
   // Windows oh with oh·sh − ph ≤ ih < oh·sh − ph + KH, clamped to [0, OH).
-  let h1 = min((ih + p.ph) / p.sh + 1u, p.OH);
-  let w1 = min((iw + p.pw) / p.sw + 1u, p.OW);
-  let h0 = select(0u, (ih + p.ph + 1u - p.KH + p.sh - 1u) / p.sh, ih + p.ph + 1u > p.KH);
-  let w0 = select(0u, (iw + p.pw + 1u - p.KW + p.sw - 1u) / p.sw, iw + p.pw + 1u > p.KW);
+  let h1 = min((ih + p.ph) / SH + 1u, p.OH);
+  let w1 = min((iw + p.pw) / SW + 1u, p.OW);
+  let h0 = select(0u, (ih + p.ph + 1u - KH + SH - 1u) / SH, ih + p.ph + 1u > KH);
+  let w0 = select(0u, (iw + p.pw + 1u - KW + SW - 1u) / SW, iw + p.pw + 1u > KW);
   var acc = 0.0;
   let base = plane * p.OH * p.OW;
-  for (var oh = h0; oh < h1; oh++) {
-    for (var ow = w0; ow < w1; ow++) {
+  for (var a = 0u; a < NH; a++) {
+    let oh = h0 + a;
+    for (var b = 0u; b < NW; b++) {
+      let ow = w0 + b;
+      if (oh >= h1 || ow >= w1) { continue; }
       let o = base + oh * p.OW + ow;
       if (idx[o] == k) { acc += src[o]; }
     }

@@ -46,13 +46,29 @@ async function convGrads(c: Case, device: "cpu" | "webgpu"): Promise<number[][]>
   return out;
 }
 
-describe.each(["blocked", "tiled"])("conv2d, %s kernels", (variant) => {
+const VARIANTS = ["blocked", "tiled", "subgroup"];
+
+/** False (after checking that forcing it says why) when the adapter cannot run the variant. */
+function runnable(variant: string): boolean {
+  if (variant !== "subgroup" || gpu.caps.subgroups) return true;
+  gpu.setForce({ conv: variant });
+  try {
+    expect(() => F.conv2d(wg.ones([1, 1, 3, 3], { device: "webgpu" }), wg.ones([1, 1, 1, 1], { device: "webgpu" }))).toThrow(/needs the adapter's "subgroups" feature/);
+  } finally {
+    gpu.setForce({});
+  }
+  return false;
+}
+
+describe.each(VARIANTS)("conv2d, %s kernels", (variant) => {
   test.each(cases)("x $x, w $w, $opts", async (c) => {
+    if (!runnable(variant)) return;
     gpu.setForce({ conv: variant });
     try {
       const ref = await convGrads(c, "cpu");
       const got = await convGrads(c, "webgpu");
       ["y", "dx", "dw", "db"].slice(0, ref.length).forEach((what, i) => expectClose(got[i], ref[i], 1e-4, 1e-3, `${what} (${variant})`));
+      for (const op of [0, 1, 2]) expect(gpu.pipelineKeys().some((k) => k.includes(`:${op}:${variant}:`))).toBe(true);
     } finally {
       gpu.setForce({});
     }
@@ -182,7 +198,8 @@ describe("on WebGPU", () => {
   }
 
   // 65,535 workgroups per dimension is the usual limit; at 7 the same x-then-y split runs on small tensors.
-  test.each(["blocked", "tiled"])("conv2d and its gradients index workgroups over x and y (%s)", async (variant) => {
+  test.each(VARIANTS)("conv2d and its gradients index workgroups over x and y (%s)", async (variant) => {
+    if (!runnable(variant)) return;
     await withDispatchLimit(7, { conv: variant }, () =>
       bothDevices([3, 12, 9, 9], [24, 4, 3, 3], (x, w) => F.conv2d(x, w!, null, { groups: 3, padding: 1 })));
   });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as wg from "../node.js";
 import { DEFAULT_DATA_DIR } from "../data/node-files.js";
 import { writeFileAtomic } from "../train/files.js";
-import { MODEL_DEFAULTS, MODEL_KINDS, type ModelKind } from "../train/models.js";
+import { CNN_WIDTHS, MODEL_DEFAULTS, MODEL_KINDS, type ModelKind } from "../train/models.js";
 import { trainingSvg } from "../train/plot-svg.js";
 import { progressBar } from "../train/progress.js";
 import { train, type Schedule, type TrainResult } from "../train/trainer.js";
@@ -23,11 +23,11 @@ Train a classifier on Fashion-MNIST and write OUT/model.safetensors and OUT/trai
                      gpt: a character-level GPT on Debian's fortunes (webgrad train --model gpt --help)
                      (default mlp)
   --hidden W,W,...   the MLP's hidden layer widths (default 256,128); for the cnn: conv1,conv2,linear
-                     channels (default 32,64,128)
+                     channels (default ${CNN_WIDTHS.join(",")})
   --device D         webgpu, cpu or auto (default auto: WebGPU when an adapter exists)
-  --epochs N         passes over the training set (default ${MODEL_DEFAULTS.mlp.epochs})
+  --epochs N         passes over the training set (default ${MODEL_DEFAULTS.mlp.epochs}; ${MODEL_DEFAULTS.cnn.epochs} for the cnn)
   --batch-size N     examples per step (default ${MODEL_DEFAULTS.mlp.batchSize})
-  --lr X             learning rate (default ${MODEL_DEFAULTS.mlp.lr} for mlp, ${MODEL_DEFAULTS["softmax-regression"].lr} for softmax-regression)
+  --lr X             learning rate (default ${MODEL_DEFAULTS.mlp.lr} for mlp, ${MODEL_DEFAULTS["softmax-regression"].lr} for softmax-regression, ${MODEL_DEFAULTS.cnn.lr} for the cnn)
   --schedule S       cosine (the rate decays to 0 over the run) or constant (default cosine)
   --seed N           seeds the weights and the shuffling (default 0)
   --limit N          train on the first N training examples only (quick runs)

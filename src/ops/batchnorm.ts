@@ -11,10 +11,13 @@ import template from "../../shaders/batchnorm.wgsl";
 import type { Kernel } from "../backend/backend.js";
 import { noGrad } from "../autograd/mode.js";
 import { fmt, numel } from "../shape.js";
+import { uniformLayout } from "../engine/wgsl.js";
 import { apply, record, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
 import { ones, zeros } from "./creation.js";
 import type { Tensor } from "../tensor.js";
+
+const channelParams = uniformLayout(template);
 
 interface ChannelAttrs {
   readonly C: number;
@@ -38,7 +41,7 @@ function channelKernel(name: string): Kernel<ChannelAttrs> {
         key: "channelAffine",
         code: () => template,
         entryPoint: "affine",
-        params: new Uint32Array([n, a.C, a.inner, broadcast ? 1 : 0]).buffer,
+        params: channelParams.pack({ n, C: a.C, inner: a.inner, broadcast: broadcast ? 1 : 0 }),
         workgroups: Math.ceil(n / 1024),
         bindings: broadcast ? [null, null, 0] : [0, 1, 2],
       };
@@ -86,7 +89,7 @@ const sumKernel: Kernel<SumAttrs> = {
       key: "channelAffine",
       code: () => template,
       entryPoint: a.along === "row" ? "row_sum" : "lead_sum",
-      params: new Uint32Array([n, a.rows, a.inner, 0]).buffer,
+      params: channelParams.pack({ n, C: a.rows, inner: a.inner }),
       workgroups: Math.ceil(n / 256),
       bindings: [0, null, null],
     };

@@ -15,7 +15,7 @@ import { full, tensor } from "./creation.js";
 import { conv2d } from "./conv.js";
 import { check4d, outSize, pair, type Pair } from "./conv-args.js";
 import type { Tensor } from "../tensor.js";
-import { specialize } from "../engine/wgsl.js";
+import { specialize, uniformLayout } from "../engine/wgsl.js";
 
 /**
  * Options of `nn.functional.maxPool2d` and `avgPool2d` (and their modules). No dilation or ceilMode; avgPool2d always
@@ -39,14 +39,16 @@ interface PoolAttrs {
 
 type PoolOp = "max_index" | "gather" | "scatter";
 
+const poolParams = uniformLayout(template);
+
 function launch(op: PoolOp, n: number, a: PoolAttrs): GpuLaunch {
-  const P = new Uint32Array([n, a.H, a.W, a.OH, a.OW, a.KH, a.KW, a.sh, a.sw, a.ph, a.pw, 0]);
   const o = op === "max_index" ? "i32" : "f32";
   return {
-    key: `pool:${o}`,
+    key: `pool:${o}:${a.KH}x${a.KW}:${a.sh}x${a.sw}`,
     code: () => specialize("maxPool2d", template, [["alias O = f32;", `alias O = ${o};`]]),
     entryPoint: op,
-    params: P.buffer,
+    constants: { KH: a.KH, KW: a.KW, SH: a.sh, SW: a.sw },
+    params: poolParams.pack({ n, H: a.H, W: a.W, OH: a.OH, OW: a.OW, ph: a.ph, pw: a.pw }),
     workgroups: Math.ceil(n / 256),
     bindings: op === "max_index" ? [0, null] : [0, 1],
   };
