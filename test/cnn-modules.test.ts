@@ -69,4 +69,10 @@ describe("CNN modules", () => {
     expect(() => new M().registerBuffer("a.b", wg.zeros([1]))).toThrow(/registerBuffer: name must be a non-empty string without dots/);
     expect(() => new M().registerBuffer("w", wg.zeros([1], { requiresGrad: true }))).toThrow(/requires grad; a buffer is never trained/);
   });
+
+  test("BatchNorm refuses a bad eps or momentum where it is made, not at its first forward", () => {
+    expect(() => new wg.nn.BatchNorm2d(4, { eps: 0 })).toThrow(/^BatchNorm2d: eps must be > 0 and momentum in \[0, 1\], got eps 0, momentum 0.1/);
+    expect(() => new wg.nn.BatchNorm1d(4, { momentum: 1.5 })).toThrow(/^BatchNorm1d: eps must be > 0 and momentum in \[0, 1\], got eps 0.00001, momentum 1.5/);
+    expect(new wg.nn.BatchNorm2d(4, { momentum: 0 }).momentum).toBe(0);
+  });
 });

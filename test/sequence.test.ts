@@ -154,6 +154,8 @@ describe.each(DEVICES)("modules on %s", (device) => {
     for (const mod of list) h = mod.forward(h);
     expect(h.shape).toEqual([1, 2, 4]);
     expect(() => list.forward()).toThrow(/ModuleList: has no forward/);
+    expect(() => list.at(0.5)).toThrow(/^ModuleList: index 0.5 is not an integer/);
+    expect(list.at(-1)).toBe(list.at(3));
     expect(() => list.at(4)).toThrow(/index 4 is out of range for a list of 4/);
   });
 });

@@ -56,7 +56,14 @@ export class Conv2d extends Module {
   readonly bias: Tensor | null;
   private readonly opts: ConvOptions;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, opts: Conv2dOptions = {}) {
+  constructor(
+    /** Channels of the input, C_in (PyTorch: `in_channels`). */
+    readonly inChannels: number,
+    /** Channels of the output, the number of filters (PyTorch: `out_channels`). */
+    readonly outChannels: number,
+    kernelSize: Pair,
+    opts: Conv2dOptions = {},
+  ) {
     super();
     const { bias = true, device, ...conv } = opts;
     const groups = conv.groups ?? 1;
@@ -91,7 +98,12 @@ export class Conv2d extends Module {
  * @example new wg.nn.MaxPool2d(2).forward(x) // [N, C, 28, 28] -> [N, C, 14, 14]
  */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: PoolOptions = {}) { super(); }
+  constructor(
+    /** The window: an int or [kH, kW] (PyTorch: `kernel_size`). */
+    readonly kernelSize: Pair,
+    /** The options as given: `stride` (default the kernel size) and `padding` (default 0). */
+    readonly opts: PoolOptions = {},
+  ) { super(); }
   /**
    * `nn.functional.maxPool2d(x, kernelSize, opts)`.
    *
@@ -110,7 +122,12 @@ export class MaxPool2d extends Module {
  * @example new wg.nn.AvgPool2d(2).forward(x) // [N, C, 28, 28] -> [N, C, 14, 14]
  */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: PoolOptions = {}) { super(); }
+  constructor(
+    /** The window: an int or [kH, kW] (PyTorch: `kernel_size`). */
+    readonly kernelSize: Pair,
+    /** The options as given: `stride` (default the kernel size) and `padding` (default 0; padded zeros count in the average, as PyTorch's default). */
+    readonly opts: PoolOptions = {},
+  ) { super(); }
   /**
    * `nn.functional.avgPool2d(x, kernelSize, opts)`.
    *
@@ -129,7 +146,10 @@ export class AvgPool2d extends Module {
  * @example new wg.nn.AdaptiveAvgPool2d(1).forward(x) // [N, C, H, W] -> [N, C, 1, 1]
  */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
+  constructor(
+    /** The output's [H, W] (an int for both; null keeps the input's size in that dim) (PyTorch: `output_size`). */
+    readonly outputSize: number | readonly (number | null)[],
+  ) { super(); }
   /**
    * `nn.functional.adaptiveAvgPool2d(x, outputSize)`.
    *
@@ -147,7 +167,12 @@ export class AdaptiveAvgPool2d extends Module {
  * @example new wg.nn.Flatten().forward(wg.ones([2, 3, 4, 4])).shape // [2, 48]
  */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  constructor(
+    /** The first dim merged (default 1, keeping the batch dim). */
+    readonly startDim = 1,
+    /** The last dim merged (default -1). */
+    readonly endDim = -1,
+  ) { super(); }
   /**
    * `x.flatten(startDim, endDim)`.
    *
@@ -221,6 +246,9 @@ class BatchNorm extends Module {
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, device } = opts;
     if (!Number.isInteger(numFeatures) || numFeatures < 1)
       throw new Error(`${kind}: numFeatures must be a positive integer (the channel count), got ${numFeatures}. Fix: e.g. new nn.${kind}(32).`);
+    // Checked here too, so a bad option fails where the module is made, not at its first forward.
+    if (!(typeof eps === "number" && eps > 0 && Number.isFinite(eps)) || !(typeof momentum === "number" && momentum >= 0 && momentum <= 1))
+      throw new Error(`${kind}: eps must be > 0 and momentum in [0, 1], got eps ${eps}, momentum ${momentum}. Fix: the defaults are 1e-5 and 0.1.`);
     this.eps = eps;
     this.momentum = momentum;
     this.weight = affine ? parameter(ones([numFeatures], { device })) : null;

@@ -141,6 +141,7 @@ export class ModuleList extends Module {
    * @example blocks.at(-1) // the last module
    */
   at(i: number): Module {
+    if (!Number.isInteger(i)) throw new Error(`ModuleList: index ${String(i)} is not an integer. Fix: list.at(0), or list.at(-1) for the last.`);
     const m = this.items[i < 0 ? this.items.length + i : i];
     if (!m) throw new Error(`ModuleList: index ${i} is out of range for a list of ${this.items.length} modules.`);
     return m;

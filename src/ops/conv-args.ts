@@ -43,7 +43,10 @@ export function pair(op: string, what: string, v: Pair | undefined, fallback: nu
   if (!(typeof v === "number" || v === undefined || (Array.isArray(v) && v.length === 2)) || p.some((n) => !Number.isInteger(n) || n < min))
     throw new Error(
       `${op}: ${what} must be ${min > 0 ? "a positive" : "a non-negative"} integer or a pair [h, w] of them, got ${JSON.stringify(v)}. ` +
-        `Fix: e.g. { ${what}: ${Math.max(min, 1)} } or { ${what}: [${Math.max(min, 1)}, ${Math.max(min, 1)}] }.`,
+        // kernelSize is positional (conv weights carry it; pools take it as an argument), the rest are options.
+        (what === "kernelSize"
+          ? `Fix: pass the kernel size as e.g. 3 or [3, 3].`
+          : `Fix: e.g. { ${what}: ${Math.max(min, 1)} } or { ${what}: [${Math.max(min, 1)}, ${Math.max(min, 1)}] }.`),
     );
   return p;
 }

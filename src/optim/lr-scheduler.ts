@@ -173,7 +173,7 @@ export abstract class LRScheduler {
 
 function check(name: string, key: string, value: unknown, ok: (v: number) => boolean, range: string): void {
   if (typeof value !== "number" || !ok(value))
-    throw new Error(`${name}: ${key} must be ${range}, got ${String(value)}. Fix: new wg.optim.lrScheduler.${name}(optimizer, { ${key}: ... }) with a value ${range}.`);
+    throw new Error(`${name}: ${key} must be ${range}, got ${String(value)}. Fix: new wg.optim.lrScheduler.${name}(optimizer, { ${key}: ... }), where ${key} is ${range}.`);
 }
 
 /** The options object, checked before anything else (torch passes these positionally; webgrad by name). */

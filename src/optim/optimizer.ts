@@ -330,5 +330,5 @@ export function checkOption(opt: string, key: string, value: unknown, ok: (v: nu
   if (typeof value === "number" && ok(value)) return;
   const where = group === null ? key : `${key} of parameter group ${group}`;
   const fix = group === null ? `new optim.${opt}(model.parameters(), { ${key}: ... })` : `optimizer.paramGroups[${group}].${key} = ...`;
-  throw new Error(`${opt}: ${where} must be ${range}, got ${String(value)}. Fix: e.g. ${fix} with a value ${range}.`);
+  throw new Error(`${opt}: ${where} must be ${range}, got ${String(value)}. Fix: e.g. ${fix}, where ${key} is ${range}.`);
 }
