@@ -38,6 +38,9 @@ await build({
   platform: "node",
   external: ["webgpu", "@tensorflow/*", "@jax-js/*"],
   banner: { js: "#!/usr/bin/env node" },
+  // The CLI repeats the library's code: its map keeps file and line names for stack traces, not the
+  // sources themselves (index.js.map has those), so the package stays small.
+  sourcesContent: false,
 });
 await build({ ...common, entryPoints: { webgrad: "src/browser.ts" }, outdir: "dist/browser", platform: "browser", minify: false });
 
