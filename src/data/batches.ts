@@ -166,8 +166,8 @@ function* epoch(data: LabeledData, o: Required<BatchOptions>, count: number, rng
 /** Rows `index` of images and labels: two gather kernels. */
 const pick = (images: Tensor, labels: Tensor, index: Tensor): Batch => ({ x: images.indexSelect(0, index), y: labels.indexSelect(0, index) });
 
-/** Rows [start, end) as views, no copy; detach() gives each its own handle (a full-range slice is the dataset tensor itself). */
+/** Rows [start, end) as views, no copy: each its own handle, even over the full range, so disposing a batch keeps the dataset. */
 const rows = (images: Tensor, labels: Tensor, start: number, end: number): Batch => ({
-  x: images.slice(0, start, end).detach(),
-  y: labels.slice(0, start, end).detach(),
+  x: images.slice(0, start, end),
+  y: labels.slice(0, start, end),
 });

@@ -80,7 +80,7 @@ type Split = wg.data.LabeledData;
 /** The first `n` rows of a split as views (no copy), or the split itself when it has no more; `owned` collects what was made here. */
 function head(s: Split, n: number, owned: wg.Tensor[]): Split {
   if (n >= rowsOf(s)) return s;
-  const out = wg.tidy(() => ({ images: s.images.slice(0, 0, n).detach(), labels: s.labels.slice(0, 0, n).detach() }));
+  const out = wg.tidy(() => ({ images: s.images.slice(0, 0, n), labels: s.labels.slice(0, 0, n) }));
   owned.push(out.images, out.labels);
   return out;
 }
