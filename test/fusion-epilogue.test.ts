@@ -7,7 +7,7 @@ import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
-import { expectClose, randomData, startWebgpu } from "./helpers.js";
+import { expectClose, randomData, settle, startWebgpu } from "./helpers.js";
 
 const gpu = () => webgpuBackend() as WebGpuBackend;
 const on = (device: "cpu" | "webgpu", n: number, seed: number, shape: number[]) => wg.tensor(Float32Array.from(randomData(n, -1, 1, seed)), { device, shape });
@@ -57,28 +57,38 @@ describe("matmul epilogues (webgpu)", () => {
       expect(names[1]).toMatch(/^matmul\+fused\(add, .*erf/); // gelu is a composite: x·½·(1 + erf(x/√2))
       const fused = await Promise.all(value.map((t) => t.data()));
       await wg.init({ fusion: false });
-      const unfused = await Promise.all(g.run().map((t) => t.data()));
+      const unfusedTensors = g.run();
+      const unfused = await Promise.all(unfusedTensors.map((t) => t.data()));
       await wg.init({ fusion: true });
       fused.forEach((v, k) => {
         expect(Array.from(v), `${matmul} output ${k} vs unfused`).toEqual(Array.from(unfused[k]));
         expectClose(v, want[k], 1e-5, 1e-5, `${matmul} output ${k} vs cpu`);
       });
+      // Disposed here, not left to the FinalizationRegistry: a collection during a later test would
+      // change the tensor counts that test compares.
+      for (const t of [g.a, g.b, g.bias, ...value, ...unfusedTensors]) t.dispose();
     }
     gpu().setForce({});
   });
 
   test("values a caller still holds are written too; memory() is as unfused", async () => {
+    // The inputs are returned with the results so that they stay reachable: a garbage collection
+    // while launched() awaits must not lower the count.
     const run = (device: "cpu" | "webgpu") => {
       const { a, b, bias } = layer(device, [1, 9, 7, 5]);
       const z = a.matmul(b);
       const h = z.add(bias);
-      return [z, h, h.relu()];
+      return { inputs: [a, b, bias], results: [z, h, h.relu()] };
     };
+    await settle();
     const held = wg.memory("webgpu");
     const { value } = await launched(() => run("webgpu"));
+    // Every tensor made so far in this file was disposed, and every one made here is reachable:
+    // only the 3 inputs and the 3 results are live, no intermediate.
     expect(wg.memory("webgpu").tensors).toBe(held.tensors + 3 + 3);
     const ref = run("cpu");
-    for (let k = 0; k < 3; k++) expectClose(await value[k].data(), await ref[k].data(), 1e-5, 1e-5, `value ${k}`);
+    for (let k = 0; k < 3; k++) expectClose(await value.results[k].data(), await ref.results[k].data(), 1e-5, 1e-5, `value ${k}`);
+    for (const t of [...value.inputs, ...value.results]) t.dispose();
   });
 
   test("more live outputs than bindings: the matmul alone, then the chain, same values", async () => {
