@@ -7,7 +7,7 @@ import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
-import { DEVICES, expectClose, startWebgpu, values, type TestDevice } from "./helpers.js";
+import { DEVICES, expectClose, settle, startWebgpu, values, type TestDevice } from "./helpers.js";
 
 const Inf = Infinity;
 let gpu: WebGpuBackend;
@@ -243,6 +243,7 @@ test.each(DEVICES)("NaN handling leaves no tensors behind on %s", async (device)
   const x = wg.tensor(X, { device });
   const run = () => wg.tidy(() => x.log().relu().maximum(x).softmax(-1).sum().add(x.pow(0.5).max()));
   run().dispose(); // the first run caches its number operands
+  await settle(); // garbage from earlier tests is finalized now, not while y.item() awaits
   const before = wg.memory(device).tensors;
   const y = run();
   expect(Number.isNaN(await y.item())).toBe(true);

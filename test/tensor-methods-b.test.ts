@@ -8,7 +8,7 @@ import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
-import { DEVICES, startWebgpu } from "./helpers.js";
+import { DEVICES, settle, startWebgpu } from "./helpers.js";
 
 beforeAll(startWebgpu);
 
@@ -145,6 +145,7 @@ describe.each(DEVICES)("tensor methods B on %s", (device) => {
       outs.forEach((t) => t.dispose());
     };
     await once(); // caches (constants, pipelines) fill on the first call
+    await settle(); // garbage from earlier tests is finalized now, not while once() awaits
     const before = wg.memory();
     await once();
     expect(wg.memory().tensors).toBe(before.tensors);
