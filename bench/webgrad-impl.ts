@@ -11,7 +11,6 @@ import { cnnModel } from "../src/train/models.js";
 const { nn } = wg;
 import { attentionComposite, attentionFused } from "../src/ops/attention.js";
 import { Gpt } from "../src/train/gpt.js";
-import { clipGradients } from "../src/train/gpt-trainer.js";
 
 /** The webgrad implementation of every case, with tensors on `device`. */
 export function webgradImpl(device: Device): Impl {
@@ -122,7 +121,7 @@ export function webgradImpl(device: Device): Impl {
         wg.tidy(() => {
           opt.zeroGrad();
           model.loss(x, y).backward();
-          clipGradients(params, 1.0); // the trainer's clipping (see gpt-trainer.ts)
+          wg.nn.utils.clipGradNorm(params, 1.0); // as the trainer
           opt.step();
         });
       const held = [x, y, ...params];

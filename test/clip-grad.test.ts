@@ -174,7 +174,10 @@ describe.each(DEVICES)("clipGradNorm on %s", (device) => {
 });
 
 describe("WebGPU against a float64 reference", () => {
-  test.each([2, 1, Infinity])("normType %s over 9 gradients (3 launches of up to 4), one of 20000 elements, one empty", async (normType) => {
+  // "wide": the 256-invocation partial kernel of real GPUs; "": the adapter's choice (4 invocations on an emulator).
+  const variants = [[2, ""], [1, ""], [Infinity, ""], [2, "wide"], [Infinity, "wide"]] as const;
+  test.each(variants)("normType %s (partial kernel %j) over 9 gradients (3 launches of up to 4), one of 20000 elements, one empty", async (normType, gradNorm) => {
+    (webgpuBackend() as WebGpuBackend).setForce(gradNorm ? { gradNorm } : {});
     const sizes = [20000, 300, 1, 7, 0, 513, 64, 1000, 3];
     const data = sizes.map((n, i) => randomData(n, -2, 2, 40 + i));
     const flat = data.flatMap((d) => Array.from(d, Math.fround));
@@ -188,6 +191,7 @@ describe("WebGPU against a float64 reference", () => {
     const t = clipGradNorm(ps, 3, { normType });
     expectClose([await t.item()], [norm], 1e-4, 1e-5, "total");
     expectClose(await allGrads(ps), flat.map((v) => v * coef), 1e-7, 1e-4, "clipped");
+    (webgpuBackend() as WebGpuBackend).setForce({});
   });
 });
 

@@ -36,9 +36,16 @@ function params(n: number[], start: number[], slot: number, kind: NormKind, maxN
   return buf;
 }
 
+/**
+ * Invocations per `partial` workgroup on a CPU emulator: one SIMD group, so its tree has two
+ * barrier steps, not eight. SwiftShader runs a barrier by switching every invocation out and back
+ * in: the GPT's 28 gradients took 1.3-1.6 s with 256 (2 loaded cores), against ~10 ms with 4.
+ */
+const EMULATOR_WG = 4;
+
 /** Every launch gets K outputs (padded with spares(), never written) and up to K inputs. */
-const launch = (entryPoint: string, buf: ArrayBuffer, workgroups: number, nIn: number) => ({
-  key: "grad-norm", code: () => template, entryPoint, constants: { WG, PARTS }, params: buf, workgroups,
+const launch = (entryPoint: string, buf: ArrayBuffer, workgroups: number, nIn: number, wg = WG) => ({
+  key: wg === WG ? "grad-norm" : `grad-norm|wg${wg}`, code: () => template, entryPoint, constants: { WG: wg, PARTS }, params: buf, workgroups,
   bindings: SLOTS.map((k) => (k < nIn ? k : null)),
 });
 
@@ -71,8 +78,9 @@ const partialKernel: Kernel<{ kind: NormKind; slot: number }> = {
       out.data[(slot + k) * PARTS] = a;
     });
   },
-  webgpu(_outs, grads, { kind, slot }) {
-    return launch("partial", params(grads.map((g) => numel(g.shape)), [], slot, kind, 0), grads.length * PARTS, grads.length);
+  webgpu(_outs, grads, { kind, slot }, caps) {
+    const wg = caps.emulated && caps.force?.gradNorm !== "wide" ? EMULATOR_WG : WG;
+    return launch("partial", params(grads.map((g) => numel(g.shape)), [], slot, kind, 0), grads.length * PARTS, grads.length, wg);
   },
 };
 

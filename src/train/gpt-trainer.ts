@@ -66,23 +66,6 @@ function schedule(opt: wg.optim.AdamW, warmup: number, total: number) {
   return new SequentialLR(opt, { schedulers: [warm, cosine], milestones: [w] });
 }
 
-/**
- * Scale the gradients so their total 2-norm is at most maxNorm (torch's clip_grad_norm_, without a
- * readback): one full reduction per gradient, then a clamped coefficient. On SwiftShader this is
- * ~100× faster than wg.nn.utils.clipGradNorm for the default GPT's 28 gradients (about 0.1 s against
- * 7-11 s, a loaded machine), whose partial-norm kernel runs a 256-thread workgroup-memory tree per
- * workgroup; use clipGradNorm again once that kernel has an emulator variant.
- */
-export function clipGradients(params: wg.Tensor[], maxNorm: number): void {
-  wg.noGrad(() => wg.tidy(() => {
-    const grads = params.map((p) => p.grad).filter((g): g is wg.Tensor => g !== null);
-    if (grads.length === 0) return;
-    const total = wg.stack(grads.map((g) => g.square().sum())).sum().sqrt();
-    const coef = total.add(1e-6).pow(-1).mul(maxNorm).clamp(0, 1);
-    for (const g of grads) g.mul_(coef);
-  }));
-}
-
 /** Mean loss over fixed validation windows, without a graph. */
 export async function evaluate(model: Gpt, data: TextData, batchSize: number, batches: number, split: "train" | "val" = "val"): Promise<number> {
   const stream = data.batches({ batchSize, split, seed: 12345 });
@@ -122,7 +105,7 @@ export async function trainGpt(data: TextData, opts: GptTrainOptions = {}): Prom
       opt.zeroGrad();
       const loss = model.loss(b.x, b.y);
       loss.backward();
-      clipGradients(params, 1.0);
+      wg.nn.utils.clipGradNorm(params, 1.0);
       opt.step();
       return lossSum.add(loss.detach());
     });

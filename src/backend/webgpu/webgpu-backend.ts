@@ -80,7 +80,7 @@ export class WebGpuBackend implements Backend {
     };
   }
 
-  /** Force kernel variants ({ matmul: "tiled" | "blocked", reduce / softmax: "rows" | "threads" }); {} restores the adapter's choice. */
+  /** Force kernel variants ({ matmul: "tiled" | "blocked", reduce / softmax: "rows" | "threads", gradNorm: "wide" }); {} restores the adapter's choice. */
   setForce(force: Record<string, string>): void {
     this.caps = { ...this.caps, force };
   }
