@@ -46,10 +46,6 @@ fn ignored(k: i32) -> bool {
   return p.has_ignore != 0u && k == p.ignore;
 }
 
-fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
-
 @compute @workgroup_size(WG)
 fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
@@ -60,7 +56,7 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     out[i] = T(0);
     return;
   }
-  if (k < 0 || u32(k) >= at(p.shape_x, p.dim)) {
+  if (k < 0 || u32(k) >= p.shape_x[p.dim / 4u][p.dim % 4u]) {
     report(bitcast<u32>(k), i);
     out[i] = T(0);
     return;
@@ -69,10 +65,10 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   var off = 0u;
   var stride = 1u;
   for (var d = p.rank; d > 0u; d--) {
-    let c = rem % at(p.shape_i, d - 1u);
-    rem /= at(p.shape_i, d - 1u);
+    let c = rem % p.shape_i[(d - 1u) / 4u][(d - 1u) % 4u];
+    rem /= p.shape_i[(d - 1u) / 4u][(d - 1u) % 4u];
     off += select(c, u32(k), d - 1u == p.dim) * stride;
-    stride *= at(p.shape_x, d - 1u);
+    stride *= p.shape_x[(d - 1u) / 4u][(d - 1u) % 4u];
   }
   out[i] = src[off];
 }
@@ -90,24 +86,24 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   var hit = 0u;
   var inside = true;
   for (var d = p.rank; d > 0u; d--) {
-    let c = rem % at(p.shape_x, d - 1u);
-    rem /= at(p.shape_x, d - 1u);
+    let c = rem % p.shape_x[(d - 1u) / 4u][(d - 1u) % 4u];
+    rem /= p.shape_x[(d - 1u) / 4u][(d - 1u) % 4u];
     if (d - 1u == p.dim) {
       hit = c;
       dim_stride = stride;
     } else {
-      inside = inside && c < at(p.shape_i, d - 1u);
+      inside = inside && c < p.shape_i[(d - 1u) / 4u][(d - 1u) % 4u];
       base += c * stride;
     }
-    stride *= at(p.shape_i, d - 1u);
+    stride *= p.shape_i[(d - 1u) / 4u][(d - 1u) % 4u];
   }
   var acc = T(0);
   if (inside) {
-    for (var j = 0u; j < at(p.shape_i, p.dim); j++) {
+    for (var j = 0u; j < p.shape_i[p.dim / 4u][p.dim % 4u]; j++) {
       let pos = base + j * dim_stride;
       let k = index[pos];
       // The invocation at dim coordinate 0 of each index column checks that column.
-      if (hit == 0u && !ignored(k) && (k < 0 || u32(k) >= at(p.shape_x, p.dim))) { report(bitcast<u32>(k), o); }
+      if (hit == 0u && !ignored(k) && (k < 0 || u32(k) >= p.shape_x[p.dim / 4u][p.dim % 4u])) { report(bitcast<u32>(k), o); }
       if (k == i32(hit) && !ignored(k)) { acc += src[pos]; }
     }
   }

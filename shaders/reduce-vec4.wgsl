@@ -30,17 +30,13 @@ struct Params {
 override WG: u32 = 64u;
 override OP: u32 = 0u;
 
-fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
-
 // Element offset of output o's row: a multiple of 4 (the launch checks offset and strides).
 fn outer_offset(o: u32) -> u32 {
   var rem = o;
   var off = p.offset;
   for (var d = p.rank_o; d > 0u; d--) {
-    let size = at(p.shape_o, d - 1u);
-    off += (rem % size) * at(p.stride_o, d - 1u);
+    let size = p.shape_o[(d - 1u) / 4u][(d - 1u) % 4u];
+    off += (rem % size) * p.stride_o[(d - 1u) / 4u][(d - 1u) % 4u];
     rem /= size;
   }
   return off;

@@ -113,3 +113,23 @@ describe("vec4 row reduction", () => {
     await reduceParity([8, 16], (x) => [x.slice(1, 1, 15).sum(1), x.T.sum(1), x.argmin(1)]);
   });
 });
+
+describe("per-row reductions: chunked runs (emulators) and strided lanes (GPUs)", () => {
+  // [N, C, H, W] summed per channel folds 2 reduced dims (N and H·W merged), the odometer path;
+  // over (0, 2) of a permuted view 3 dims that do not merge, the divide-per-element path.
+  const shape = [6, 5, 7, 9];
+  const data = randomData(6 * 5 * 7 * 9, -1, 1, 77);
+  const make = (x: Tensor) => [
+    x.sum([0, 2, 3]), x.max([0, 2, 3]), x.sum(), x.permute([0, 2, 1, 3]).sum([0, 1, 3]), x.reshape([30, 63]).argmax(1),
+    x.permute([3, 1, 0, 2]).sum([0, 2]), x.sum([1, 3], true), x.reshape([6, 315]).min(1),
+  ];
+  test.each(["rows", "rows-strided", "threads"])("reduce=%s matches the CPU over 1, 2 and 3 reduced dims", async (reduce) => {
+    const out: number[][][] = [];
+    for (const device of ["cpu", "webgpu"] as const) {
+      gpu.setForce(device === "webgpu" ? { reduce } : {});
+      out.push(await Promise.all(make(wg.tensor(data, { shape, device })).map(values)));
+    }
+    out[0].forEach((ref, i) => expectClose(out[1][i], ref, 1e-5, 1e-5, `${reduce} output ${i}`));
+    if (gpu.caps.emulated && reduce !== "threads") expect(usedPipeline(`reduce:f32:f32:${reduce === "rows" ? 4 : 256}:0${reduce === "rows" ? ":chunked" : ""}`)).toBe(true);
+  });
+});
