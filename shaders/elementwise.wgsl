@@ -143,6 +143,16 @@ fn erf_approx(x: f32) -> f32 {
   return sign(x) * (1.0 - poly * exp(-z * z));
 }
 
+// GELU x·Φ(x) = ½·x·(1 + erf(x/√2)) and its derivative Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π): one op
+// each, so a GELU after a matmul is a one-op epilogue with no constant operands to load.
+fn gelu_erf(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476));
+}
+
+fn gelu_erf_grad(x: f32) -> f32 {
+  return 0.5 * (1.0 + erf_approx(x * 0.7071067811865476)) + x * 0.3989422804014327 * exp(-0.5 * x * x);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

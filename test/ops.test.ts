@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
-import { crossEntropyRows, type BinaryName, type UnaryName } from "../src/ops/index.js";
+import { crossEntropyRows, unary, type BinaryName, type UnaryName } from "../src/ops/index.js";
 import { DEVICES, expectClose, randomData, startWebgpu } from "./helpers.js";
 
 interface Input {
@@ -51,6 +51,8 @@ const rows: Row[] = [
   { name: "cos", inputs: [x(6)], f: (a) => a.cos() },
   { name: "gelu", inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], f: (a) => a.gelu() },
   { name: "gelu tanh", inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], f: (a) => a.gelu({ approximate: "tanh" }) },
+  // The exact GELU's derivative, its own op (gelu's backward): its gradient is checked here, so gelu is twice differentiable.
+  { name: "geluGrad", inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], f: (a) => unary("geluGrad", a) },
   { name: "clamp", inputs: [{ shape: [4, 5], lo: -2, hi: 2 }], f: (a) => a.clamp(-0.7, 0.9) },
   { name: "square", inputs: [x(7)], f: (a) => a.square() },
   // binary, with broadcasting
@@ -215,7 +217,7 @@ const ELEMENTWISE_ROWS: Record<UnaryName | BinaryName, string> = {
   sigmoid: "sigmoid", erf: "erf", sin: "sin", cos: "cos",
   add: "add", sub: "sub", mul: "mul", div: "div", pow: "pow", maximum: "maximum", minimum: "minimum",
   eq: "eq", ne: "ne", gt: "gt", ge: "ge", lt: "lt", le: "le",
-  silu: "silu", softplus: "softplus",
+  silu: "silu", softplus: "softplus", gelu: "gelu", geluGrad: "geluGrad",
   rsqrt: "rsqrt", log1p: "log1p", expm1: "expm1", floor: "floor", ceil: "ceil", round: "round",
 };
 

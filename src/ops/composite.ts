@@ -1,6 +1,6 @@
 /** Ops built from other ops: no kernel, no rule of their own. */
 import { fmt } from "../shape.js";
-import { where } from "./elementwise.js";
+import { unary, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import type { Tensor } from "../tensor.js";
 
@@ -24,7 +24,8 @@ export function clamp(x: Tensor, min: number | null, max: number | null): Tensor
 
 /**
  * GELU, x·Φ(x): with the exact erf form (`"none"`, PyTorch's default), or the tanh approximation
- * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Differentiable (a composite of differentiable ops).
+ * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Differentiable to any order (the exact form is one op whose
+ * derivative Φ(x) + x·φ(x) is another; the tanh form a composite).
  *
  * PyTorch: `torch.nn.functional.gelu`.
  * @example wg.tensor([0, 1]).gelu({ approximate: "tanh" }) // ≈ tensor([0, 0.8412])
@@ -36,7 +37,8 @@ export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
     return x.mul(inner.tanh().add(1)).mul(0.5);
   }
   if (approximate !== "none") throw new Error(`gelu: approximate must be "none" or "tanh", got "${String(approximate)}".`);
-  return x.mul(x.mul(Math.SQRT1_2).erf().add(1)).mul(0.5);
+  return unary("gelu", x); // one op with its own rule: a one-op matmul epilogue, a one-op backward
+
 }
 
 /**

@@ -27,6 +27,9 @@ interface UnaryDef {
 }
 
 const SQRT_PI = Math.sqrt(Math.PI);
+const SQRT_2PI = Math.sqrt(2 * Math.PI);
+/** Φ(x) + x·φ(x), the GELU's derivative (a row of unaryOps, reached late: the table cannot name its own keys). */
+const geluGrad = (x: Tensor): Tensor => apply(unaryPrims.geluGrad, [x], undefined);
 
 /**
  * The elementwise unary ops, one row each: WGSL expression, CPU arrow, whether int32 is allowed, what the gradient
@@ -43,6 +46,9 @@ export const unaryOps = {
   tanh: { wgsl: "select(tanh(clamp(a, A(-20.0), A(20.0))), a, isnan_f(a))", cpu: Math.tanh, save: "y", grad: (g, [y]) => g.mul(y.mul(y).neg().add(1)), doc: "d tanh(x)/dx = 1 - tanh²(x)" }, // 1 - tanh²
   sigmoid: { wgsl: "select(1.0 / (1.0 + exp(-a)), a, isnan_f(a))", cpu: (x) => 1 / (1 + Math.exp(-x)), save: "y", grad: (g, [y]) => g.mul(y.mul(y.neg().add(1))), doc: "d σ(x)/dx = σ(x)(1 - σ(x))" }, // σ(1-σ)
   erf: { scalarOnly: true, wgsl: "erf_approx(a)", cpu: erf, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().exp().mul(2 / SQRT_PI)), doc: "d erf(x)/dx = 2/√π · exp(-x²)" }, // 2/√π e^{-x²}
+  // The exact GELU x·Φ(x) and its derivative Φ(x) + x·φ(x) as single ops (composite: 5 ops, 3 constants); d²/dx² = φ(x)·(2 - x²).
+  gelu: { scalarOnly: true, wgsl: "gelu_erf(a)", cpu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)), save: "x", grad: (g, [x]) => g.mul(geluGrad(x)), doc: "d gelu(x)/dx = Φ(x) + x·φ(x)" },
+  geluGrad: { scalarOnly: true, wgsl: "gelu_erf_grad(a)", cpu: (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + (x * Math.exp(-0.5 * x * x)) / SQRT_2PI, save: "x", grad: (g, [x]) => g.mul(x.mul(x).neg().add(2).mul(x.mul(x).mul(-0.5).exp().mul(1 / SQRT_2PI))), doc: "d(Φ(x) + x·φ(x))/dx = φ(x)·(2 - x²)" },
   sin: { wgsl: "select(A(nan_f32()), sin(a), isfinite_f(a))", cpu: Math.sin, save: "x", grad: (g, [x]) => g.mul(x.cos()), doc: "d sin(x)/dx = cos(x)" },
   cos: { wgsl: "select(A(nan_f32()), cos(a), isfinite_f(a))", cpu: Math.cos, save: "x", grad: (g, [x]) => g.mul(x.sin()).neg(), doc: "d cos(x)/dx = -sin(x)" },
   // silu(x) = x·σ(x); softplus(x) = ln(1 + eˣ), written max(x, 0) + ln(1 + e^-|x|) so large |x| cannot overflow.

@@ -32,6 +32,9 @@ const unaryFuzz: Record<UnaryName, { domain?: Interval; range: Range; savesOut: 
   // silu dips to -0.2785 (at x ≈ -1.278) between its ends; softplus rises monotonically.
   silu: { domain: [-8, 8], range: (lo, hi) => [-0.2785, Math.max(0, hi / (1 + Math.exp(-hi)))], savesOut: false },
   softplus: { domain: [-8, 8], range: mono((x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))), savesOut: false },
+  // gelu dips to -0.1700 (at x ≈ -0.7518); its derivative lies in [-0.1289, 1.1289].
+  gelu: { domain: [-8, 8], range: (lo, hi) => [-0.17, Math.max(0, hi)], savesOut: false },
+  geluGrad: { domain: [-8, 8], range: () => [-0.1289, 1.1289], savesOut: false },
   // issue 12 part A: domains as log and sqrt (1 + x ≥ 0.1, x ≥ 0.1), exp of at most 4; floor, ceil and round step like sign.
   rsqrt: { domain: [0.1, Infinity], range: (lo, hi) => [1 / Math.sqrt(hi), 1 / Math.sqrt(lo)], savesOut: true },
   log1p: { domain: [-0.9, Infinity], range: mono(Math.log1p), savesOut: false },
