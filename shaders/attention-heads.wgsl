@@ -1,7 +1,9 @@
 // Multi-head layout changes, one invocation per output element (flat addressing, no shape arrays).
 // Entry `split`: x [B, T, G, H, D] → out [G, B, H, T, D] (a linear layer's [q | k | v] columns into
 // per-head row blocks); entry `merge`: its inverse, [G, B, H, T, D] → [B, T, G, H, D].
-// Dispatch: ceil(n / WG) workgroups over x then y.
+// Entries `split_rows` / `merge_rows` (CPU emulators): one invocation per run of D elements, so the
+// index divisions, scalar on an emulator, happen once per D elements, not per element.
+// Dispatch: ceil(n / WG) workgroups (ceil(n / D / WG) for the _rows entries) over x then y.
 
 struct Params {
   n: u32,
@@ -52,4 +54,28 @@ fn merge(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let g = (i / (p.d * p.h)) % p.g;
   let bt = i / (p.d * p.h * p.g);
   out[i] = x[p.off + heads_major(g, bt / p.t, h, bt % p.t, e)];
+}
+
+@compute @workgroup_size(WG)
+fn split_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * WG + lid;  // r = ((g·B + b)·H + h)·T + t
+  if (r * p.d >= p.n) { return; }
+  let t = r % p.t;
+  let h = (r / p.t) % p.h;
+  let gb = r / (p.t * p.h);
+  let src = p.off + tokens_major(gb / p.b, gb % p.b, h, t, 0u);
+  for (var e = 0u; e < p.d; e++) { out[r * p.d + e] = x[src + e]; }
+}
+
+@compute @workgroup_size(WG)
+fn merge_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * WG + lid;  // r = ((b·T + t)·G + g)·H + h
+  if (r * p.d >= p.n) { return; }
+  let h = r % p.h;
+  let g = (r / p.h) % p.g;
+  let bt = r / (p.h * p.g);
+  let src = p.off + heads_major(g, bt / p.t, h, bt % p.t, 0u);
+  for (var e = 0u; e < p.d; e++) { out[r * p.d + e] = x[src + e]; }
 }

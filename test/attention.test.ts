@@ -5,7 +5,7 @@
  * causal, on every device and both WebGPU variants; PyTorch 1.13's numbers; a fully masked row;
  * first- and second-order gradcheck; bad input; launches and leaks.
  */
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { attentionComposite, type AttentionOptions } from "../src/ops/index.js";
@@ -210,8 +210,11 @@ describe("attention gradients, launches and memory", () => {
 });
 
 // splitHeads / mergeHeads: the GPT's [B, T, G·H·D] ↔ [G, B, H, T, D] layout kernels, each the other's gradient.
-describe.each(["cpu", "webgpu"] as const)("head split and merge on %s", (device) => {
+// On webgpu both kernels: one invocation per D-run (the emulator's) and per element (a GPU's, forced by heads=elements).
+describe.each([["cpu", ""], ["webgpu", ""], ["webgpu", "elements"]] as const)("head split and merge on %s %s", (device, heads) => {
+  afterEach(() => device === "webgpu" && gpu.setForce({}));
   test("splitHeads is the permute view made contiguous, mergeHeads its inverse; backward of sum(out * r)", async () => {
+    if (device === "webgpu") gpu.setForce(heads ? { heads } : {});
     const [B, T, G, H, D] = [2, 5, 3, 2, 3];
     const x = wg.tensor(randomData(B * T * G * H * D, -1, 1, 4), { shape: [B, T, G * H * D], device, requiresGrad: true });
     const want = x.reshape([B, T, G, H, D]).permute([2, 0, 3, 1, 4]);

@@ -113,7 +113,7 @@ describe("smoke run", () => {
     const data = wg.data.text(await loadFortunes(), { blockSize: 16 });
     const live: number[] = [];
     const r = await trainGpt(data, {
-      nLayer: 1, nHead: 2, nEmbd: 32, batchSize: 64, steps: 100, lr: 2e-2, warmupSteps: 100, evalEvery: 25, evalBatches: 4, seed: 0,
+      nLayer: 1, nHead: 2, nEmbd: 32, batchSize: 64, steps: 100, lr: 2e-2, warmupSteps: 100, evalEvery: 25, evalBatches: 4, finalEvalBatches: 8, seed: 0,
       onEval: () => void live.push(wg.memory().tensors),
     });
     expect(r.model.parameters()[0].device).toBe("webgpu");

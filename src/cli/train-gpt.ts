@@ -27,7 +27,8 @@ write OUT/gpt.safetensors and OUT/gpt-training.svg.
   --heads N          attention heads (default ${D.nHead})
   --embd N           embedding width (default ${D.nEmbd})
   --lr X             peak learning rate, after ${D.warmupSteps} warm-up steps, cosine to lr/10 (default ${D.lr})
-  --eval-every N     steps between loss readouts (default ${D.evalEvery})
+  --eval-every N     steps between loss readouts (default ${D.evalEvery}); each measures validation on
+                     ${D.evalBatches} batches, the last one on ${D.finalEvalBatches}
   --seed N           seeds the weights and the windows (default 0)
   --data DIR         the fortune files (default ${DEFAULT_FORTUNES_DIR}, apt-get install -y fortunes)
   --out DIR          where the outputs go (default out)

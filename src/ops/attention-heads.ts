@@ -34,13 +34,17 @@ function cpuCopy(out: CpuView, x: CpuView, a: Attrs, toHeads: boolean): void {
 const kernel = (name: string, entry: "split" | "merge"): Kernel<Attrs> => ({
   name,
   cpu: ([out], [x], a) => cpuCopy(out, x, a, entry === "split"),
-  webgpu: (_outs, [x], a) => ({
-    key: "attention-heads",
-    code: () => template,
-    entryPoint: entry,
-    params: params.pack({ n: size(a), b: a.B, t: a.T, g: a.G, h: a.H, d: a.D, off: x.offset }),
-    workgroups: Math.ceil(size(a) / 256),
-  }),
+  webgpu: (_outs, [x], a, caps) => {
+    // Emulators: one invocation per D-run (split_rows/merge_rows); force heads=elements keeps the GPU path testable here.
+    const rows = caps.emulated && caps.force?.heads !== "elements";
+    return {
+      key: "attention-heads",
+      code: () => template,
+      entryPoint: rows ? `${entry}_rows` : entry,
+      params: params.pack({ n: size(a), b: a.B, t: a.T, g: a.G, h: a.H, d: a.D, off: x.offset }),
+      workgroups: Math.ceil(size(a) / (rows ? a.D : 1) / 256),
+    };
+  },
 });
 
 const splitPrim: Primitive<Attrs> = {
