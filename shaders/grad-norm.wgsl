@@ -98,10 +98,16 @@ fn total(@builtin(local_invocation_index) lid: u32) {
 fn scale(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
   let w = wid.y * nwg.x + wid.x;
+  // The gradient of workgroup w: the last non-empty one starting at or before w. Components by name,
+  // not u.n[j] in a loop: SwiftShader copies a uniform vector indexed dynamically (2x slower).
   var k = 0u;
-  for (var j = 1u; j < 4u; j++) { if (u.n[j] > 0u && w >= u.start[j]) { k = j; } }
-  let i = (w - u.start[k]) * WG + lid;
-  if (i >= u.n[k]) { return; }
+  if (u.n.y > 0u && w >= u.start.y) { k = 1u; }
+  if (u.n.z > 0u && w >= u.start.z) { k = 2u; }
+  if (u.n.w > 0u && w >= u.start.w) { k = 3u; }
+  let first = select(select(select(u.start.x, u.start.y, k == 1u), u.start.z, k == 2u), u.start.w, k == 3u);
+  let count = select(select(select(u.n.x, u.n.y, k == 1u), u.n.z, k == 2u), u.n.w, k == 3u);
+  let i = (w - first) * WG + lid;
+  if (i >= count) { return; }
   let c = x0[1];
   switch k {
     case 0u: { y0[i] = y0[i] * c; }
