@@ -72,8 +72,10 @@ fn reduce_acc(lid: u32) -> f32 {
 fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let k = wid.x / PARTS;
   let part = wid.x % PARTS;
+  // Its size by component, once: u.n[k] in the loop condition is a dynamic index per iteration.
+  let n = select(select(select(u.n.x, u.n.y, k == 1u), u.n.z, k == 2u), u.n.w, k == 3u);
   var a = 0.0;
-  for (var i = part * WG + lid; i < u.n[k]; i += PARTS * WG) { a = combine(a, term(load(k, i))); }
+  for (var i = part * WG + lid; i < n; i += PARTS * WG) { a = combine(a, term(load(k, i))); }
   acc[lid] = a;
   let r = reduce_acc(lid);
   if (lid == 0u) { y0[(u.slot + k) * PARTS + part] = r; }
