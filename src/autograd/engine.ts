@@ -174,7 +174,11 @@ function run(
         if (node.retained && !inputs && !trace) accumulateInto(node.retained, g);
         const saved = node.unpack(alias);
         const sent: TracedGrad[] | null = trace ? [] : null; // nothing allocated when not tracing
-        node.next.forEach((child, i) => {
+        // Leaves' gradients first, then those the walk goes on with: the last kernel queued is then the
+        // one the next node consumes (x @ W's dx after dW), so its elementwise consumers (a ReLU mask)
+        // can still join that kernel's epilogue. Only the launch order changes.
+        leavesFirst(node.next).forEach((i) => {
+          const child = node.next[i];
           const rule = node.rules[i];
           if (!child || !rule || !needed.has(child)) return;
           const raw = rule(g, saved, node.attrs);
@@ -189,6 +193,23 @@ function run(
       return captured;
     })),
   );
+}
+
+/** Indices of `next`: children that lead straight to a leaf first, each group in its own order. */
+function leavesFirst(next: readonly (Node | null)[]): number[] {
+  const leaf = next.map(leadsToLeaf);
+  return [...next.keys()].sort((a, b) => Number(leaf[b]) - Number(leaf[a]) || a - b);
+}
+
+/** An AccumulateGrad, or a few single-input nodes (W.T's transpose) in front of one. */
+function leadsToLeaf(n: Node | null): boolean {
+  for (let depth = 0; n && depth < 4; depth++) {
+    if (n instanceof AccumulateGrad) return true;
+    const inputs = n.next.filter((c) => c !== null);
+    if (inputs.length !== 1) return false;
+    n = inputs[0];
+  }
+  return false;
 }
 
 /** A gradient a node sent to one input: as its rule returned it, and summed back to the input's shape. */
