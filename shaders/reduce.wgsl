@@ -26,6 +26,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> out: array<O>;
 @group(0) @binding(2) var<uniform> p: Params;
 
+// Every entry reads element i of x through here: the scheduler fuses elementwise producers of x
+// (a mask, a squared difference) by replacing this function (a prologue, engine/prologue.ts).
+fn load_x(i: u32) -> T { return x[i]; }
+
 override WG: u32 = 256u;
 override OP: u32 = 0u;
 // False for i32, so is_nan never looks at an integer's bits.
@@ -106,7 +110,7 @@ fn step(f: ptr<function, Fold>, v: T, j: u32) {
 // [64, 32, 28, 28] over (0, 2, 3) took 3x longer through inner_offset.
 fn fold_range(f: ptr<function, Fold>, base: u32, j0: u32, j1: u32) {
   if (p.rank_i > 2u) {
-    for (var j = j0; j < j1; j++) { step(f, x[base + inner_offset(j)], j); }
+    for (var j = j0; j < j1; j++) { step(f, load_x(base + inner_offset(j)), j); }
     return;
   }
   let two = p.rank_i == 2u;
@@ -116,7 +120,7 @@ fn fold_range(f: ptr<function, Fold>, base: u32, j0: u32, j1: u32) {
   var c1 = j0 % n1;
   var off = base + (j0 / n1) * t0 + c1 * t1;
   for (var j = j0; j < j1; j++) {
-    step(f, x[off], j);
+    step(f, load_x(off), j);
     c1++;
     off += t1;
     // u32 arithmetic wraps, so adding t0 - n1·t1 moves back to the row start, then one row on.
@@ -136,7 +140,7 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let j0 = min(lid * chunk, p.inner);
     fold_range(&f, base, j0, min(j0 + chunk, p.inner));
   } else {
-    for (var j = lid; j < p.inner; j += WG) { step(&f, x[base + inner_offset(j)], j); }
+    for (var j = lid; j < p.inner; j += WG) { step(&f, load_x(base + inner_offset(j)), j); }
   }
   vals[lid] = f.acc;
   idxs[lid] = f.ai;

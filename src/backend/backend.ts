@@ -48,6 +48,8 @@ export interface GpuCaps {
   readonly emulated: boolean;
   /** Tests force a variant to verify both paths on one adapter. */
   readonly force?: Readonly<Record<string, string>>;
+  /** The launch's input is computed by a fused prologue, one element per load: no vector-load variant. */
+  readonly scalarLoads?: boolean;
 }
 
 /** One compute dispatch. `code` is called only when `key` is not yet a cached pipeline. */
@@ -108,6 +110,13 @@ export interface Kernel<A> {
    * inputs take the bindings before them); `paramsEnd`, the end of its Params struct.
    */
   readonly epilogue?: { readonly store: string; readonly bindings: string; readonly paramsEnd: string };
+  /**
+   * A kernel (a reduction) whose single input the scheduler may compute in place from pending
+   * elementwise producers (a prologue), by replacing these texts of its WGSL: `load`, the function
+   * through which it reads input element i; `bindings`, the input's, output's and params'
+   * declarations; `paramsEnd`, the end of its Params struct.
+   */
+  readonly prologue?: { readonly load: string; readonly bindings: string; readonly paramsEnd: string };
   cpu(outs: readonly CpuView[], ins: readonly CpuView[], attrs: A): void;
   webgpu(outs: readonly View[], ins: readonly View[], attrs: A, caps: GpuCaps): GpuLaunch;
 }

@@ -12,6 +12,7 @@ import type { Backend, GpuCaps, Kernel, Storage, View } from "../backend/backend
 import { isContiguous, numel } from "../shape.js";
 import { FUSED_PARAMS, fusedKey, fusedWgsl, type FusedInput, type FusedOp, type Ref } from "./fused-kernel.js";
 import { baseLaunch, epilogueKernel, type Head } from "./epilogue.js";
+import { prologueKernel, tailLaunch } from "./prologue.js";
 import { uniformLayout } from "./wgsl.js";
 
 /** WebGPU's guaranteed storage buffers per shader stage: inputs plus written outputs of one fused kernel. */
@@ -71,6 +72,36 @@ export class FusionQueue {
     this.headIns = inViews.map(snapshot);
     const op: FusedOp = { name: kernel.name, expr: "", args: [], argTypes: [], out: out.dtype };
     this.chain.push({ kernel, out, ins: this.headIns, attrs, op, head: true });
+  }
+
+  /**
+   * Run a kernel with a prologue (a reduction) that reads one value of the pending plain chain
+   * whole: the chain is computed inside its loads, writing the outputs still referenced, and is
+   * done. False (nothing run) when it cannot: the caller realizes the chain and runs the kernel.
+   */
+  prologue(kernel: Kernel<unknown>, outs: readonly View[], ins: readonly View[], attrs: unknown): boolean {
+    if (!kernel.prologue || this.chain.length === 0 || this.chain[0].head || this.realizing || outs.length !== 1 || ins.length !== 1) return false;
+    const x = ins[0];
+    const node = this.chain.findIndex((p) => p.out.storage === x.storage);
+    if (node < 0 || x.offset !== 0 || numel(x.shape) !== this.n || !isContiguous(x.shape, x.strides) || this.touches(outs[0].storage)) return false;
+    const caps = (this.backend as Backend & { caps?: GpuCaps }).caps;
+    const base = caps ? tailLaunch({ kernel, out: outs[0], x, attrs }, caps) : null;
+    const outputs = this.chain.flatMap((p, k) => (p.out.storage.freed ? [] : [k]));
+    if (!base || this.inputs.length + 1 + outputs.length > (caps?.maxStorageBuffers ?? MAX_BINDINGS)) return false;
+    const [chain, inputs] = [this.chain, this.inputs];
+    this.chain = [];
+    this.inputs = [];
+    this.realizing = true;
+    try {
+      const fused = prologueKernel({ kernel, out: outs[0], x, attrs }, base, chain.map((p) => p.op), node, inputs, outputs);
+      this.backend.run(fused, [outs[0], ...outputs.map((k) => chain[k].out)], inputs, undefined);
+    } finally {
+      this.realizing = false;
+      const held = this.heldInputs;
+      this.heldInputs = [];
+      for (const s of held) this.backend.free(s);
+    }
+    return true;
   }
 
   /** Queue a fusable launch (see fusable), realizing the current chain first when it cannot take it. */

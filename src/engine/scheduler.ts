@@ -51,6 +51,7 @@ export function launch<A>(device: Device, kernel: Kernel<A>, outs: readonly View
   const q = queueOf(backend);
   if (q && fusionEnabled() && FusionQueue.fusable(kernel as Kernel<unknown>, outs, ins)) return q.add(kernel as Kernel<unknown>, outs[0], ins, attrs);
   if (q && fusionEnabled() && FusionQueue.headable(kernel as Kernel<unknown>, outs)) return q.head(kernel as Kernel<unknown>, outs[0], ins, attrs);
+  if (q && fusionEnabled() && q.prologue(kernel as Kernel<unknown>, outs, ins, attrs)) return;
   q?.realize();
   backend.run(kernel, outs, ins, attrs);
 }

@@ -39,6 +39,12 @@ function identity(op: ReduceName, dtype: DType): number {
 const reduceParams = uniformLayout(template);
 const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
   name,
+  // The anchors in shaders/reduce.wgsl where the scheduler fuses producers of x (engine/prologue.ts).
+  prologue: {
+    load: "fn load_x(i: u32) -> T { return x[i]; }",
+    bindings: "@group(0) @binding(0) var<storage, read> x: array<T>;\n@group(0) @binding(1) var<storage, read_write> out: array<O>;\n@group(0) @binding(2) var<uniform> p: Params;",
+    paramsEnd: "  stride_i: array<vec4<u32>, 2>,\n}",
+  },
   cpu([out], [x], { op, dims }) {
     const { o, r } = split(x, dims);
     const outerOffs = stridedOffsets(o.shape, o.strides, x.offset);
@@ -112,6 +118,7 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
  * boundaries. Measured on SwiftShader only: on a GPU the per-output loop reads rows far apart.
  */
 function rowsOfVec4(x: View, op: ReduceName, o: { strides: readonly number[] }, r: { shape: readonly number[]; strides: readonly number[] }, inner: number, caps: GpuCaps): boolean {
+  if (caps.scalarLoads) return false;
   const wanted = caps.force?.reduce ? caps.force.reduce === "vec4" : caps.emulated;
   return wanted && OPS[op] <= 2 && r.shape.length === 1 && r.strides[0] === 1 && inner % 4 === 0 && x.offset % 4 === 0 && o.strides.every((s) => s % 4 === 0);
 }

@@ -1,0 +1,88 @@
+/**
+ * Reduction prologues: the pending elementwise chain that produces a
+ * reduction's input (a mask, a squared difference) computed where the
+ * reduction loads each element, so the input is never written and read back
+ * by another launch. The reduction's WGSL is specialized at its declared
+ * anchors (Kernel.prologue): its load function runs the chain's ops for
+ * element i, writes the chain's outputs still referenced, and returns the
+ * value the reduction folds. Every element is loaded exactly once, so each
+ * output is written once.
+ */
+import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
+import { numel } from "../shape.js";
+import { chainFunctions, chainHelpers, chainStatements, fusedKey, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
+import { specialize, uniformLayout, type UniformLayout } from "./wgsl.js";
+
+/** The launch the prologue feeds: a kernel with Kernel.prologue anchors, reading one input. */
+export interface Tail {
+  readonly kernel: Kernel<unknown>;
+  readonly out: View;
+  /** Its input: the chain's value `node`, whole and dense. */
+  readonly x: View;
+  readonly attrs: unknown;
+}
+
+const generated = new Map<string, { code: string; layout: UniformLayout }>();
+const debugKernels = () => typeof process !== "undefined" && /\bkernels\b/.test(process.env?.WEBGRAD_DEBUG ?? "");
+
+/** The tail's launch with scalar loads, or null when it cannot take a prologue (remapped bindings, checks). */
+export function tailLaunch(tail: Tail, caps: GpuCaps): GpuLaunch | null {
+  const base = tail.kernel.webgpu([tail.out], [tail.x], tail.attrs, { ...caps, scalarLoads: true });
+  return base.bindings || base.outputBindings || base.readsOutputs || base.check ? null : base;
+}
+
+/**
+ * The tail kernel reading value `node` of the chain `ops` through a prologue. Bindings: the
+ * chain's inputs, the tail's output, the chain's `outputs` (op indices), then the params.
+ */
+export function prologueKernel(tail: Tail, base: GpuLaunch, ops: readonly FusedOp[], node: number, inputs: readonly View[], outputs: readonly number[]): Kernel<void> {
+  const n = numel(tail.x.shape);
+  const described: FusedInput[] = inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1, periodic: numel(v.shape) !== 1 && numel(v.shape) !== n }));
+  const key = `${base.key}|prologue|${fusedKey(described, ops, outputs)}|x${node}`;
+  const name = `fused(${[...new Set(ops.map((o) => o.name))].join(", ")})+${tail.kernel.name}`;
+  let g = generated.get(key);
+  if (!g) {
+    const code = prologueWgsl(tail, base.code(), described, ops, node, outputs);
+    if (debugKernels()) console.log(`webgrad: generated kernel ${name}\n${code}`);
+    generated.set(key, (g = { code, layout: uniformLayout(code) }));
+  }
+  const { code, layout } = g;
+  const params = layout.pack({ ep_off: inputs.map((v) => v.offset), ep_period: inputs.map((v) => numel(v.shape)) });
+  // The tail's own fields come first, laid out as its kernel packed them.
+  const own = 4 * layout.word("ep_off");
+  new Uint8Array(params, 0, own).set(new Uint8Array(base.params, 0, Math.min(own, base.params.byteLength)));
+  return {
+    name,
+    cpu() {
+      throw new Error(`${name}: internal error: prologues run on WebGPU only.`);
+    },
+    webgpu: () => ({ key, code: () => code, entryPoint: base.entryPoint, constants: base.constants, params, workgroups: base.workgroups, noErrorFlag: true }),
+  };
+}
+
+function prologueWgsl(tail: Tail, source: string, inputs: readonly FusedInput[], ops: readonly FusedOp[], node: number, outputs: readonly number[]): string {
+  const anchors = tail.kernel.prologue!;
+  const bindings = [
+    ...inputs.map((x, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<${WGSL_TYPE[x.dtype]}>;`),
+    `@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${WGSL_TYPE[tail.out.dtype]}>;`,
+    ...outputs.map((o, k) => `@group(0) @binding(${inputs.length + 1 + k}) var<storage, read_write> fo${k}: array<${WGSL_TYPE[ops[o].out]}>;`),
+    `@group(0) @binding(${inputs.length + 1 + outputs.length}) var<uniform> p: Params;`,
+  ].join("\n");
+  const load = [
+    `// The prologue: ${ops.length} fused elementwise ops (${ops.map((o) => o.name).join(", ")}) computed for each loaded element.`,
+    ...chainFunctions(ops),
+    `fn load_x(i: u32) -> T {`,
+    ...chainStatements(inputs, ops, { off: "p.ep_off", period: "p.ep_period" }),
+    ...outputs.map((o, k) => `  fo${k}[i] = v${o};`),
+    `  return v${node};`,
+    "}",
+  ].join("\n");
+  const end = anchors.paramsEnd.lastIndexOf("}");
+  const params = `${anchors.paramsEnd.slice(0, end)}  ep_off: array<vec4<u32>, 2>,  // element offset of each prologue input\n  ep_period: array<vec4<u32>, 2>,  // its element count: element i reads i % period\n}`;
+  const body = specialize(tail.kernel.name, source, [
+    [anchors.paramsEnd, params],
+    [anchors.bindings, bindings],
+    [anchors.load, load],
+  ]);
+  return `// Generated by webgrad's scheduler: ${tail.kernel.name} with a prologue.\n${chainHelpers()}\n\n${body}`;
+}

@@ -1,0 +1,104 @@
+// Reduction prologues on WebGPU: the pending elementwise chain that produces a reduction's input
+// ((a - b)², a mask) runs inside the reduction's loads, one launch, with the CPU's values (float32
+// sums in another order: 1e-5 relative), the unfused values, the same memory() and gradients.
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import * as wg from "../src/node.js";
+import type { Tensor } from "../src/node.js";
+import { webgpuBackend } from "../src/engine/device.js";
+import { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
+import { expectClose, randomData, settle, startWebgpu } from "./helpers.js";
+
+const gpu = () => webgpuBackend() as WebGpuBackend;
+const on = (device: "cpu" | "webgpu", n: number, seed: number, shape: number[]) => wg.tensor(Float32Array.from(randomData(n, -1, 1, seed)), { device, shape });
+
+/** Names of the kernels `fn` launches, flushed. */
+async function launched<T>(fn: () => T): Promise<{ value: T; names: string[] }> {
+  await wg.flush();
+  const names: string[] = [];
+  const spy = vi.spyOn(gpu(), "run").mockImplementation(function (this: WebGpuBackend, ...args) {
+    names.push(args[0].name);
+    return WebGpuBackend.prototype.run.apply(this, args);
+  });
+  try {
+    const value = fn();
+    await wg.flush();
+    return { value, names };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe("reduction prologues (webgpu)", () => {
+  beforeAll(async () => {
+    await startWebgpu();
+    await wg.init({ fusion: true });
+  });
+  afterAll(() => gpu().setForce({}));
+
+  const cases: [string, (a: Tensor, b: Tensor) => Tensor, string][] = [
+    ["(a - b)² summed over the rows", (a, b) => a.sub(b).pow(2).sum(1), "fused(sub, pow)+sum"],
+    ["(a - b)² summed over everything", (a, b) => a.sub(b).pow(2).sum(), "fused(sub, pow)+sum"],
+    ["a column max of a·b + 1", (a, b) => a.mul(b).add(1).max(0), "fused(mul, add)+max"],
+    ["the argmax of exp(a) - b per row", (a, b) => a.exp().sub(b).argmax(1), "fused(exp, sub)+argmax"],
+    ["a count of a > b over dims (0, 2)", (a, b) => a.gt(b).reshape([4, 5, 7]).sum([0, 2]), "fused(gt)+sum"],
+  ];
+  test.each(cases)("%s: one launch, the CPU's and the unfused values", async (_name, f, name) => {
+    const run = (device: "cpu" | "webgpu") => wg.tidy(() => f(on(device, 140, 1, [20, 7]), on(device, 140, 2, [20, 7])));
+    const { value, names } = await launched(() => run("webgpu"));
+    expect(names).toEqual([name]);
+    await wg.init({ fusion: false });
+    const unfused = await run("webgpu").data();
+    await wg.init({ fusion: true });
+    const got = await value.data();
+    expectClose(got, unfused, 1e-6, 1e-6, "vs unfused");
+    expectClose(got, await run("cpu").data(), 1e-5, 1e-5, "vs cpu");
+  });
+
+  test.each(["rows", "rows-strided", "threads"])("every reduce entry takes a prologue (reduce=%s)", async (reduce) => {
+    gpu().setForce({ reduce });
+    const run = (device: "cpu" | "webgpu") => wg.tidy(() => on(device, 6 * 300, 3, [6, 300]).mul(2).abs().sum(1));
+    const { value, names } = await launched(() => run("webgpu"));
+    gpu().setForce({});
+    expect(names).toEqual(["fused(mul, abs)+sum"]);
+    expectClose(await value.data(), await run("cpu").data(), 1e-5, 1e-5, reduce);
+  });
+
+  test("a value the caller still holds is written by the prologue; memory() is as unfused", async () => {
+    const run = (device: "cpu" | "webgpu") => {
+      const [a, b] = [on(device, 60, 4, [6, 10]), on(device, 60, 5, [6, 10])];
+      const d = a.sub(b);
+      return { inputs: [a, b], d, s: wg.tidy(() => d.square().sum(0)) };
+    };
+    await settle();
+    const held = wg.memory("webgpu");
+    const { value, names } = await launched(() => run("webgpu"));
+    expect(names).toEqual(["fused(sub, mul)+sum"]);
+    expect(wg.memory("webgpu").tensors).toBe(held.tensors + 2 + 2); // a, b, d and the sum: the square was never a tensor the caller holds
+    const ref = run("cpu");
+    expectClose(await value.d.data(), await ref.d.data(), 1e-6, 1e-6, "d");
+    expectClose(await value.s.data(), await ref.s.data(), 1e-5, 1e-5, "sum");
+    for (const t of [...value.inputs, value.d, value.s]) t.dispose();
+  });
+
+  test("a chain value read other than whole (a slice) is not a prologue: the chain runs, then the reduction", async () => {
+    const run = (device: "cpu" | "webgpu") => wg.tidy(() => on(device, 60, 6, [6, 10]).exp().slice(1, 2, 8).sum(1));
+    const { value, names } = await launched(() => run("webgpu"));
+    expect(names).toEqual(["exp", "sum"]);
+    expectClose(await value.data(), await run("cpu").data(), 1e-5, 1e-5, "sliced");
+  });
+
+  test("mseLoss forward and backward: the loss is one launch; gradients as the CPU's", async () => {
+    const grads = async (device: "cpu" | "webgpu") => {
+      const x = on(device, 35, 7, [5, 7]).requiresGrad_();
+      const y = on(device, 35, 8, [5, 7]);
+      const { value: loss, names } = device === "webgpu" ? await launched(() => wg.nn.functional.mseLoss(x, y, { reduction: "sum" })) : { value: wg.nn.functional.mseLoss(x, y, { reduction: "sum" }), names: [] };
+      loss.backward();
+      return { names, loss: await loss.data(), grad: await x.grad!.data() };
+    };
+    const [g, c] = [await grads("webgpu"), await grads("cpu")];
+    expect(g.names).toHaveLength(1);
+    expect(g.names[0]).toMatch(/^fused\(.*\)\+sum$/);
+    expectClose(g.loss, c.loss, 1e-5, 1e-5, "loss");
+    expectClose(g.grad, c.grad, 1e-5, 1e-5, "grad");
+  });
+});
