@@ -51,6 +51,21 @@ describe("elementwise fusion (webgpu)", () => {
     for (const t of [x, scale, shift]) t.dispose();
   });
 
+  test("a dropped intermediate never gets a GPU buffer: 40 ops of a size no pool holds create one buffer, the result's", async () => {
+    const x = on("webgpu", randomData(3001, 0, 1, 9), [3001]); // an odd size: no pooled buffer fits it exactly
+    wg.tidy(() => x.slice(0, 0, 4).add(0.5).mul(0.9)).dispose(); // the constants 0.5 and 0.9 are made (and cached) here
+    await x.data();
+    const before = { ...stats() };
+    const y = wg.tidy(() => {
+      let v = x;
+      for (let k = 0; k < 40; k++) v = k % 2 ? v.add(0.5) : v.mul(0.9);
+      return v;
+    });
+    await y.data();
+    expect(stats().buffersCreated - before.buffersCreated).toBe(1);
+    for (const t of [x, y]) t.dispose();
+  });
+
   test("intermediates still held are written too, and read back right", async () => {
     const data = randomData(300, -2, 2, 5);
     const run = (device: "cpu" | "webgpu") => {

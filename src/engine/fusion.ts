@@ -1,8 +1,9 @@
 /**
  * Elementwise fusion on WebGPU. A fusable launch (an elementwise table op on
  * dense operands of one size) is not encoded at once: it joins the pending
- * chain, its output storage already allocated, so memory() and every handle
- * stay as they were. Anything that must observe device memory realizes the
+ * chain, its output storage already made, so memory() and every handle
+ * stay as they were (the backend takes a buffer only when a launch, upload or
+ * readback first uses a storage, so an intermediate never written never has one). Anything that must observe device memory realizes the
  * chain first (another kernel, an upload, a readback, a flush, an input's
  * storage being freed). Realizing writes an op's output only if its storage
  * is still referenced then ("write if alive"): intermediates a tidy() or

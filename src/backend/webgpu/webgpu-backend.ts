@@ -15,7 +15,10 @@ import { ErrorFlag } from "./error-flag.js";
 import { Pipelines, UNIFORM_STRIDE } from "./pipelines.js";
 
 interface GpuStorage extends Storage {
-  buf: GpuBuf;
+  /** Taken from the pool at first use (own()): a fused intermediate nobody keeps never gets one. */
+  buf: GpuBuf | null;
+  /** What to call it in an out-of-memory error. */
+  readonly what: string;
 }
 
 const SUBMIT_EVERY = 512;
@@ -96,19 +99,26 @@ export class WebGpuBackend implements Backend {
         `a ${dtype} tensor of ${size} elements needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ` +
           `(${this.caps.maxStorageBinding} bytes). Fix: split the work into smaller tensors.`,
       );
-    const { buf, created, failed } = this.mem.take(bytes, `a ${dtype} tensor of ${size} elements`);
+    const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf: null, what: `a ${dtype} tensor of ${size} elements` };
+    return s;
+  }
+
+  /** The storage's buffer, taken from the pool the first time a launch, upload or readback uses it. */
+  private bufferOf(s: GpuStorage): GpuBuf {
+    if (s.buf) return s.buf;
+    const { buf, created, failed } = this.mem.take(Math.max(s.bytes, 4), s.what);
     if (created) {
       this.stats.buffersCreated++;
       this.stats.bytesCreated += buf.bytes;
     }
     if (failed) this.errors.push(failed);
-    const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf };
-    return s;
+    return (s.buf = buf);
   }
 
   free(storage: Storage): void {
-    if (this.lost) return;
-    this.mem.tensors.give((storage as GpuStorage).buf);
+    const buf = (storage as GpuStorage).buf;
+    if (this.lost || !buf) return;
+    this.mem.tensors.give(buf);
   }
 
   bytesPooled(): number {
@@ -172,12 +182,12 @@ export class WebGpuBackend implements Backend {
     this.opsInBatch.add(kernel.name);
   }
 
-  private own(storage: Storage, op: string): GpuStorage {
+  private own(storage: Storage, op: string): GpuStorage & { buf: GpuBuf } {
     if (storage.backend !== this)
       throw new Error(`${op}: this tensor belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
-    if ((storage as GpuStorage).buf.invalid)
+    if (this.bufferOf(storage as GpuStorage).invalid)
       throw new Error(`${op}: this ${storage.dtype} tensor of ${storage.size} elements holds no data: allocating it ran out of GPU memory. Fix: dispose it and make a smaller one.`);
-    return storage as GpuStorage;
+    return storage as GpuStorage & { buf: GpuBuf };
   }
 
   private openEncoder(): GPUCommandEncoder {
