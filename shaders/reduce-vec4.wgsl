@@ -8,6 +8,7 @@
 // OP: 0 sum, 1 max, 2 min.
 
 alias T = f32;
+alias O = T;
 
 struct Params {
   outer: u32,
@@ -24,8 +25,11 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read_write> out: array<T>;
+@group(0) @binding(1) var<storage, read_write> out: array<O>;
 @group(0) @binding(2) var<uniform> p: Params;
+
+// Every output is stored through here, as in reduce.wgsl (the scheduler's epilogue anchor).
+fn store_out(i: u32, v: O) { out[i] = v; }
 
 override WG: u32 = 64u;
 override OP: u32 = 0u;
@@ -62,5 +66,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // The four lanes' partial folds, pairwise as a tree would.
   let lo = combine(vec4<T>(acc.x), vec4<T>(acc.y));
   let hi = combine(vec4<T>(acc.z), vec4<T>(acc.w));
-  out[o] = combine(lo, hi).x;
+  store_out(o, combine(lo, hi).x);
 }

@@ -30,6 +30,10 @@ struct Params {
 // (a mask, a squared difference) by replacing this function (a prologue, engine/prologue.ts).
 fn load_x(i: u32) -> T { return x[i]; }
 
+// Every output is stored through here: the scheduler fuses elementwise consumers of the result (a
+// mean's division) by replacing this function (an epilogue, engine/epilogue.ts).
+fn store_out(i: u32, v: O) { out[i] = v; }
+
 override WG: u32 = 256u;
 override OP: u32 = 0u;
 // False for i32, so is_nan never looks at an integer's bits.
@@ -88,7 +92,7 @@ fn combine(acc: T, v: T) -> T {
 }
 
 fn emit(o: u32, v: T, i: u32) {
-  if (OP == 3u || OP == 4u) { out[o] = O(i32(i)); } else { out[o] = O(v); }
+  if (OP == 3u || OP == 4u) { store_out(o, O(i32(i))); } else { store_out(o, O(v)); }
 }
 
 // The running fold of one invocation: the value, and for argmax/argmin its index j.

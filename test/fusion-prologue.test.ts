@@ -1,6 +1,7 @@
-// Reduction prologues on WebGPU: the pending elementwise chain that produces a reduction's input
-// ((a - b)², a mask) runs inside the reduction's loads, one launch, with the CPU's values (float32
-// sums in another order: 1e-5 relative), the unfused values, the same memory() and gradients.
+// Reduction prologues and epilogues on WebGPU: the pending elementwise chain that produces a
+// reduction's input ((a - b)², a mask) runs inside the reduction's loads, and elementwise consumers
+// of its result (a mean's scale) in its store; one launch, with the CPU's values (float32 sums in
+// another order: 1e-5 relative), the unfused values, the same memory(), errors and gradients.
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
@@ -100,5 +101,42 @@ describe("reduction prologues (webgpu)", () => {
     expect(g.names[0]).toMatch(/^fused\(.*\)\+sum$/);
     expectClose(g.loss, c.loss, 1e-5, 1e-5, "loss");
     expectClose(g.grad, c.grad, 1e-5, 1e-5, "grad");
+  });
+});
+
+describe("reduction epilogues (webgpu)", () => {
+  beforeAll(async () => {
+    await startWebgpu();
+    await wg.init({ fusion: true });
+  });
+
+  test("mean is one launch (the sum's store scales), and so is a normalized sum; the CPU's values", async () => {
+    const run = (device: "cpu" | "webgpu") => {
+      const x = on(device, 6 * 50, 9, [6, 50]);
+      return [wg.tidy(() => x.mean(1)), wg.tidy(() => x.sum(0).mul(2).add(1).exp())];
+    };
+    const { value, names } = await launched(() => run("webgpu"));
+    expect(names).toEqual(["sum+fused(mul)", "sum+fused(mul, add, exp)"]);
+    const ref = run("cpu");
+    for (let k = 0; k < 2; k++) expectClose(await value[k].data(), await ref[k].data(), 1e-5, 1e-5, `value ${k}`);
+  });
+
+  test("crossEntropy's mean: the count is a prologue, the division the loss sum's epilogue (3 launches, not 5)", async () => {
+    const run = (device: "cpu" | "webgpu") => {
+      const logits = on(device, 8 * 5, 10, [8, 5]);
+      const t = wg.tensor([0, 4, -100, 2, 2, 1, -100, 3], { dtype: "int32", device });
+      return wg.nn.functional.crossEntropy(logits, t);
+    };
+    const { value, names } = await launched(() => run("webgpu"));
+    expect(names).toEqual(["crossEntropy", "fused(ne)+sum", "sum+fused(div)"]);
+    expectClose(await value.data(), await run("cpu").data(), 1e-5, 1e-5, "loss");
+  });
+
+  test("a refused reduction throws when called, not when its deferred launch is realized", () => {
+    const x = wg.zeros(Array(18).fill(2), { device: "webgpu" });
+    // Reversed dims never merge: 9 reduced strided dims, past the kernel's 8 addressed ones.
+    const p = x.permute([...Array(18).keys()].reverse());
+    expect(() => p.sum([0, 2, 4, 6, 8, 10, 12, 14, 16])).toThrow(/sum: webgpu reductions address at most 8 non-contiguous dims/);
+    x.dispose();
   });
 });

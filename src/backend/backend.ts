@@ -131,6 +131,11 @@ export interface Backend {
   read(view: View): Promise<TypedArray>;
   /** Run one kernel; `outs` are written (and may be read, for in-place kernels), `ins` are only read. */
   run<A>(kernel: Kernel<A>, outs: readonly View[], ins: readonly View[], attrs: A): void;
+  /**
+   * Throw now the Error that run() would throw for these inputs (a lost device, a buffer whose
+   * allocation ran out of memory): the fusion queue defers a head's launch, not its errors.
+   */
+  claim?(views: readonly View[], op: string): void;
   /** Submit pending work and wait until the device has finished it. */
   flush(): Promise<void>;
   bytesPooled(): number;

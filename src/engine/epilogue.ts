@@ -17,6 +17,8 @@ export interface Head {
   readonly out: View;
   readonly ins: readonly View[];
   readonly attrs: unknown;
+  /** Its launch, if already made. */
+  readonly launch?: GpuLaunch;
 }
 
 const generated = new Map<string, { code: string; layout: UniformLayout }>();
@@ -27,7 +29,7 @@ const debugKernels = () => typeof process !== "undefined" && /\bkernels\b/.test(
  * output or checks its data: a generated layout would have to know how).
  */
 export function baseLaunch(head: Head, caps: GpuCaps): GpuLaunch | null {
-  const base = head.kernel.webgpu([head.out], head.ins, head.attrs, caps);
+  const base = head.launch ?? head.kernel.webgpu([head.out], head.ins, head.attrs, caps);
   return base.bindings || base.outputBindings || base.readsOutputs || base.check ? null : base;
 }
 
@@ -70,6 +72,13 @@ export function epilogueKernel(head: Head, base: GpuLaunch, ops: readonly FusedO
   };
 }
 
+/** The name of the store function an anchor declares (store_c in matmul.wgsl, store_out in reduce.wgsl). */
+function storeName(anchor: string): string {
+  const m = /fn (\w+)\(/.exec(anchor);
+  if (!m) throw new Error(`epilogue: internal error: the store anchor declares no function: ${anchor}`);
+  return m[1];
+}
+
 function epilogueWgsl(head: Head, source: string, inputs: readonly FusedInput[], ops: readonly FusedOp[], outputs: readonly number[], headLive: boolean): string {
   const anchors = head.kernel.epilogue!;
   const first = head.ins.length;
@@ -83,7 +92,7 @@ function epilogueWgsl(head: Head, source: string, inputs: readonly FusedInput[],
   const store = [
     `// The epilogue: ${ops.length - 1} fused elementwise ops (${ops.slice(1).map((o) => o.name).join(", ")}) on each stored value.`,
     ...chainFunctions(ops, 0),
-    `fn store_c(i: u32, acc: ${out}) {`,
+    `fn ${storeName(anchors.store)}(i: u32, acc: ${out}) {`,
     ...(headLive ? ["  C[i] = acc;"] : []),
     ...chainStatements(inputs, ops, { off: "p.ep_off", period: "p.ep_period", head: "acc" }),
     ...outputs.map((node, k) => `  out${k}[i] = v${node};`),

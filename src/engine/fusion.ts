@@ -9,7 +9,7 @@
  * is still referenced then ("write if alive"): intermediates a tidy() or
  * dispose() dropped live only in registers.
  */
-import type { Backend, GpuCaps, Kernel, Storage, View } from "../backend/backend.js";
+import type { Backend, GpuCaps, GpuLaunch, Kernel, Storage, View } from "../backend/backend.js";
 import { isContiguous, numel } from "../shape.js";
 import { FUSED_PARAMS, fusedKey, fusedWgsl, type FusedInput, type FusedOp, type Ref } from "./fused-kernel.js";
 import { baseLaunch, epilogueKernel, type Head } from "./epilogue.js";
@@ -29,6 +29,8 @@ interface Pending {
   readonly op: FusedOp;
   /** The chain's first launch is a kernel with an epilogue (a matmul): the ops after it run in its store. */
   readonly head?: boolean;
+  /** The head's own launch, made when it was queued (so its errors are thrown then). */
+  readonly launch?: GpuLaunch;
 }
 
 const paramsLayout = uniformLayout(FUSED_PARAMS);
@@ -68,11 +70,17 @@ export class FusionQueue {
   /** Realize the pending chain and start a new one whose first value is this launch's output. */
   head(kernel: Kernel<unknown>, outView: View, inViews: readonly View[], attrs: unknown): void {
     this.realize();
+    // Its errors now, as an unfused launch would throw them: unusable inputs, and its own checks.
+    this.backend.claim?.(inViews, kernel.name);
+    const caps = (this.backend as Backend & { caps?: GpuCaps }).caps;
+    const made = caps ? kernel.webgpu([outView], inViews, attrs, caps) : undefined;
+    // Its own copy of the params: a layout's pack() reuses one buffer for the next launch.
+    const launch = made && { ...made, params: made.params.slice(0) };
     const out = snapshot(outView);
     this.n = numel(out.shape);
     this.headIns = inViews.map(snapshot);
     const op: FusedOp = { name: kernel.name, expr: "", args: [], argTypes: [], out: out.dtype };
-    this.chain.push({ kernel, out, ins: this.headIns, attrs, op, head: true });
+    this.chain.push({ kernel, out, ins: this.headIns, attrs, op, head: true, launch });
   }
 
   /**

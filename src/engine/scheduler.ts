@@ -50,8 +50,9 @@ export function launch<A>(device: Device, kernel: Kernel<A>, outs: readonly View
   const backend = backendFor(device);
   const q = queueOf(backend);
   if (q && fusionEnabled() && FusionQueue.fusable(kernel as Kernel<unknown>, outs, ins)) return q.add(kernel as Kernel<unknown>, outs[0], ins, attrs);
-  if (q && fusionEnabled() && FusionQueue.headable(kernel as Kernel<unknown>, outs)) return q.head(kernel as Kernel<unknown>, outs[0], ins, attrs);
+  // A reduction of a pending chain's value takes the chain as its prologue; otherwise it may head an epilogue.
   if (q && fusionEnabled() && q.prologue(kernel as Kernel<unknown>, outs, ins, attrs)) return;
+  if (q && fusionEnabled() && FusionQueue.headable(kernel as Kernel<unknown>, outs)) return q.head(kernel as Kernel<unknown>, outs[0], ins, attrs);
   q?.realize();
   backend.run(kernel, outs, ins, attrs);
 }

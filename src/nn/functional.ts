@@ -87,7 +87,10 @@ function ignoreIndexOf(op: string, opts: ClassLossOptions): number {
 
 /** mean over the targets that are not ignoreIndex (PyTorch: 0/0 = NaN when all are ignored). */
 function reduceKept(loss: Tensor, targets: Tensor, ignore: number, r: Reduction): Tensor {
-  return r === "mean" ? loss.sum().div(targets.ne(ignore).sum()) : reduce(loss, r);
+  if (r !== "mean") return reduce(loss, r);
+  // The count first: the loss's sum, queued last, then takes the division as its epilogue.
+  const kept = targets.ne(ignore).sum();
+  return loss.sum().div(kept);
 }
 
 /**

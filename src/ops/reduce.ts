@@ -45,6 +45,12 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     bindings: "@group(0) @binding(0) var<storage, read> x: array<T>;\n@group(0) @binding(1) var<storage, read_write> out: array<O>;\n@group(0) @binding(2) var<uniform> p: Params;",
     paramsEnd: "  stride_i: array<vec4<u32>, 2>,\n}",
   },
+  // ... and consumers of its result (both reduce.wgsl and reduce-vec4.wgsl store through store_out).
+  epilogue: {
+    store: "fn store_out(i: u32, v: O) { out[i] = v; }",
+    bindings: "@group(0) @binding(1) var<storage, read_write> out: array<O>;\n@group(0) @binding(2) var<uniform> p: Params;",
+    paramsEnd: "  stride_i: array<vec4<u32>, 2>,\n}",
+  },
   cpu([out], [x], { op, dims }) {
     const { o, r } = split(x, dims);
     const outerOffs = stridedOffsets(o.shape, o.strides, x.offset);

@@ -182,6 +182,10 @@ export class WebGpuBackend implements Backend {
     this.opsInBatch.add(kernel.name);
   }
 
+  claim(views: readonly View[], op: string): void {
+    for (const v of views) this.own(v.storage, op);
+  }
+
   private own(storage: Storage, op: string): GpuStorage & { buf: GpuBuf } {
     if (storage.backend !== this)
       throw new Error(`${op}: this tensor belongs to an earlier WebGPU device (lost or replaced); recreate it on the current one.`);
