@@ -19,6 +19,13 @@ export interface Library {
 export interface RunOptions {
   /** Untimed runs first (compiles pipelines, fills caches and pools). */
   warmup: number;
+  /**
+   * Keep warming up past `warmup` runs until this much time is spent (within the budget): a fast,
+   * host-bound case (a 100-op chain, 5 ms) needs hundreds of calls before V8 has compiled the
+   * library's code, which 2 runs are not (webgrad's chain: 58 µs/op host after 2, ~6 after 40).
+   * Every library gets the same.
+   */
+  warmupMs?: number;
   /** Timed runs, unless the budget cuts them short. */
   runs: number;
   /** Stop timing once this much time is spent and minRuns are done; warm-up stops after one run over it. */
@@ -57,7 +64,7 @@ export interface Measurement {
   error?: string;
 }
 
-export const DEFAULT_OPTIONS: RunOptions = { warmup: 2, runs: 10, budgetMs: 10_000, minRuns: 3 };
+export const DEFAULT_OPTIONS: RunOptions = { warmup: 2, warmupMs: 500, runs: 10, budgetMs: 10_000, minRuns: 3 };
 export const QUICK_OPTIONS: RunOptions = { warmup: 2, runs: 3, budgetMs: 2_000, minRuns: 2 };
 
 export function median(xs: number[]): number {
@@ -100,7 +107,8 @@ export async function measure(c: BenchCase, lib: Library, o: RunOptions, onRun?:
   }
   try {
     const warmStart = performance.now();
-    for (let k = 0; k < o.warmup && (k === 0 || performance.now() - warmStart < o.budgetMs); k++) {
+    const warming = (k: number, spent: number) => (k < o.warmup || spent < (o.warmupMs ?? 0)) && (k === 0 || spent < o.budgetMs);
+    for (let k = 0; warming(k, performance.now() - warmStart); k++) {
       await inst.prepare?.();
       inst.record();
       await inst.finish();

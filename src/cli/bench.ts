@@ -39,7 +39,8 @@ objects, the same way for every library.
   --quick            the small suite, fewer runs (${QUICK_OPTIONS.warmup} warm-up, ${QUICK_OPTIONS.runs} timed)
   --runs N           timed runs per case (default ${DEFAULT_OPTIONS.runs}; a slow case stops after
                      --budget seconds once ${DEFAULT_OPTIONS.minRuns} runs are done)
-  --warmup N         untimed runs first (default ${DEFAULT_OPTIONS.warmup})
+  --warmup N         untimed runs first (default ${DEFAULT_OPTIONS.warmup}, and at least
+                     ${DEFAULT_OPTIONS.warmupMs} ms of them, so the JavaScript of fast cases is compiled)
   --budget S         seconds of timed runs per case (default ${DEFAULT_OPTIONS.budgetMs / 1e3})
   --force K=V,...    kernel variants, to time every path on one adapter (e.g. matmul=tiled,
                      reduce=threads; default: the adapter's choice)
@@ -109,6 +110,8 @@ function parse(argv: string[]) {
   const runs = number("runs", values.runs, 1) ?? base.runs;
   const options: RunOptions = {
     warmup: number("warmup", values.warmup, 0) ?? base.warmup,
+    // An explicit --warmup N means exactly N runs.
+    warmupMs: values.warmup === undefined ? base.warmupMs : 0,
     runs,
     minRuns: Math.min(base.minRuns, runs),
     budgetMs: (number("budget", values.budget, 0, false) ?? base.budgetMs / 1e3) * 1e3,
@@ -254,7 +257,7 @@ function report(results: Measurement[], libs: Library[], cases: number, args: Ar
   for (const w of leakWarnings(results)) console.log(w);
   const errors = results.filter((m) => m.error);
   for (const m of errors) console.log(`error: ${m.caseId} on ${m.library}: ${m.error}`);
-  console.log(`\n${cases} cases x ${libs.length} libraries in ${run.seconds.toFixed(0)} s; counts are per timed run, after ${args.options.warmup} warm-up run(s).`);
+  console.log(`\n${cases} cases x ${libs.length} libraries in ${run.seconds.toFixed(0)} s; counts are per timed run, after ${args.options.warmup} warm-up run(s)${args.options.warmupMs ? ` and at least ${args.options.warmupMs} ms of them` : ""}.`);
   console.log(`load average (1, 5, 15 min) before ${load.before.join(", ")}, after ${load.after.join(", ")} on ${cpus().length} CPUs.`);
   if (args.json) {
     const doc = {
