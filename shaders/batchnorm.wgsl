@@ -79,6 +79,30 @@ fn row_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   y[r] = s;
 }
 
+// Entry `row_sumsq`: y[r] = Σ_k (x[r·inner + k] − shift[r mod C])², the squared deviations a variance
+// sums, without writing x − mean and its square out first.
+@compute @workgroup_size(WG)
+fn row_sumsq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (r >= p.n) { return; }
+  let m = shift[r % p.C];
+  let base = r * p.inner;
+  var acc = vec4<f32>(0.0);
+  let n4 = p.inner / 4u;
+  for (var k = 0u; k < n4; k++) {
+    let i = base + 4u * k;
+    let d = vec4<f32>(x[i], x[i + 1u], x[i + 2u], x[i + 3u]) - m;
+    acc += d * d;
+  }
+  var s = acc.x + acc.y + acc.z + acc.w;
+  for (var k = 4u * n4; k < p.inner; k++) {
+    let d = x[base + k] - m;
+    s += d * d;
+  }
+  y[r] = s;
+}
+
 @compute @workgroup_size(WG)
 fn lead_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
