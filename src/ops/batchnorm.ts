@@ -36,7 +36,8 @@ function affineRowsWorkgroup(a: ChannelAttrs, caps: GpuCaps): number {
   const forced = caps.force?.channelAffine;
   if (forced !== undefined && !AFFINE_VARIANTS.includes(forced))
     throw new Error(`channelAffine: unknown forced variant "${forced}"; expected one of ${AFFINE_VARIANTS.join(", ")}.`);
-  const variant = forced ?? (a.inner % 4 !== 0 || a.inner < 16 ? "flat" : caps.emulated ? "rows4" : "rows");
+  // Rows shorter than 4·WG would leave invocations idle: a GPU's 64 need 256 elements, an emulator's 4 need 16.
+  const variant = forced ?? (a.inner % 4 !== 0 || a.inner < (caps.emulated ? 16 : 256) ? "flat" : caps.emulated ? "rows4" : "rows");
   if (variant !== "flat" && a.inner % 4 !== 0) return 0;  // forcing rows onto ragged rows: the only entry that can run them
   return variant === "flat" ? 0 : variant === "rows" ? 64 : 4;
 }
