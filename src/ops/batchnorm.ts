@@ -1,8 +1,9 @@
 /**
  * Batch normalization (torch.nn.functional.batch_norm) over [N, C], [N, C, L]
- * or [N, C, H, W], composed from two per-channel primitives: channelAffine
- * (y = x·scale[c] + shift[c], one kernel, shaders/batchnorm.wgsl) and
- * channelSum (row sums over the contiguous inner dims, then over N). Autograd
+ * or [N, C, H, W], composed from per-channel primitives: channelAffine
+ * (y = x·scale[c] + shift[c], one kernel, shaders/batchnorm.wgsl), channelSum
+ * (row sums over the contiguous inner dims, then over N) and channelSumSq
+ * (Σ (x − m[c])², the variance's numerator, in one pass). Autograd
  * differentiates the composite, through the batch statistics too. Broadcasting
  * a [1, C, 1, 1] operand instead would send every full-size op down the
  * strided elementwise path and every gradient through a strided reduction.
