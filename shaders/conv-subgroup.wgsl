@@ -87,10 +87,18 @@ fn subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     c15 += a15 * b0; d15 += a15 * b1;
   }
   let acc = array<vec4<f32>, 32>(c0, d0, c1, d1, c2, d2, c3, d3, c4, d4, c5, d5, c6, d6, c7, d7, c8, d8, c9, d9, c10, d10, c11, d11, c12, d12, c13, d13, c14, d14, c15, d15);
+  let lo = vec4<u32>(out_col(min(n, nl)), out_col(min(n + 4u, nl)), out_col(min(n + 8u, nl)), out_col(min(n + 12u, nl)));
+  let hi = vec4<u32>(out_col(min(n + 16u, nl)), out_col(min(n + 20u, nl)), out_col(min(n + 24u, nl)), out_col(min(n + 28u, nl)));
   for (var i = 0u; i < 16u; i++) {
+    let m = t.m0 + i;
+    if (m >= p.M) { break; }
+    let row = out_row(t.grp, t.split, m);
+    let b = row_bias(t.grp, m);
+    let v0 = acc[2u * i] + b;
+    let v1 = acc[2u * i + 1u] + b;
     for (var j = 0u; j < 4u; j++) {
-      store(t.grp, t.split, t.m0 + i, n + 4u * j, acc[2u * i][j]);
-      store(t.grp, t.split, t.m0 + i, n + 16u + 4u * j, acc[2u * i + 1u][j]);
+      if (n + 4u * j < p.NN) { out[row + lo[j]] = v0[j]; }
+      if (n + 16u + 4u * j < p.NN) { out[row + hi[j]] = v1[j]; }
     }
   }
 }

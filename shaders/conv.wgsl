@@ -107,6 +107,28 @@ fn store(grp: u32, split: u32, m: u32, n: u32, v: f32) {
   out[((d.x * p.C + grp * p.Cg + m) * p.H + d.y) * p.W + d.z] = v;
 }
 
+// store() split into a column part and a row part, so an invocation decomposes each of its columns
+// once, not once per output (three divisions an element: on SwiftShader two thirds of a first
+// layer's forward, whose K is 9). out index = out_row(m) + out_col(n); the caller masks m < M, n < NN.
+fn out_col(n: u32) -> u32 {
+  if (OP == 2u) { return n; }
+  let d = decomp(n, p.n1, p.n2);
+  if (OP == 0u) { return d.x * p.Co * p.OH * p.OW + d.y * p.OW + d.z; }
+  return d.x * p.C * p.H * p.W + d.y * p.W + d.z;
+}
+
+fn out_row(grp: u32, split: u32, m: u32) -> u32 {
+  if (OP == 0u) { return (grp * p.Cog + m) * p.OH * p.OW; }
+  if (OP == 1u) { return (grp * p.Cg + m) * p.H * p.W; }
+  return split * p.Co * p.Cg * p.KH * p.KW + (grp * p.Cog + m) * p.NN;
+}
+
+// What every output of row m adds: the bias of the forward.
+fn row_bias(grp: u32, m: u32) -> f32 {
+  if (OP == 0u && p.has_bias != 0u) { return bias[grp * p.Cog + m]; }
+  return 0.0;
+}
+
 struct Tile { grp: u32, split: u32, m0: u32, n0: u32, k0: u32, k1: u32, live: bool }
 
 fn locate(wid: vec3<u32>, nwg: vec3<u32>, tile_m: u32, tile_n: u32) -> Tile {
@@ -201,7 +223,13 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
   }
   let acc = array<vec4<f32>, 8>(c0, c1, c2, c3, c4, c5, c6, c7);
+  let cols = vec4<u32>(out_col(n), out_col(min(n + 1u, p.NN - 1u)), out_col(min(n + 2u, p.NN - 1u)), out_col(min(n + 3u, p.NN - 1u)));
   for (var i = 0u; i < R; i++) {
-    for (var j = 0u; j < 4u; j++) { store(t.grp, t.split, m + i, n + j, acc[i][j]); }
+    if (m + i >= p.M) { break; }
+    let o = out_row(t.grp, t.split, m + i) + cols;
+    let v = acc[i] + row_bias(t.grp, m + i);
+    for (var j = 0u; j < 4u; j++) {
+      if (n + j < p.NN) { out[o[j]] = v[j]; }
+    }
   }
 }

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
+import { channelSumSq } from "../src/ops/batchnorm.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { expectClose, randomData, settle, startWebgpu, values } from "./helpers.js";
 
@@ -163,6 +164,31 @@ describe("higher order (float64, CPU)", () => {
       return gx.mul(cx).sum().add(gw.mul(cw).sum());
     };
     const res = await wg.gradcheck(f, [x, wFull, r], { atol: 1e-6, rtol: 1e-4 });
+    expect(res.ok, JSON.stringify(res.details)).toBe(true);
+  });
+
+  test("gradcheck of a gradient through batchNorm's batch statistics (channelSumSq, channelSum, channelAffine)", async () => {
+    const d = (shape: number[], seed: number) => wg.tensor(randomData(shape.reduce((a, b) => a * b, 1), -1, 1, seed), { shape, dtype: "float64", device: "cpu", requiresGrad: true });
+    const x = d([3, 2, 2, 3], 21), w = d([2], 22), r = d([3, 2, 2, 3], 23), cx = d([3, 2, 2, 3], 24);
+    const f = (xi: Tensor, wi: Tensor, ri: Tensor) => {
+      const y = F.batchNorm(xi, null, null, { weight: wi, training: true });
+      const [gx] = wg.autograd.grad(y.mul(ri).sum().add(y.pow(3).sum()), [xi], { createGraph: true }) as Tensor[];
+      return gx.mul(cx).sum();
+    };
+    const res = await wg.gradcheck(f, [x, w, r], { atol: 1e-6, rtol: 1e-4 });
+    expect(res.ok, JSON.stringify(res.details)).toBe(true);
+  });
+
+  // batchNorm only calls it with m = the mean, where ∂m vanishes: a free m tests that rule too.
+  test("gradcheck of channelSumSq(x, m) and of its gradient, m not the mean", async () => {
+    const d = (shape: number[], seed: number) => wg.tensor(randomData(shape.reduce((a, b) => a * b, 1), -1, 1, seed), { shape, dtype: "float64", device: "cpu", requiresGrad: true });
+    const x = d([2, 3, 5], 31), m = d([3], 32), r = d([3], 33), cm = d([3], 34);
+    expect((await wg.gradcheck((xi: Tensor, mi: Tensor) => channelSumSq(xi, mi).mul(r).sum(), [x, m])).ok).toBe(true);
+    const f = (xi: Tensor, mi: Tensor) => {
+      const [gx, gm] = wg.autograd.grad(channelSumSq(xi, mi).pow(2).mul(r).sum(), [xi, mi], { createGraph: true }) as Tensor[];
+      return gx.sum().add(gm.mul(cm).sum());
+    };
+    const res = await wg.gradcheck(f, [x, m], { atol: 1e-6, rtol: 1e-4 });
     expect(res.ok, JSON.stringify(res.details)).toBe(true);
   });
 });

@@ -133,3 +133,50 @@ describe("per-row reductions: chunked runs (emulators) and strided lanes (GPUs)"
     if (gpu.caps.emulated && reduce !== "threads") expect(usedPipeline(`reduce:f32:f32:${reduce === "rows" ? 4 : 256}:0${reduce === "rows" ? ":chunked" : ""}`)).toBe(true);
   });
 });
+
+describe("CNN kernels: every forced variant matches the CPU, forward and backward", () => {
+  const F = wg.nn.functional;
+  const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  /** y, dx (and the other gradients) of sum(f(x) · r), with random r, on CPU and on WebGPU forced to `force`. */
+  async function parity(shape: number[], force: Record<string, string>, f: (x: Tensor, extra: Tensor[]) => Tensor, extras: number[][] = []) {
+    const out: number[][][] = [];
+    for (const device of ["cpu", "webgpu"] as const) {
+      gpu.setForce(device === "webgpu" ? force : {});
+      const x = wg.tensor(randomData(n(shape), -2, 2, 11), { shape, device, requiresGrad: true });
+      const more = extras.map((s, i) => wg.tensor(randomData(n(s), 0.5, 1.5, 12 + i), { shape: s, device, requiresGrad: true }));
+      const y = f(x, more);
+      y.mul(wg.tensor(randomData(y.size, -1, 1, 20), { shape: y.shape, device })).sum().backward();
+      out.push([await values(y), await values(x.grad!), ...(await Promise.all(more.map((t) => values(t.grad!))))]);
+    }
+    out[0].forEach((ref, i) => expectClose(out[1][i], ref, 1e-4, 1e-3, `${JSON.stringify(force)} ${JSON.stringify(shape)} output ${i}`));
+  }
+
+  test.each(["flat", "rows", "rows4"])("batchNorm with channelAffine=%s (rows of 16, 24 and 35: the ragged one runs flat)", async (variant) => {
+    const bn = (x: Tensor, [w, b]: Tensor[]) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true });
+    for (const shape of [[3, 5, 4, 6], [2, 3, 16], [2, 3, 7, 5], [3, 2]]) await parity(shape, { channelAffine: variant }, bn, [[shape[1]], [shape[1]]]);
+    const rows = gpu.pipelineKeys().filter((k) => k.startsWith("channelAffine:rows"));
+    if (variant !== "flat") expect(rows.some((k) => k.startsWith(`channelAffine:rows${variant === "rows" ? 64 : 4}`))).toBe(true);
+  });
+
+  // Odd sizes leave rows and columns outside every window; stride 3 leaves gaps between windows;
+  // 3x3 stride 2 overlaps (the general scatter); padding takes the bounds-tested arg-max.
+  const pools: [number[], number | [number, number], wg.nn.functional.PoolOptions][] = [
+    [[2, 3, 7, 9], 2, {}], [[1, 2, 8, 10], 2, { stride: 3 }], [[2, 2, 9, 7], 3, { stride: 2, padding: 1 }], [[1, 3, 7, 8], 3, { stride: 3, padding: 1 }], [[2, 1, 5, 6], [2, 3], { stride: [1, 3] }],
+  ];
+  test.each(["elements", "planes"])("maxPool2d=%s: arg-max, gather and scatter over odd sizes, gaps, overlaps and padding", async (variant) => {
+    for (const [shape, k, opts] of pools) await parity(shape, { maxPool2d: variant }, (x) => F.maxPool2d(x, k, opts));
+    // Ties and NaNs: the first maximum wins, a NaN wins over any number and the first NaN over later ones.
+    gpu.setForce({ maxPool2d: variant });
+    const x = wg.tensor([1, 1, NaN, 2, 3, 3, 5, NaN, 4, 4, 0, 0, -1, 0, 0, 0], { shape: [1, 1, 4, 4], device: "webgpu", requiresGrad: true });
+    const y = F.maxPool2d(x, 2);
+    y.sum().backward();
+    expect(await values(y)).toEqual([3, NaN, 4, 0]);
+    expect(await values(x.grad!)).toEqual([0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+    expect(gpu.pipelineKeys().some((k) => k.startsWith("pool:") && k.includes(variant === "planes" ? ":4|scatter_plane|" : ":256|scatter|"))).toBe(true);
+  });
+
+  test("an unknown channelAffine variant is refused by name", () => {
+    gpu.setForce({ channelAffine: "wide" });
+    expect(() => F.batchNorm(wg.ones([2, 2, 4, 4], { device: "webgpu" }), null, null, { training: true })).toThrow(/channelAffine: unknown forced variant "wide"; expected one of flat, rows, rows4/);
+  });
+});

@@ -1,20 +1,21 @@
 /**
  * Batch normalization (torch.nn.functional.batch_norm) over [N, C], [N, C, L]
- * or [N, C, H, W], composed from two per-channel primitives: channelAffine
- * (y = x·scale[c] + shift[c], one kernel, shaders/batchnorm.wgsl) and
- * channelSum (row sums over the contiguous inner dims, then over N). Autograd
+ * or [N, C, H, W], composed from per-channel primitives: channelAffine
+ * (y = x·scale[c] + shift[c], one kernel, shaders/batchnorm.wgsl), channelSum
+ * (row sums over the contiguous inner dims, then over N) and channelSumSq
+ * (Σ (x − m[c])², the variance's numerator, in one pass). Autograd
  * differentiates the composite, through the batch statistics too. Broadcasting
  * a [1, C, 1, 1] operand instead would send every full-size op down the
  * strided elementwise path and every gradient through a strided reduction.
  */
 import template from "../../shaders/batchnorm.wgsl";
-import type { Kernel } from "../backend/backend.js";
+import type { GpuCaps, Kernel } from "../backend/backend.js";
 import { noGrad } from "../autograd/mode.js";
 import { fmt, numel } from "../shape.js";
 import { uniformLayout } from "../engine/wgsl.js";
 import { apply, record, type Primitive } from "./primitive.js";
 import { dense } from "./layout.js";
-import { ones, zeros } from "./creation.js";
+import { zeros } from "./creation.js";
 import type { Tensor } from "../tensor.js";
 
 const channelParams = uniformLayout(template);
@@ -22,6 +23,24 @@ const channelParams = uniformLayout(template);
 interface ChannelAttrs {
   readonly C: number;
   readonly inner: number;
+}
+
+const AFFINE_VARIANTS = ["flat", "rows", "rows4"];
+
+/**
+ * Rows of a multiple of 4 take `affine_rows`, one workgroup per (n, c) row: 64 invocations on GPUs;
+ * on emulators 4 (one SIMD group), each stepping a quarter of the row, since SwiftShader's cost is
+ * per invocation: [64, 32, 28, 28] 129 ms flat -> 44 ms (rows of 4) -> 58 ms (rows of 64).
+ * Returns the workgroup size, or 0 for the flat entry (4 elements per invocation, any inner).
+ */
+function affineRowsWorkgroup(a: ChannelAttrs, caps: GpuCaps): number {
+  const forced = caps.force?.channelAffine;
+  if (forced !== undefined && !AFFINE_VARIANTS.includes(forced))
+    throw new Error(`channelAffine: unknown forced variant "${forced}"; expected one of ${AFFINE_VARIANTS.join(", ")}.`);
+  // Rows shorter than 4·WG would leave invocations idle: a GPU's 64 need 256 elements, an emulator's 4 need 16.
+  const variant = forced ?? (a.inner % 4 !== 0 || a.inner < (caps.emulated ? 16 : 256) ? "flat" : caps.emulated ? "rows4" : "rows");
+  if (variant !== "flat" && a.inner % 4 !== 0) return 0;  // forcing rows onto ragged rows: the only entry that can run them
+  return variant === "flat" ? 0 : variant === "rows" ? 64 : 4;
 }
 
 /** ins [x, scale, shift]: y = x·scale[c] + shift[c]; ins [shift] alone: y = shift[c] broadcast to `shape`. */
@@ -35,14 +54,16 @@ function channelKernel(name: string): Kernel<ChannelAttrs> {
         y.data[i] = (x ? x.data[i] * scale!.data[c] : 0) + shift.data[c];
       }
     },
-    webgpu([y], ins, a) {
+    webgpu([y], ins, a, caps) {
       const n = numel(y.shape), broadcast = ins.length === 1;
+      const wg = affineRowsWorkgroup(a, caps);
       return {
-        key: "channelAffine",
+        key: wg ? `channelAffine:rows${wg}` : "channelAffine",
         code: () => template,
-        entryPoint: "affine",
+        entryPoint: wg ? "affine_rows" : "affine",
+        constants: wg ? { WG: wg } : undefined,
         params: channelParams.pack({ n, C: a.C, inner: a.inner, broadcast: broadcast ? 1 : 0 }),
-        workgroups: Math.ceil(n / 1024),
+        workgroups: wg ? n / a.inner : Math.ceil(n / 1024),
         bindings: broadcast ? [null, null, 0] : [0, 1, 2],
       };
     },
@@ -72,15 +93,22 @@ const broadcastPrim: Primitive<ChannelAttrs & { shape: readonly number[] }> = {
   docs: ["d v[c] broadcast/dv[c] = Σ over n, h, w of g"],
 };
 
-/** Sums along the last dim (rows of `inner`) or the first (`lead` rows of `inner` columns) of a dense tensor. */
-type SumAttrs = { readonly along: "row" | "lead"; readonly rows: number; readonly inner: number };
+/**
+ * Sums along the last dim (rows of `inner`) or the first (`lead` rows of `inner` columns) of a dense
+ * tensor; `rowsq` sums (x − m[r mod C])² along the last dim, with m the second input.
+ */
+type SumAttrs = { readonly along: "row" | "lead" | "rowsq"; readonly rows: number; readonly inner: number; readonly C?: number };
 
 const sumKernel: Kernel<SumAttrs> = {
   name: "channelSum",
-  cpu([y], [x], a) {
+  cpu([y], [x, m], a) {
     const out = new Float64Array(y.data.length);
     for (let r = 0; r < a.rows; r++)
-      for (let k = 0; k < a.inner; k++) out[a.along === "row" ? r : k] += x.data[r * a.inner + k];
+      for (let k = 0; k < a.inner; k++) {
+        const v = x.data[r * a.inner + k];
+        if (a.along === "rowsq") out[r] += (v - m.data[r % a.C!]) ** 2;
+        else out[a.along === "row" ? r : k] += v;
+      }
     y.data.set(out);
   },
   webgpu([y], _ins, a) {
@@ -88,10 +116,10 @@ const sumKernel: Kernel<SumAttrs> = {
     return {
       key: "channelAffine",
       code: () => template,
-      entryPoint: a.along === "row" ? "row_sum" : "lead_sum",
-      params: channelParams.pack({ n, C: a.rows, inner: a.inner }),
+      entryPoint: a.along === "row" ? "row_sum" : a.along === "rowsq" ? "row_sumsq" : "lead_sum",
+      params: channelParams.pack({ n, C: a.along === "rowsq" ? a.C! : a.rows, inner: a.inner }),
       workgroups: Math.ceil(n / 256),
-      bindings: [0, null, null],
+      bindings: a.along === "rowsq" ? [0, null, 1] : [0, null, null],
     };
   },
 };
@@ -99,7 +127,7 @@ const sumKernel: Kernel<SumAttrs> = {
 // Not differentiated itself: channelSum and the conv weight gradient record their rules on the result.
 const sumPrim: Primitive<SumAttrs> = {
   name: "channelSum",
-  infer: ([x], a) => ({ shape: [a.along === "row" ? a.rows : a.inner], dtype: x.dtype }),
+  infer: ([x], a) => ({ shape: [a.along === "lead" ? a.inner : a.rows], dtype: x.dtype }),
   kernel: sumKernel,
   grads: [null],
   docs: [null],
@@ -132,6 +160,36 @@ export function channelSum(t: Tensor): Tensor {
     return total;
   });
   record("channelSum", [t], s, sumRule, () => [], t.shape);
+  return s;
+}
+
+/** The inner size (numel over N·C) and N·inner, the count per channel, of [N, C, ...]. */
+function perChannel(t: Tensor) {
+  const [N, C] = t.shape;
+  const inner = t.size / (N * C);
+  return { N, C, inner, count: N * inner };
+}
+
+// s[c] = Σ (x − m[c])² over n and the inner dims. ∂x = 2·g[c]·(x − m[c]), one channelAffine;
+// ∂m[c] = −2·g[c]·Σ (x − m[c]) = −2·g[c]·(Σ x − count·m[c]).
+const sumSqRules = [
+  (g: Tensor, [x, m]: Tensor[]) => channelAffine(x, g.mul(2), g.mul(m).mul(-2), perChannel(x)),
+  (g: Tensor, [x, m]: Tensor[]) => g.mul(channelSum(x).sub(m.mul(perChannel(x).count))).mul(-2),
+];
+
+/**
+ * Σ (x − m[c])² over every dim but 1 of [N, C, ...]: one pass over x (the squared deviations are never
+ * written out), then a sum over N. Differentiable in x and m.
+ */
+export function channelSumSq(x: Tensor, m: Tensor): Tensor {
+  const { N, C, inner } = perChannel(x);
+  const s = noGrad(() => {
+    const rows = apply(sumPrim, [dense(x), dense(m)], { along: "rowsq", rows: N * C, inner, C });
+    const total = sumLeading(rows.reshape([N, C]));
+    rows.dispose();
+    return total;
+  });
+  record("channelSumSq", [x, m], s, sumSqRules, () => [x, m], undefined, ["d Σ(x − m[c])²/dx = 2·(x − m[c])", "d Σ(x − m[c])²/dm[c] = −2·Σ(x − m[c])"]);
   return s;
 }
 
@@ -190,8 +248,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
           `Fix: use a batch of at least 2, or eval mode (model.eval()) to normalize with the running statistics.`,
       );
     mean = channelSum(x).div(perChannel);
-    const d = channelAffine(x, ones([C], { device: x.device, dtype: x.dtype }), mean.neg(), a);
-    v = channelSum(d.mul(d)).div(perChannel); // biased, as PyTorch normalizes
+    v = channelSumSq(x, mean).div(perChannel); // biased, as PyTorch normalizes; two passes, so no cancellation
     if (runningMean && runningVar) updateRunning(runningMean, runningVar, mean, v, momentum, perChannel);
   } else {
     if (!runningMean || !runningVar)
