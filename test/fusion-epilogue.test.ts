@@ -4,30 +4,8 @@
 // and of the CPU (float32 sums in another order: 1e-5 relative), the same memory() and gradients.
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import * as wg from "../src/node.js";
-import type { Tensor } from "../src/node.js";
-import { webgpuBackend } from "../src/engine/device.js";
-import { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
-import { expectClose, randomData, settle, startWebgpu } from "./helpers.js";
-
-const gpu = () => webgpuBackend() as WebGpuBackend;
-const on = (device: "cpu" | "webgpu", n: number, seed: number, shape: number[]) => wg.tensor(Float32Array.from(randomData(n, -1, 1, seed)), { device, shape });
-
-/** Names of the kernels `fn` launches, flushed. */
-async function launched<T>(fn: () => T): Promise<{ value: T; names: string[] }> {
-  await wg.flush();
-  const names: string[] = [];
-  const spy = vi.spyOn(gpu(), "run").mockImplementation(function (this: WebGpuBackend, ...args) {
-    names.push(args[0].name);
-    return WebGpuBackend.prototype.run.apply(this, args);
-  });
-  try {
-    const value = fn();
-    await wg.flush();
-    return { value, names };
-  } finally {
-    spy.mockRestore();
-  }
-}
+import { gpu, launched, on } from "./fusion-helpers.js";
+import { expectClose, settle, startWebgpu } from "./helpers.js";
 
 /** relu(a @ b + bias) · 0.5 and gelu(a @ b + bias) on [batch, M, K] @ [K, N] with odd sizes. */
 function layer(device: "cpu" | "webgpu", [batch, M, K, N]: number[]) {

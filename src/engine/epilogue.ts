@@ -8,8 +8,8 @@
  */
 import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import { numel } from "../shape.js";
-import { chainFunctions, chainHelpers, chainStatements, fusedKey, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
-import { specialize, uniformLayout, type UniformLayout } from "./wgsl.js";
+import { chainFunctions, chainHelpers, chainParams, chainStatements, describeInputs, extendedKernel, fusedKey, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
+import { specialize } from "./wgsl.js";
 
 /** The launch the epilogue extends: a kernel with Kernel.epilogue anchors, writing `out`. */
 export interface Head {
@@ -21,8 +21,6 @@ export interface Head {
   readonly launch?: GpuLaunch;
 }
 
-const generated = new Map<string, { code: string; layout: UniformLayout }>();
-const debugKernels = () => typeof process !== "undefined" && /\bkernels\b/.test(process.env?.WEBGRAD_DEBUG ?? "");
 
 /**
  * The head's launch, or null when it cannot take an epilogue (it remaps bindings, reads its
@@ -39,37 +37,11 @@ export function baseLaunch(head: Head, caps: GpuCaps): GpuLaunch | null {
  * chain's `outputs` (op indices), then the params.
  */
 export function epilogueKernel(head: Head, base: GpuLaunch, ops: readonly FusedOp[], inputs: readonly View[], outputs: readonly number[], headLive: boolean): Kernel<void> {
-  const n = numel(head.out.shape);
-  const described: FusedInput[] = inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1, periodic: numel(v.shape) !== 1 && numel(v.shape) !== n }));
+  const described = describeInputs(inputs, numel(head.out.shape));
   const key = `${base.key}|epilogue|${fusedKey(described, ops, outputs)}|${headLive ? "c" : "-"}`;
   const name = `${head.kernel.name}+fused(${[...new Set(ops.slice(1).map((o) => o.name))].join(", ")})`;
-  let g = generated.get(key);
-  if (!g) {
-    const code = epilogueWgsl(head, base.code(), described, ops, outputs, headLive);
-    if (debugKernels()) console.log(`webgrad: generated kernel ${name}\n${code}`);
-    generated.set(key, (g = { code, layout: uniformLayout(code) }));
-  }
-  const { code, layout } = g;
-  const params = layout.pack({ ep_off: inputs.map((v) => v.offset), ep_period: inputs.map((v) => numel(v.shape)) });
-  // The head's own fields come first, laid out as its kernel packed them.
-  const own = 4 * layout.word("ep_off");
-  new Uint8Array(params, 0, own).set(new Uint8Array(base.params, 0, Math.min(own, base.params.byteLength)));
-  return {
-    name,
-    cpu() {
-      throw new Error(`${name}: internal error: epilogues run on WebGPU only.`);
-    },
-    webgpu: () => ({
-      key,
-      code: () => code,
-      entryPoint: base.entryPoint,
-      constants: base.constants,
-      params,
-      workgroups: base.workgroups,
-      outputBindings: [headLive ? 0 : null, ...outputs.map((_, j) => j + 1)],
-      noErrorFlag: true,
-    }),
-  };
+  const code = () => epilogueWgsl(head, base.code(), described, ops, outputs, headLive);
+  return extendedKernel(name, key, code, base, inputs, { outputBindings: [headLive ? 0 : null, ...outputs.map((_, j) => j + 1)] });
 }
 
 /** The name of the store function an anchor declares (store_c in matmul.wgsl, store_out in reduce.wgsl). */
@@ -98,8 +70,7 @@ function epilogueWgsl(head: Head, source: string, inputs: readonly FusedInput[],
     ...outputs.map((node, k) => `  out${k}[i] = v${node};`),
     "}",
   ].join("\n");
-  const end = anchors.paramsEnd.lastIndexOf("}");
-  const params = `${anchors.paramsEnd.slice(0, end)}  ep_off: array<vec4<u32>, 2>,  // element offset of each epilogue input\n  ep_period: array<vec4<u32>, 2>,  // its element count: element i reads i % period\n}`;
+  const params = chainParams(anchors.paramsEnd, "epilogue");
   const body = specialize(head.kernel.name, source, [
     [anchors.paramsEnd, params],
     [anchors.bindings, bindings],

@@ -5,7 +5,10 @@
  * The op helpers (pow_real, erf_approx) come from shaders/elementwise.wgsl.
  */
 import template from "../../shaders/elementwise.wgsl";
+import type { GpuLaunch, Kernel, View } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
+import { numel } from "../shape.js";
+import { uniformLayout, type UniformLayout } from "./wgsl.js";
 
 /** The uniform block of every fused kernel; the packer reads its layout from this text too. */
 export const FUSED_PARAMS = `struct Params {
@@ -131,4 +134,43 @@ export function fusedWgsl(inputs: readonly FusedInput[], ops: readonly FusedOp[]
   outputs.forEach((node, k) => lines.push(`  out${k}[i] = v${node};`));
   lines.push("}", "");
   return lines.join("\n");
+}
+
+/** How each chain input is read by a kernel over n elements: broadcast, repeated or whole. */
+export function describeInputs(inputs: readonly View[], n: number): FusedInput[] {
+  return inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1, periodic: numel(v.shape) !== 1 && numel(v.shape) !== n }));
+}
+
+const extended = new Map<string, { code: string; layout: UniformLayout }>();
+const debugKernels = () => typeof process !== "undefined" && /\bkernels\b/.test(process.env?.WEBGRAD_DEBUG ?? "");
+
+/**
+ * A kernel's launch `base` with a fused chain spliced into its WGSL (an epilogue or a prologue):
+ * the generated code is made once per `key`; its params are the base kernel's own fields, as
+ * that kernel packed them, then ep_off / ep_period of the chain's inputs.
+ */
+export function extendedKernel(name: string, key: string, makeCode: () => string, base: GpuLaunch, inputs: readonly View[], extra: Partial<GpuLaunch> = {}): Kernel<void> {
+  let g = extended.get(key);
+  if (!g) {
+    const code = makeCode();
+    if (debugKernels()) console.log(`webgrad: generated kernel ${name}\n${code}`);
+    extended.set(key, (g = { code, layout: uniformLayout(code) }));
+  }
+  const { code, layout } = g;
+  const params = layout.pack({ ep_off: inputs.map((v) => v.offset), ep_period: inputs.map((v) => numel(v.shape)) });
+  const own = 4 * layout.word("ep_off");
+  new Uint8Array(params, 0, own).set(new Uint8Array(base.params, 0, Math.min(own, base.params.byteLength)));
+  return {
+    name,
+    cpu() {
+      throw new Error(`${name}: internal error: fused kernels run on WebGPU only.`);
+    },
+    webgpu: () => ({ key, code: () => code, entryPoint: base.entryPoint, constants: base.constants, params, workgroups: base.workgroups, noErrorFlag: true, ...extra }),
+  };
+}
+
+/** A kernel's Params struct (its closing text `paramsEnd`) extended with the chain inputs' offsets and periods. */
+export function chainParams(paramsEnd: string, what: string): string {
+  const end = paramsEnd.lastIndexOf("}");
+  return `${paramsEnd.slice(0, end)}  ep_off: array<vec4<u32>, 2>,  // element offset of each ${what} input\n  ep_period: array<vec4<u32>, 2>,  // its element count: element i reads i % period\n}`;
 }

@@ -11,7 +11,7 @@
  */
 import type { Backend, GpuCaps, GpuLaunch, Kernel, Storage, View } from "../backend/backend.js";
 import { isContiguous, numel } from "../shape.js";
-import { FUSED_PARAMS, fusedKey, fusedWgsl, type FusedInput, type FusedOp, type Ref } from "./fused-kernel.js";
+import { describeInputs, FUSED_PARAMS, fusedKey, fusedWgsl, type FusedOp, type Ref } from "./fused-kernel.js";
 import { baseLaunch, epilogueKernel, type Head } from "./epilogue.js";
 import { prologueKernel, tailLaunch } from "./prologue.js";
 import { uniformLayout } from "./wgsl.js";
@@ -227,7 +227,7 @@ function trailing(shape: readonly number[], out: readonly number[]): boolean {
 const snapshot = (v: View): View => ({ storage: v.storage, shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype });
 
 function fusedKernel(ops: FusedOp[], inputs: readonly View[], outputs: number[], n: number): Kernel<void> {
-  const described: FusedInput[] = inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1, periodic: numel(v.shape) !== 1 && numel(v.shape) !== n }));
+  const described = describeInputs(inputs, n);
   const key = fusedKey(described, ops, outputs);
   const name = `fused(${[...new Set(ops.map((o) => o.name))].join(", ")})`;
   return {

@@ -10,8 +10,8 @@
  */
 import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import { numel } from "../shape.js";
-import { chainFunctions, chainHelpers, chainStatements, fusedKey, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
-import { specialize, uniformLayout, type UniformLayout } from "./wgsl.js";
+import { chainFunctions, chainHelpers, chainParams, chainStatements, describeInputs, extendedKernel, fusedKey, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
+import { specialize } from "./wgsl.js";
 
 /** The launch the prologue feeds: a kernel with Kernel.prologue anchors, reading one input. */
 export interface Tail {
@@ -22,8 +22,6 @@ export interface Tail {
   readonly attrs: unknown;
 }
 
-const generated = new Map<string, { code: string; layout: UniformLayout }>();
-const debugKernels = () => typeof process !== "undefined" && /\bkernels\b/.test(process.env?.WEBGRAD_DEBUG ?? "");
 
 /** The tail's launch with scalar loads, or null when it cannot take a prologue (remapped bindings, checks). */
 export function tailLaunch(tail: Tail, caps: GpuCaps): GpuLaunch | null {
@@ -36,28 +34,10 @@ export function tailLaunch(tail: Tail, caps: GpuCaps): GpuLaunch | null {
  * chain's inputs, the tail's output, the chain's `outputs` (op indices), then the params.
  */
 export function prologueKernel(tail: Tail, base: GpuLaunch, ops: readonly FusedOp[], node: number, inputs: readonly View[], outputs: readonly number[]): Kernel<void> {
-  const n = numel(tail.x.shape);
-  const described: FusedInput[] = inputs.map((v) => ({ dtype: v.dtype, scalar: numel(v.shape) === 1 && n !== 1, periodic: numel(v.shape) !== 1 && numel(v.shape) !== n }));
+  const described = describeInputs(inputs, numel(tail.x.shape));
   const key = `${base.key}|prologue|${fusedKey(described, ops, outputs)}|x${node}`;
   const name = `fused(${[...new Set(ops.map((o) => o.name))].join(", ")})+${tail.kernel.name}`;
-  let g = generated.get(key);
-  if (!g) {
-    const code = prologueWgsl(tail, base.code(), described, ops, node, outputs);
-    if (debugKernels()) console.log(`webgrad: generated kernel ${name}\n${code}`);
-    generated.set(key, (g = { code, layout: uniformLayout(code) }));
-  }
-  const { code, layout } = g;
-  const params = layout.pack({ ep_off: inputs.map((v) => v.offset), ep_period: inputs.map((v) => numel(v.shape)) });
-  // The tail's own fields come first, laid out as its kernel packed them.
-  const own = 4 * layout.word("ep_off");
-  new Uint8Array(params, 0, own).set(new Uint8Array(base.params, 0, Math.min(own, base.params.byteLength)));
-  return {
-    name,
-    cpu() {
-      throw new Error(`${name}: internal error: prologues run on WebGPU only.`);
-    },
-    webgpu: () => ({ key, code: () => code, entryPoint: base.entryPoint, constants: base.constants, params, workgroups: base.workgroups, noErrorFlag: true }),
-  };
+  return extendedKernel(name, key, () => prologueWgsl(tail, base.code(), described, ops, node, outputs), base, inputs);
 }
 
 function prologueWgsl(tail: Tail, source: string, inputs: readonly FusedInput[], ops: readonly FusedOp[], node: number, outputs: readonly number[]): string {
@@ -77,8 +57,7 @@ function prologueWgsl(tail: Tail, source: string, inputs: readonly FusedInput[],
     `  return v${node};`,
     "}",
   ].join("\n");
-  const end = anchors.paramsEnd.lastIndexOf("}");
-  const params = `${anchors.paramsEnd.slice(0, end)}  ep_off: array<vec4<u32>, 2>,  // element offset of each prologue input\n  ep_period: array<vec4<u32>, 2>,  // its element count: element i reads i % period\n}`;
+  const params = chainParams(anchors.paramsEnd, "prologue");
   const body = specialize(tail.kernel.name, source, [
     [anchors.paramsEnd, params],
     [anchors.bindings, bindings],
