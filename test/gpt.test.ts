@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import { loadFortunes } from "../src/data/fortunes.js";
-import { Gpt } from "../src/train/gpt.js";
+import { Gpt, KvCache } from "../src/train/gpt.js";
 import { loadGpt, saveGpt } from "../src/train/gpt-files.js";
 import { drawNext, generate } from "../src/train/gpt-sample.js";
 import { trainGpt } from "../src/train/gpt-trainer.js";
@@ -84,6 +84,39 @@ describe("sampling", () => {
     expect(ones).toBeGreaterThan(25);
     expect(ones).toBeLessThan(55);
     [logits, top1, draws].forEach((t) => t.dispose());
+  });
+
+  test("KV cache: a prefill then one token at a time gives the full window's logits; past blockSize it refills; its misuse is refused", async () => {
+    wg.manualSeed(5);
+    const m = new Gpt(tiny);
+    const seq = [3, 1, 4, 1, 5, 9, 2, 6];
+    const cache = new KvCache(tiny.nLayer);
+    // Logits at positions 2..7: the prefill's last row, then each single token's.
+    const stepped = wg.noGrad(() => {
+      const out = [wg.tidy(() => m.forward(ids(seq.slice(0, 3)), cache).slice(1, 2, 3).reshape([11]))];
+      for (let t = 3; t < seq.length; t++) out.push(wg.tidy(() => m.forward(ids([seq[t]]), cache).reshape([11])));
+      return out;
+    });
+    expect(cache.length).toBe(8);
+    const full = wg.noGrad(() => m.forward(ids(seq)));
+    for (let t = 2; t < seq.length; t++) {
+      const want = await full.slice(1, t, t + 1).reshape([11]).data();
+      expectClose(await stepped[t - 2].data(), want, 1e-5, 1e-4, `position ${t}`);
+    }
+    for (const t of [...stepped, full]) t.dispose();
+    expect(() => m.forward(ids([1]), cache)).toThrow(/9 tokens is longer than blockSize 8.*start a new cache/);
+    cache.dispose();
+    wg.noGrad(() => m.forward(ids([1, 2]), cache).dispose());
+    expect(() => m.forward(ids([1, 2]), cache)).toThrow(/a KV cache takes one sequence \(\[1, T\]\), then one token at a time/);
+    cache.dispose();
+    // Greedy text: the same with and without the cache while the window holds everything; past it, valid ids, nothing left behind.
+    expect(await generate(m, [1, 2], { tokens: 6, topK: 1 })).toEqual(await generate(m, [1, 2], { tokens: 6, topK: 1, kvCache: false }));
+    await settle();
+    const before = wg.memory().tensors;
+    const long = await generate(m, [7], { tokens: 25, temperature: 1.2, seed: 3 });
+    expect(long.every((i) => Number.isInteger(i) && i >= 0 && i < 11)).toBe(true);
+    await settle();
+    expect(wg.memory().tensors).toBe(before);
   });
 
   test("generate: greedy (top-k 1) follows the model's argmax; the same seed draws the same text; no tensors left behind", async () => {

@@ -58,7 +58,7 @@ command("sample", "generate text from a GPT trained with `webgrad train --model 
     const ids = await generate(model, codec.encode(a.prompt), { tokens: a.tokens, temperature: a.temperature, topK: a.topK, seed: a.seed });
     const seconds = (performance.now() - start) / 1000;
     process.stdout.write(a.prompt + codec.decode(ids) + "\n");
-    console.error(`${ids.length} tokens in ${seconds.toFixed(1)} s (${(ids.length / seconds).toFixed(1)} tokens/s, no KV cache)`);
+    console.error(`${ids.length} tokens in ${seconds.toFixed(1)} s (${(ids.length / seconds).toFixed(1)} tokens/s, KV cache)`);
     return 0;
   }),
 );

@@ -1,12 +1,14 @@
 /**
- * Text generation from a Gpt, on the model's device: the forward pass over the last blockSize
- * tokens (no KV cache: each token recomputes the window), then topk, softmax and multinomial of
- * the last position's temperature-scaled logits; only the drawn id (one int32) is read back per
- * token. Draws come from the seeded device generator (wg.manualSeed(seed) at the start).
+ * Text generation from a Gpt, on the model's device: the prompt's last blockSize tokens go through
+ * the model once, filling a KV cache, then each drawn token alone (its keys and values appended);
+ * when the cache is full, the last blockSize/2 tokens fill a new one. Then topk, softmax and
+ * multinomial of the last position's temperature-scaled logits; only the drawn id (one int32) is
+ * read back per token. Draws come from the seeded device generator (wg.manualSeed(seed) at the start).
+ * `kvCache: false` recomputes the last blockSize tokens for every token instead.
  */
 import * as wg from "../index.js";
 import type { Tensor } from "../tensor.js";
-import type { Gpt } from "./gpt.js";
+import { KvCache, type Gpt } from "./gpt.js";
 export interface SampleOptions {
   tokens: number;
   /** Divides the logits: < 1 sharper, > 1 flatter (default 1). */
@@ -14,6 +16,8 @@ export interface SampleOptions {
   /** Draw only among the k most likely characters (default: all). */
   topK?: number;
   seed?: number;
+  /** Keep the keys and values of the tokens seen (default true): one token per forward pass. */
+  kvCache?: boolean;
 }
 
 function checkSample(o: SampleOptions, vocab: number): void {
@@ -43,12 +47,14 @@ export async function generate(model: Gpt, prompt: ArrayLike<number>, opts: Samp
   const out: number[] = [];
   const wasTraining = model.training;
   model.eval();
+  const cache = opts.kvCache === false ? undefined : new KvCache(model.config.nLayer);
   try {
     for (let n = 0; n < opts.tokens; n++) {
-      const ctx = ids.slice(-blockSize);
+      if (cache && cache.length >= blockSize) cache.dispose(); // full: refill from the last blockSize / 2 tokens
+      const ctx = !cache ? ids.slice(-blockSize) : cache.length === 0 ? ids.slice(-(n === 0 ? blockSize : Math.max(1, blockSize >> 1))) : ids.slice(-1);
       const drawn = wg.noGrad(() => wg.tidy(() => {
         const idx = wg.tensor(Int32Array.from(ctx), { shape: [1, ctx.length], dtype: "int32", device });
-        const logits = model.forward(idx).slice(1, ctx.length - 1, ctx.length).reshape([vocabSize]);
+        const logits = model.forward(idx, cache).slice(1, ctx.length - 1, ctx.length).reshape([vocabSize]);
         return drawNext(logits, opts.temperature ?? 1, opts.topK ?? vocabSize);
       }));
       const next = (await drawn.item()) | 0;
@@ -57,6 +63,7 @@ export async function generate(model: Gpt, prompt: ArrayLike<number>, opts: Samp
       out.push(next);
     }
   } finally {
+    cache?.dispose();
     if (wasTraining) model.train();
   }
   return out;
