@@ -58,6 +58,11 @@ fn load(k: u32, i: u32) -> f32 {
   }
 }
 
+// Component k of v by name: SwiftShader copies a uniform vector indexed dynamically (v[k]).
+fn slot(v: vec4<u32>, k: u32) -> u32 {
+  return select(select(select(v.x, v.y, k == 1u), v.z, k == 2u), v.w, k == 3u);
+}
+
 // Tree reduction of acc; every invocation of the workgroup calls it (barriers in uniform control flow).
 fn reduce_acc(lid: u32) -> f32 {
   workgroupBarrier();
@@ -72,8 +77,8 @@ fn reduce_acc(lid: u32) -> f32 {
 fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let k = wid.x / PARTS;
   let part = wid.x % PARTS;
-  // Its size by component, once: u.n[k] in the loop condition is a dynamic index per iteration.
-  let n = select(select(select(u.n.x, u.n.y, k == 1u), u.n.z, k == 2u), u.n.w, k == 3u);
+  // Its size once: u.n[k] in the loop condition would be a dynamic index per iteration.
+  let n = slot(u.n, k);
   var a = 0.0;
   for (var i = part * WG + lid; i < n; i += PARTS * WG) { a = combine(a, term(load(k, i))); }
   acc[lid] = a;
@@ -106,8 +111,8 @@ fn scale(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   if (u.n.y > 0u && w >= u.start.y) { k = 1u; }
   if (u.n.z > 0u && w >= u.start.z) { k = 2u; }
   if (u.n.w > 0u && w >= u.start.w) { k = 3u; }
-  let first = select(select(select(u.start.x, u.start.y, k == 1u), u.start.z, k == 2u), u.start.w, k == 3u);
-  let count = select(select(select(u.n.x, u.n.y, k == 1u), u.n.z, k == 2u), u.n.w, k == 3u);
+  let first = slot(u.start, k);
+  let count = slot(u.n, k);
   let i = (w - first) * WG + lid;
   if (i >= count) { return; }
   let c = x0[1];

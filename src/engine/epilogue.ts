@@ -8,7 +8,7 @@
  */
 import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import { numel } from "../shape.js";
-import { chainFunctions, chainHelpers, chainParams, chainStatements, describeInputs, extendedKernel, fusedKey, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
+import { chainFunctions, chainHelpers, chainParams, chainStatements, describeInputs, extendedKernel, fusedKey, plainLaunch, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
 import { specialize } from "./wgsl.js";
 
 /** The launch the epilogue extends: a kernel with Kernel.epilogue anchors, writing `out`. */
@@ -27,8 +27,7 @@ export interface Head {
  * output or checks its data: a generated layout would have to know how).
  */
 export function baseLaunch(head: Head, caps: GpuCaps): GpuLaunch | null {
-  const base = head.launch ?? head.kernel.webgpu([head.out], head.ins, head.attrs, caps);
-  return base.bindings || base.outputBindings || base.readsOutputs || base.check ? null : base;
+  return plainLaunch(head.launch ?? head.kernel.webgpu([head.out], head.ins, head.attrs, caps));
 }
 
 /**

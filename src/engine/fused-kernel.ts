@@ -174,3 +174,8 @@ export function chainParams(paramsEnd: string, what: string): string {
   const end = paramsEnd.lastIndexOf("}");
   return `${paramsEnd.slice(0, end)}  ep_off: array<vec4<u32>, 2>,  // element offset of each ${what} input\n  ep_period: array<vec4<u32>, 2>,  // its element count: element i reads i % period\n}`;
 }
+
+/** A launch a chain can be spliced into: it binds in order and neither remaps bindings, reads its outputs nor checks its data. */
+export function plainLaunch(launch: GpuLaunch): GpuLaunch | null {
+  return launch.bindings || launch.outputBindings || launch.readsOutputs || launch.check ? null : launch;
+}

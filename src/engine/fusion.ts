@@ -97,19 +97,10 @@ export class FusionQueue {
     const base = caps ? tailLaunch({ kernel, out: outs[0], x, attrs }, caps) : null;
     const outputs = this.chain.flatMap((p, k) => (p.out.storage.freed ? [] : [k]));
     if (!base || this.inputs.length + 1 + outputs.length > (caps?.maxStorageBuffers ?? MAX_BINDINGS)) return false;
-    const [chain, inputs] = [this.chain, this.inputs];
-    this.chain = [];
-    this.inputs = [];
-    this.realizing = true;
-    try {
+    this.encode((chain, inputs) => {
       const fused = prologueKernel({ kernel, out: outs[0], x, attrs }, base, chain.map((p) => p.op), node, inputs, outputs);
       this.backend.run(fused, [outs[0], ...outputs.map((k) => chain[k].out)], inputs, undefined);
-    } finally {
-      this.realizing = false;
-      const held = this.heldInputs;
-      this.heldInputs = [];
-      for (const s of held) this.backend.free(s);
-    }
+    });
     return true;
   }
 
@@ -167,14 +158,18 @@ export class FusionQueue {
   /** Encode the pending chain: one generated kernel writing the outputs still referenced. */
   realize(): void {
     if (this.chain.length === 0 || this.realizing) return;
+    this.encode((chain, inputs) => (chain[0].head ? this.runHead(chain, inputs) : runChain(this.backend, chain, inputs, this.n)));
+  }
+
+  /** Take the pending chain out of the queue and encode it with `run`; then free the inputs it held. */
+  private encode(run: (chain: Pending[], inputs: View[]) => void): void {
     const [chain, inputs] = [this.chain, this.inputs];
     this.chain = [];
     this.inputs = [];
     this.headIns = [];
     this.realizing = true;
     try {
-      if (chain[0].head) return this.runHead(chain, inputs);
-      runChain(this.backend, chain, inputs, this.n);
+      run(chain, inputs);
     } finally {
       this.realizing = false;
       const held = this.heldInputs;
@@ -201,7 +196,9 @@ export class FusionQueue {
     }
     // Unfused: the head writes its output (a temporary when nobody holds it), which the rest reads.
     const out = headLive ? head.out : { ...head.out, storage: this.backend.alloc(head.out.dtype, this.n) };
-    this.backend.run(head.kernel, [out], head.ins, head.attrs);
+    // Its launch was made when it was queued (same shapes and offsets for a temporary output).
+    const made = head.launch;
+    this.backend.run(made ? { ...head.kernel, webgpu: () => made } : head.kernel, [out], head.ins, head.attrs);
     const at = inputs.length;
     const rest = chain.slice(1).map((p) => ({ ...p, op: { ...p.op, args: p.op.args.map((r): Ref => ("input" in r ? r : r.node === 0 ? { input: at } : { node: r.node - 1 })) } }));
     runChain(this.backend, rest, [...inputs, out], this.n);

@@ -10,7 +10,7 @@
  */
 import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import { numel } from "../shape.js";
-import { chainFunctions, chainHelpers, chainParams, chainStatements, describeInputs, extendedKernel, fusedKey, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
+import { chainFunctions, chainHelpers, chainParams, chainStatements, describeInputs, extendedKernel, fusedKey, plainLaunch, WGSL_TYPE, type FusedInput, type FusedOp } from "./fused-kernel.js";
 import { specialize } from "./wgsl.js";
 
 /** The launch the prologue feeds: a kernel with Kernel.prologue anchors, reading one input. */
@@ -25,8 +25,7 @@ export interface Tail {
 
 /** The tail's launch with scalar loads, or null when it cannot take a prologue (remapped bindings, checks). */
 export function tailLaunch(tail: Tail, caps: GpuCaps): GpuLaunch | null {
-  const base = tail.kernel.webgpu([tail.out], [tail.x], tail.attrs, { ...caps, scalarLoads: true });
-  return base.bindings || base.outputBindings || base.readsOutputs || base.check ? null : base;
+  return plainLaunch(tail.kernel.webgpu([tail.out], [tail.x], tail.attrs, { ...caps, scalarLoads: true }));
 }
 
 /**

@@ -36,6 +36,12 @@ export function drawNext(logits: Tensor, temperature: number, k: number): Tensor
   });
 }
 
+/** How many of the last ids go through the model: the window without a cache, the new id with one, else a refill. */
+function contextLength(cache: KvCache | undefined, n: number, blockSize: number): number {
+  if (!cache || n === 0) return blockSize;
+  return cache.length === 0 ? Math.max(1, blockSize >> 1) : 1;
+}
+
 /** Continue `prompt` (token ids) by `tokens` ids; returns only the new ids. */
 export async function generate(model: Gpt, prompt: ArrayLike<number>, opts: SampleOptions): Promise<number[]> {
   const { vocabSize, blockSize } = model.config;
@@ -51,7 +57,7 @@ export async function generate(model: Gpt, prompt: ArrayLike<number>, opts: Samp
   try {
     for (let n = 0; n < opts.tokens; n++) {
       if (cache && cache.length >= blockSize) cache.dispose(); // full: refill from the last blockSize / 2 tokens
-      const ctx = !cache ? ids.slice(-blockSize) : cache.length === 0 ? ids.slice(-(n === 0 ? blockSize : Math.max(1, blockSize >> 1))) : ids.slice(-1);
+      const ctx = ids.slice(-contextLength(cache, n, blockSize));
       const drawn = wg.noGrad(() => wg.tidy(() => {
         const idx = wg.tensor(Int32Array.from(ctx), { shape: [1, ctx.length], dtype: "int32", device });
         const logits = model.forward(idx, cache).slice(1, ctx.length - 1, ctx.length).reshape([vocabSize]);

@@ -56,7 +56,7 @@ export class KvCache {
   }
   /** Block `layer`'s keys and values with the new ones appended; the cache keeps them. */
   extend(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
-    const grow = (old: Tensor | null, t: Tensor) => wg.keep(old ? wg.cat([old, t], 2) : t.contiguous().clone());
+    const grow = (old: Tensor | null, t: Tensor) => wg.keep(old ? wg.cat([old, t], 2) : t.clone());
     const [kAll, vAll] = [grow(this.keys[layer], k), grow(this.values[layer], v)];
     this.keys[layer]?.dispose();
     this.values[layer]?.dispose();
