@@ -10,7 +10,7 @@ import { loadFortunes } from "../src/data/fortunes.js";
 import { Gpt, KvCache } from "../src/train/gpt.js";
 import { loadGpt, saveGpt } from "../src/train/gpt-files.js";
 import { drawNext, generate } from "../src/train/gpt-sample.js";
-import { trainGpt } from "../src/train/gpt-trainer.js";
+import { gptSchedule, trainGpt } from "../src/train/gpt-trainer.js";
 import { expectClose, settle, startWebgpu } from "./helpers.js";
 
 /**
@@ -141,6 +141,19 @@ describe("sampling", () => {
 });
 
 // The CI smoke run: about 45 s of CPU time (under a minute on a quiet 2-core machine; a few minutes under load).
+test("the trainer's schedule: linear warm-up, then a half cosine from lr to lr/10 (torch's LinearLR, CosineAnnealingLR, SequentialLR)", () => {
+  const p = wg.zeros([1], { device: "cpu", requiresGrad: true });
+  const opt = new wg.optim.AdamW([p], { lr: 1e-2 });
+  const sched = gptSchedule(opt, 100, 1500);
+  const lrs: number[] = [];
+  for (let i = 0; i < 1500; i++, sched.step()) lrs.push(opt.paramGroups[0].lr);
+  // The same schedule's closed form (a torch LambdaLR): warm-up (1 + 99·i/100)/100, then 0.1 + 0.9·½(1 + cos(π·(i − 100)/1400)).
+  const expected = (i: number) => 1e-2 * (i < 100 ? (1 + (99 * i) / 100) / 100 : 0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (i - 100)) / 1400)));
+  for (const i of [0, 1, 50, 99, 100, 101, 500, 1000, 1400, 1499]) expect(lrs[i]).toBeCloseTo(expected(i), 9);
+  expect(Math.min(...lrs.slice(100))).toBeGreaterThan(1e-3 * 0.999); // the floor is lr/10, not lr/10 of the warm-up's first lr
+  p.dispose();
+});
+
 describe("smoke run", () => {
   test("a tiny GPT, 100 steps on WebGPU: validation loss falls clearly below the unigram entropy 3.30; memory flat between evaluations", async () => {
     const data = wg.data.text(await loadFortunes(), { blockSize: 16 });
