@@ -222,14 +222,25 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       c4 += inA[r4 + r.a] * b; c5 += inA[r5 + r.a] * b; c6 += inA[r6 + r.a] * b; c7 += inA[r7 + r.a] * b;
     }
   }
-  let acc = array<vec4<f32>, 8>(c0, c1, c2, c3, c4, c5, c6, c7);
   let cols = vec4<u32>(out_col(n), out_col(min(n + 1u, p.NN - 1u)), out_col(min(n + 2u, p.NN - 1u)), out_col(min(n + 3u, p.NN - 1u)));
-  for (var i = 0u; i < R; i++) {
-    if (m + i >= p.M) { break; }
-    let o = out_row(t.grp, t.split, m + i) + cols;
-    let v = acc[i] + row_bias(t.grp, m + i);
-    for (var j = 0u; j < 4u; j++) {
-      if (n + j < p.NN) { out[o[j]] = v[j]; }
-    }
+  // Unrolled, with vector components by name: an emulator copies a local array or vector it
+  // indexes dynamically, once per access.
+  store_cols(t, m, n, cols, c0);
+  if (R > 1u) { store_cols(t, m + 1u, n, cols, c1); }
+  if (R > 2u) { store_cols(t, m + 2u, n, cols, c2); store_cols(t, m + 3u, n, cols, c3); }
+  if (R > 4u) {
+    store_cols(t, m + 4u, n, cols, c4); store_cols(t, m + 5u, n, cols, c5);
+    store_cols(t, m + 6u, n, cols, c6); store_cols(t, m + 7u, n, cols, c7);
   }
+}
+
+// Row m, columns n..n+3 (at output columns `cols`) of `blocked`, plus the row's bias; masked at the edges.
+fn store_cols(t: Tile, m: u32, n: u32, cols: vec4<u32>, c: vec4<f32>) {
+  if (m >= p.M) { return; }
+  let o = out_row(t.grp, t.split, m) + cols;
+  let v = c + row_bias(t.grp, m);
+  out[o.x] = v.x;
+  if (n + 1u < p.NN) { out[o.y] = v.y; }
+  if (n + 2u < p.NN) { out[o.z] = v.z; }
+  if (n + 3u < p.NN) { out[o.w] = v.w; }
 }
