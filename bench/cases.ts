@@ -5,6 +5,8 @@
  * mapped type `Impl` makes a missing implementation a compile error.
  */
 
+import { CNN_WIDTHS } from "../src/train/models.js";
+
 export type Spec =
   /** [batch?, n, n] @ [batch?, n, n]; batch 0 means plain 2-D. */
   | { kind: "matmul"; batch: number; n: number }
@@ -29,7 +31,7 @@ export type Spec =
   /** Forward and backward of sum(batchNorm(x) * R) with batch statistics (training mode), gradients for x, weight, bias. */
   | { kind: "batchNorm"; x: [number, number, number, number] }
   /** One training step of the trainer's CNN (bench: its default widths): cross-entropy, backward, AdamW update. */
-  | { kind: "cnnStep"; batch: number; widths: [number, number, number] }
+  | { kind: "cnnStep"; batch: number; widths: number[] }
   /** Forward and backward of sum(layerNorm(x, [cols], { weight, bias }) * R): gradients for x, weight, bias. */
   | { kind: "layerNorm"; rows: number; cols: number }
   /** Forward and backward of sum(attention(q, k, v) * R) on [batch, heads, seq, dim]; fused kernel or the composite. */
@@ -140,15 +142,23 @@ function conv(x: Nchw, w: Nchw, backward: boolean, quick = false): BenchCase {
   };
 }
 
-/** Multiply-adds of one CNN forward pass per image (28x28 input, 3x3 convs with padding 1, 2x2 pools). */
-export function cnnMacs([c1, c2, h]: readonly number[]): number {
-  return 28 * 28 * c1 * 9 + 14 * 14 * c2 * c1 * 9 + 7 * 7 * c2 * h + h * 10;
+/**
+ * Multiply-adds of one CNN forward pass per image (28x28 input, 3x3 convs with padding 1, 2x2 pools
+ * after the first two): widths [c1, c2, h] or [c1, c2, c3, h] (a third conv on the 7x7 grid).
+ */
+export function cnnMacs(widths: readonly number[]): number {
+  const [c1, c2] = widths;
+  const h = widths[widths.length - 1];
+  const c3 = widths.length === 4 ? widths[2] : 0;
+  const last = c3 || c2;
+  return 28 * 28 * c1 * 9 + 14 * 14 * c2 * c1 * 9 + 7 * 7 * c3 * c2 * 9 + 7 * 7 * last * h + h * 10;
 }
 
-function cnnStep(widths: [number, number, number], batch = 64, quick = false): BenchCase {
+function cnnStep(widths: number[], batch = 64, quick = false): BenchCase {
+  const convs = widths.slice(0, -1);
   return {
     id: `cnn-step ${widths.join("-")}`,
-    shape: `conv ${widths[0]}, conv ${widths[1]}, linear ${widths[2]}, batch ${batch}`,
+    shape: `${convs.map((c) => `conv ${c}`).join(", ")}, linear ${widths[widths.length - 1]}, batch ${batch}`,
     spec: { kind: "cnnStep", batch, widths },
     flops: 3 * 2 * batch * cnnMacs(widths),
     examples: batch,
@@ -187,7 +197,8 @@ export function suite(quick = false): BenchCase[] {
     ...[false, true].flatMap((bwd) => [conv([32, 1, 28, 28], [32, 1, 3, 3], bwd, !bwd), conv([32, 32, 14, 14], [64, 32, 3, 3], bwd)]),
     { id: "maxPool2d fwd+bwd 64x32x28x28", shape: "2x2, stride 2", spec: { kind: "maxPool2d", x: [64, 32, 28, 28] }, bytes: (64 * 32 * 28 * 28 * 2.5 + 64 * 32 * 14 * 14 * 2) * F32, readbacks: 0 },
     { id: "batchNorm fwd+bwd 64x32x28x28", shape: "training mode, weight and bias", spec: { kind: "batchNorm", x: [64, 32, 28, 28] }, bytes: 64 * 32 * 28 * 28 * 4 * F32, readbacks: 0 },
-    cnnStep([32, 64, 128]),
+    cnnStep([...CNN_WIDTHS]), // the trainer's default model
+    cnnStep([32, 64, 128]), // the issue's two-block design
     cnnStep([16, 32, 128], 64, true),
     ...sequenceCases(),
     ...([[1024, 1024, 1], [64, 4096, 1], [4096, 64, 0]] as const).map(([rows, cols, dim]) => ({

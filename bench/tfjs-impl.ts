@@ -213,23 +213,31 @@ function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {
       return instance([x, r, scale, offset], () => tf.tidy(() => void grads([x, scale, offset])));
     },
 
-    cnnStep({ batch, widths: [c1, c2, h] }) {
+    cnnStep({ batch, widths }) {
       const uniform = (shape: number[], fanIn: number) => tf.variable(tf.tidy(() => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 1)));
       const ones = (n: number) => tf.variable(tf.fill([n], 1));
       const zeros = (n: number) => tf.variable(tf.fill([n], 0));
-      const vars = [uniform([3, 3, 1, c1], 9), uniform([c1], 9), ones(c1), zeros(c1), uniform([3, 3, c1, c2], 9 * c1), uniform([c2], 9 * c1), ones(c2), zeros(c2),
-        uniform([49 * c2, h], 49 * c2), uniform([h], 49 * c2), uniform([h, 10], h), uniform([10], h)];
-      const [k1, b1, g1, o1, k2, b2, g2, o2, w3, b3, w4, b4] = vars;
-      const block = (x: TfTensor, k: TfTensor, b: TfTensor, g: TfTensor, o: TfTensor) => {
+      const convs = widths.slice(0, -1);
+      const h = widths[widths.length - 1];
+      const last = convs[convs.length - 1];
+      // Per conv block: kernel, bias, BN scale, BN offset (webgrad's convs have no bias; TF.js's keep one, as before).
+      const blocks = convs.map((c, i) => {
+        const cin = i ? convs[i - 1] : 1;
+        return [uniform([3, 3, cin, c], 9 * cin), uniform([c], 9 * cin), ones(c), zeros(c)];
+      });
+      const [w3, b3, w4, b4] = [uniform([49 * last, h], 49 * last), uniform([h], 49 * last), uniform([h, 10], h), uniform([10], h)];
+      const vars = [...blocks.flat(), w3, b3, w4, b4];
+      const block = (x: TfTensor, [k, b, g, o]: TfTensor[], pool: boolean) => {
         const y = tf.add(tf.conv2d(x, k, 1, "same"), b);
         const { mean, variance } = tf.moments(y, [0, 1, 2]);
-        return tf.maxPool(tf.relu(tf.batchNorm(y, mean, variance, o, g, 1e-5)), 2, 2, "valid");
+        const z = tf.relu(tf.batchNorm(y, mean, variance, o, g, 1e-5));
+        return pool ? tf.maxPool(z, 2, 2, "valid") : z;
       };
       const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", 1);
       const labels = tf.tensor1d(Int32Array.from({ length: batch }, (_, k) => (k * 7) % 10), "int32");
       const y = tf.oneHot(labels, 10);
       const loss = () => {
-        const f = tf.reshape(block(block(x, k1, b1, g1, o1), k2, b2, g2, o2), [batch, 49 * c2]);
+        const f = tf.reshape(blocks.reduce((t: TfTensor, blk, i) => block(t, blk, i < 2), x), [batch, 49 * last]);
         const hidden = tf.dropout(tf.relu(tf.add(tf.matMul(f, w3), b3)), 0.25);
         return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, w4), b4));
       };

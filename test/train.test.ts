@@ -46,10 +46,10 @@ describe("train on a slice of Fashion-MNIST", () => {
 
   test("CNN on WebGPU: a few hundred steps on 2,000 images, the loss falls, accuracy is far above chance", async () => {
     await startWebgpu();
-    // Narrow widths (conv 4 and 8 channels, linear 32) keep it near a minute on SwiftShader; the same code as the default.
-    const r = await train(data, { model: "cnn", hidden: [4, 8, 32], limit: 2000, testLimit: 500, epochs: 1, batchSize: 10, lr: 3e-3, seed: 1 });
+    // Narrow widths (conv 4, 8 and 8 channels, linear 32) keep it near a minute on SwiftShader; the default's three blocks.
+    const r = await train(data, { model: "cnn", hidden: [4, 8, 8, 32], limit: 2000, testLimit: 500, epochs: 1, batchSize: 10, lr: 3e-3, seed: 1 });
     expect(r.steps).toBe(200);
-    expect(r.model.parameters().map((p) => p.shape)).toEqual([[4, 1, 3, 3], [4], [4], [8, 4, 3, 3], [8], [8], [32, 392], [32], [10, 32], [10]]);
+    expect(r.model.parameters().map((p) => p.shape)).toEqual([[4, 1, 3, 3], [4], [4], [8, 4, 3, 3], [8], [8], [8, 8, 3, 3], [8], [8], [32, 392], [32], [10, 32], [10]]);
     expect(Object.keys(r.model.stateDict())).toContain("2.running_mean");
     expect(r.lossCurve.at(-1)!.y).toBeLessThan(0.6 * r.lossCurve[0].y);
     expect(r.testAccuracy).toBeGreaterThan(0.55);
@@ -92,6 +92,7 @@ describe("train on a slice of Fashion-MNIST", () => {
     await expect(train(data, { epochs: 0 })).rejects.toThrow("epochs must be a positive integer");
     await expect(train(data, { batchSize: 2.5 })).rejects.toThrow("batchSize must be a positive integer");
     await expect(train(data, { hidden: [0] })).rejects.toThrow("hidden width must be a positive integer");
+    await expect(train(data, { model: "cnn", hidden: [8, 16] })).rejects.toThrow("the cnn takes three or four widths (conv1, conv2[, conv3], linear), got 8,16");
   });
 });
 

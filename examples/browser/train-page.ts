@@ -4,7 +4,7 @@
  * tidy() with the loss read back every few steps only; the page shows the
  * loss and test accuracy as they evolve, examples/s, and test images with
  * the model's guesses, and for the CNN its first layer's filters. URL parameters: model (mlp | cnn),
- * steps (stop after N), batch, hidden ("256,128"), widths (the CNN's, "16,32,128"), lr, evalEvery,
+ * steps (stop after N), batch, hidden ("256,128"), widths (the CNN's, "16,32,128", or four with a third conv: "16,32,64,128"), lr, evalEvery,
  * evalSize, device (webgpu | cpu), autostart=0.
  * The state is mirrored on window.demo for tests.
  * It uses only the public package (data, models and training all through wg.*), so it can be copied
@@ -84,21 +84,29 @@ class ToImage extends wg.nn.Module {
   }
 }
 
-/** conv(3x3)-BN-ReLU-maxpool twice (widths c1, c2), then linear-ReLU-dropout (h) and linear: 28 → 14 → 7 pixels a side. */
-function cnn([c1, c2, h]: number[], device: "webgpu" | "cpu"): wg.nn.Sequential {
+/**
+ * conv(3x3)-BN-ReLU-maxpool twice (widths c1, c2), optionally a third conv-BN-ReLU (c3, no pool), then
+ * linear-ReLU-dropout (h) and linear: 28 → 14 → 7 pixels a side. widths: [c1, c2, h] or [c1, c2, c3, h].
+ */
+function cnn(widths: number[], device: "webgpu" | "cpu"): wg.nn.Sequential {
   const { nn } = wg;
+  const convs = widths.slice(0, -1);
+  const h = widths[widths.length - 1];
   // No conv bias: batch norm subtracts the channel mean right after, which would cancel it.
-  const block = (cin: number, cout: number) => [new nn.Conv2d(cin, cout, 3, { padding: 1, bias: false, device }), new nn.BatchNorm2d(cout, { device }), new nn.ReLU(), new nn.MaxPool2d(2)];
+  const block = (cin: number, cout: number, pool: boolean) => [
+    new nn.Conv2d(cin, cout, 3, { padding: 1, bias: false, device }), new nn.BatchNorm2d(cout, { device }), new nn.ReLU(), ...(pool ? [new nn.MaxPool2d(2)] : []),
+  ];
   return new nn.Sequential(
-    new ToImage(), ...block(1, c1), ...block(c1, c2), new nn.Flatten(),
-    new nn.Linear(c2 * 7 * 7, h, { device }), new nn.ReLU(), new nn.Dropout(0.25), new nn.Linear(h, 10, { device }),
+    new ToImage(), ...convs.flatMap((c, i) => block(i ? convs[i - 1] : 1, c, i < 2)), new nn.Flatten(),
+    new nn.Linear(convs[convs.length - 1] * 7 * 7, h, { device }), new nn.ReLU(), new nn.Dropout(0.25), new nn.Linear(h, 10, { device }),
   );
 }
 
 function buildModel(device: "webgpu" | "cpu") {
   wg.manualSeed(0);
   if (cfg.model === "cnn") {
-    if (cfg.widths.length !== 3) throw new Error(`the CNN takes three widths (conv1, conv2, linear), got widths=${cfg.widths.join(",")}. Fix: e.g. ?widths=16,32,128.`);
+    if (cfg.widths.length !== 3 && cfg.widths.length !== 4)
+      throw new Error(`the CNN takes three or four widths (conv1, conv2[, conv3], linear), got widths=${cfg.widths.join(",")}. Fix: e.g. ?widths=16,32,128.`);
     model = cnn(cfg.widths, device);
   } else {
     const sizes = [784, ...cfg.hidden, 10];

@@ -22,11 +22,11 @@ Train a classifier on Fashion-MNIST and write OUT/model.safetensors and OUT/trai
   --model NAME       ${MODEL_KINDS.map((k) => `${k}: ${MODEL_DEFAULTS[k].about}`).join("\n                     ")}
                      gpt: a character-level GPT on Debian's fortunes (webgrad train --model gpt --help)
                      (default mlp)
-  --hidden W,W,...   the MLP's hidden layer widths (default 256,128); for the cnn: conv1,conv2,linear
+  --hidden W,W,...   the MLP's hidden layer widths (default 256,128); for the cnn: conv1,conv2[,conv3],linear
                      channels (default ${CNN_WIDTHS.join(",")})
   --device D         webgpu, cpu or auto (default auto: WebGPU when an adapter exists)
   --epochs N         passes over the training set (default ${MODEL_DEFAULTS.mlp.epochs}; ${MODEL_DEFAULTS.cnn.epochs} for the cnn)
-  --batch-size N     examples per step (default ${MODEL_DEFAULTS.mlp.batchSize})
+  --batch-size N     examples per step (default ${MODEL_DEFAULTS.mlp.batchSize}; ${MODEL_DEFAULTS.cnn.batchSize} for the cnn)
   --lr X             learning rate (default ${MODEL_DEFAULTS.mlp.lr} for mlp, ${MODEL_DEFAULTS["softmax-regression"].lr} for softmax-regression, ${MODEL_DEFAULTS.cnn.lr} for the cnn)
   --schedule S       cosine (the rate decays to 0 over the run) or constant (default cosine)
   --seed N           seeds the weights and the shuffling (default 0)

@@ -7,7 +7,7 @@
  * stalls the GPU queue.
  */
 import * as wg from "../index.js";
-import { buildModel, CNN_WIDTHS, DEFAULT_HIDDEN, MODEL_DEFAULTS, type ModelKind, type Recipe } from "./models.js";
+import { buildModel, checkCnnWidths, CNN_WIDTHS, DEFAULT_HIDDEN, MODEL_DEFAULTS, type ModelKind, type Recipe } from "./models.js";
 import type { Point } from "./plot-svg.js";
 import type { Progress } from "./progress.js";
 
@@ -104,6 +104,7 @@ function resolve(data: TrainData, opts: TrainOptions, owned: wg.Tensor[]): { con
   if (schedule !== "cosine" && schedule !== "constant") throw new Error(`train: schedule must be "cosine" or "constant", got "${schedule}".`);
   const hidden = kind === "mlp" ? (opts.hidden ?? DEFAULT_HIDDEN) : kind === "cnn" ? (opts.hidden ?? CNN_WIDTHS) : [];
   hidden.forEach((h) => positive("hidden width", h, true));
+  if (kind === "cnn") checkCnnWidths(hidden);
   const trainSet = opts.limit === undefined ? data.train : head(data.train, positive("limit", opts.limit, true), owned);
   const testSet = opts.testLimit === undefined ? data.test : head(data.test, positive("testLimit", opts.testLimit, true), owned);
   const config = {
