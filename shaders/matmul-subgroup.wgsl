@@ -84,21 +84,9 @@ fn subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     kb += p.b_k;
   }
   if (n >= p.N) { return; }
-  // Unrolled: an array indexed in a loop would be copied per access on an emulator.
-  store4(t, m + 0u, n, c0); store4(t, m + 0u, n + 16u, d0);
-  store4(t, m + 1u, n, c1); store4(t, m + 1u, n + 16u, d1);
-  store4(t, m + 2u, n, c2); store4(t, m + 2u, n + 16u, d2);
-  store4(t, m + 3u, n, c3); store4(t, m + 3u, n + 16u, d3);
-  store4(t, m + 4u, n, c4); store4(t, m + 4u, n + 16u, d4);
-  store4(t, m + 5u, n, c5); store4(t, m + 5u, n + 16u, d5);
-  store4(t, m + 6u, n, c6); store4(t, m + 6u, n + 16u, d6);
-  store4(t, m + 7u, n, c7); store4(t, m + 7u, n + 16u, d7);
-  store4(t, m + 8u, n, c8); store4(t, m + 8u, n + 16u, d8);
-  store4(t, m + 9u, n, c9); store4(t, m + 9u, n + 16u, d9);
-  store4(t, m + 10u, n, c10); store4(t, m + 10u, n + 16u, d10);
-  store4(t, m + 11u, n, c11); store4(t, m + 11u, n + 16u, d11);
-  store4(t, m + 12u, n, c12); store4(t, m + 12u, n + 16u, d12);
-  store4(t, m + 13u, n, c13); store4(t, m + 13u, n + 16u, d13);
-  store4(t, m + 14u, n, c14); store4(t, m + 14u, n + 16u, d14);
-  store4(t, m + 15u, n, c15); store4(t, m + 15u, n + 16u, d15);
+  let acc = array<vec4<f32>, 32>(c0, d0, c1, d1, c2, d2, c3, d3, c4, d4, c5, d5, c6, d6, c7, d7, c8, d8, c9, d9, c10, d10, c11, d11, c12, d12, c13, d13, c14, d14, c15, d15);
+  for (var i = 0u; i < 16u; i++) {
+    store4(t, m + i, n, acc[2u * i]);
+    store4(t, m + i, n + 16u, acc[2u * i + 1u]);
+  }
 }

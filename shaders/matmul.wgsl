@@ -77,10 +77,9 @@ fn store_c(i: u32, v: f32) { C[i] = v; }
 fn store(t: Tile, m: u32, n0: u32, v: vec4<f32>) {
   if (m >= p.M) { return; }
   let row = (t.batch * p.M + m) * p.N;
-  if (n0 < p.N) { store_c(row + n0, v.x); }
-  if (n0 + 1u < p.N) { store_c(row + n0 + 1u, v.y); }
-  if (n0 + 2u < p.N) { store_c(row + n0 + 2u, v.z); }
-  if (n0 + 3u < p.N) { store_c(row + n0 + 3u, v.w); }
+  for (var j = 0u; j < 4u; j++) {
+    if (n0 + j < p.N) { store_c(row + n0 + j, v[j]); }
+  }
 }
 
 const BK: u32 = 16u;
@@ -155,26 +154,20 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     ka += p.a_k;
     kb += p.b_k;
   }
-  // Unrolled: an array indexed in a loop would be copied per access on an emulator.
-  store(t, m + 0u, n, c0); store(t, m + 0u, n + 4u, d0);
-  store(t, m + 1u, n, c1); store(t, m + 1u, n + 4u, d1);
-  store(t, m + 2u, n, c2); store(t, m + 2u, n + 4u, d2);
-  store(t, m + 3u, n, c3); store(t, m + 3u, n + 4u, d3);
-  store(t, m + 4u, n, c4); store(t, m + 4u, n + 4u, d4);
-  store(t, m + 5u, n, c5); store(t, m + 5u, n + 4u, d5);
-  store(t, m + 6u, n, c6); store(t, m + 6u, n + 4u, d6);
-  store(t, m + 7u, n, c7); store(t, m + 7u, n + 4u, d7);
+  let acc = array<vec4<f32>, 16>(c0, d0, c1, d1, c2, d2, c3, d3, c4, d4, c5, d5, c6, d6, c7, d7);
+  for (var i = 0u; i < 8u; i++) {
+    store(t, m + i, n, acc[2u * i]);
+    store(t, m + i, n + 4u, acc[2u * i + 1u]);
+  }
 }
 
 // Stores columns n, n+4, n+8, n+12 of row m (the 16x8 entries interleave their lanes' columns).
 fn store4(t: Tile, m: u32, n: u32, v: vec4<f32>) {
   if (m >= p.M) { return; }
   let row = (t.batch * p.M + m) * p.N;
-  // Components by name, not v[j] in a loop: an emulator copies a vector it indexes dynamically.
-  if (n < p.N) { store_c(row + n, v.x); }
-  if (n + 4u < p.N) { store_c(row + n + 4u, v.y); }
-  if (n + 8u < p.N) { store_c(row + n + 8u, v.z); }
-  if (n + 12u < p.N) { store_c(row + n + 12u, v.w); }
+  for (var j = 0u; j < 4u; j++) {
+    if (n + 4u * j < p.N) { store_c(row + n + 4u * j, v[j]); }
+  }
 }
 
 // 16x8 outputs per invocation, 4x4 invocations: a 64x32 tile, 128 multiply-adds per 24 loads.
@@ -267,22 +260,10 @@ fn wide(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     ka += p.a_k;
     kb += p.b_k;
   }
-  // Unrolled: an array indexed in a loop would be copied per access on an emulator.
-  store4(t, m + 0u, n, c0); store4(t, m + 0u, n + 16u, d0);
-  store4(t, m + 1u, n, c1); store4(t, m + 1u, n + 16u, d1);
-  store4(t, m + 2u, n, c2); store4(t, m + 2u, n + 16u, d2);
-  store4(t, m + 3u, n, c3); store4(t, m + 3u, n + 16u, d3);
-  store4(t, m + 4u, n, c4); store4(t, m + 4u, n + 16u, d4);
-  store4(t, m + 5u, n, c5); store4(t, m + 5u, n + 16u, d5);
-  store4(t, m + 6u, n, c6); store4(t, m + 6u, n + 16u, d6);
-  store4(t, m + 7u, n, c7); store4(t, m + 7u, n + 16u, d7);
-  store4(t, m + 8u, n, c8); store4(t, m + 8u, n + 16u, d8);
-  store4(t, m + 9u, n, c9); store4(t, m + 9u, n + 16u, d9);
-  store4(t, m + 10u, n, c10); store4(t, m + 10u, n + 16u, d10);
-  store4(t, m + 11u, n, c11); store4(t, m + 11u, n + 16u, d11);
-  store4(t, m + 12u, n, c12); store4(t, m + 12u, n + 16u, d12);
-  store4(t, m + 13u, n, c13); store4(t, m + 13u, n + 16u, d13);
-  store4(t, m + 14u, n, c14); store4(t, m + 14u, n + 16u, d14);
-  store4(t, m + 15u, n, c15); store4(t, m + 15u, n + 16u, d15);
+  let acc = array<vec4<f32>, 32>(c0, d0, c1, d1, c2, d2, c3, d3, c4, d4, c5, d5, c6, d6, c7, d7, c8, d8, c9, d9, c10, d10, c11, d11, c12, d12, c13, d13, c14, d14, c15, d15);
+  for (var i = 0u; i < 16u; i++) {
+    store4(t, m + i, n, acc[2u * i]);
+    store4(t, m + i, n + 16u, acc[2u * i + 1u]);
+  }
 }
 
