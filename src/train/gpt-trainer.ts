@@ -65,7 +65,7 @@ export interface GptTrainResult {
 /**
  * Linear warm-up from lr/warmup to lr over `warmup` steps, then a half cosine down to lr/10 at
  * `total`. The floor is taken from the base lr before LinearLR's first step has scaled the group's
- * lr (reading it afterwards gave lr/(10·warmup), a decay to 1e-5 that cost the default model 0.04-0.05 nats).
+ * lr (read afterwards, it was lr/(10·warmup): a decay to 1e-5 where 1e-3 was meant).
  */
 export function gptSchedule(opt: wg.optim.AdamW, warmup: number, total: number) {
   const { LinearLR, CosineAnnealingLR, SequentialLR } = wg.optim.lrScheduler;
