@@ -88,40 +88,23 @@ fn subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   }
   let lo = vec4<u32>(out_col(min(n, nl)), out_col(min(n + 4u, nl)), out_col(min(n + 8u, nl)), out_col(min(n + 12u, nl)));
   let hi = vec4<u32>(out_col(min(n + 16u, nl)), out_col(min(n + 20u, nl)), out_col(min(n + 24u, nl)), out_col(min(n + 28u, nl)));
-  // Unrolled, with vector components by name: an emulator copies a local array or vector it
-  // indexes dynamically, once per access.
-  store_row(t, 0u, n, lo, hi, c0, d0);
-  store_row(t, 1u, n, lo, hi, c1, d1);
-  store_row(t, 2u, n, lo, hi, c2, d2);
-  store_row(t, 3u, n, lo, hi, c3, d3);
-  store_row(t, 4u, n, lo, hi, c4, d4);
-  store_row(t, 5u, n, lo, hi, c5, d5);
-  store_row(t, 6u, n, lo, hi, c6, d6);
-  store_row(t, 7u, n, lo, hi, c7, d7);
-  store_row(t, 8u, n, lo, hi, c8, d8);
-  store_row(t, 9u, n, lo, hi, c9, d9);
-  store_row(t, 10u, n, lo, hi, c10, d10);
-  store_row(t, 11u, n, lo, hi, c11, d11);
-  store_row(t, 12u, n, lo, hi, c12, d12);
-  store_row(t, 13u, n, lo, hi, c13, d13);
-  store_row(t, 14u, n, lo, hi, c14, d14);
-  store_row(t, 15u, n, lo, hi, c15, d15);
+  // Unrolled, with vector components by name (store_cols in conv.wgsl): an emulator copies a local
+  // array or vector it indexes dynamically, once per access.
+  store_cols(t, t.m0 + 0u, n, 4u, lo, c0); store_cols(t, t.m0 + 0u, n + 16u, 4u, hi, d0);
+  store_cols(t, t.m0 + 1u, n, 4u, lo, c1); store_cols(t, t.m0 + 1u, n + 16u, 4u, hi, d1);
+  store_cols(t, t.m0 + 2u, n, 4u, lo, c2); store_cols(t, t.m0 + 2u, n + 16u, 4u, hi, d2);
+  store_cols(t, t.m0 + 3u, n, 4u, lo, c3); store_cols(t, t.m0 + 3u, n + 16u, 4u, hi, d3);
+  store_cols(t, t.m0 + 4u, n, 4u, lo, c4); store_cols(t, t.m0 + 4u, n + 16u, 4u, hi, d4);
+  store_cols(t, t.m0 + 5u, n, 4u, lo, c5); store_cols(t, t.m0 + 5u, n + 16u, 4u, hi, d5);
+  store_cols(t, t.m0 + 6u, n, 4u, lo, c6); store_cols(t, t.m0 + 6u, n + 16u, 4u, hi, d6);
+  store_cols(t, t.m0 + 7u, n, 4u, lo, c7); store_cols(t, t.m0 + 7u, n + 16u, 4u, hi, d7);
+  store_cols(t, t.m0 + 8u, n, 4u, lo, c8); store_cols(t, t.m0 + 8u, n + 16u, 4u, hi, d8);
+  store_cols(t, t.m0 + 9u, n, 4u, lo, c9); store_cols(t, t.m0 + 9u, n + 16u, 4u, hi, d9);
+  store_cols(t, t.m0 + 10u, n, 4u, lo, c10); store_cols(t, t.m0 + 10u, n + 16u, 4u, hi, d10);
+  store_cols(t, t.m0 + 11u, n, 4u, lo, c11); store_cols(t, t.m0 + 11u, n + 16u, 4u, hi, d11);
+  store_cols(t, t.m0 + 12u, n, 4u, lo, c12); store_cols(t, t.m0 + 12u, n + 16u, 4u, hi, d12);
+  store_cols(t, t.m0 + 13u, n, 4u, lo, c13); store_cols(t, t.m0 + 13u, n + 16u, 4u, hi, d13);
+  store_cols(t, t.m0 + 14u, n, 4u, lo, c14); store_cols(t, t.m0 + 14u, n + 16u, 4u, hi, d14);
+  store_cols(t, t.m0 + 15u, n, 4u, lo, c15); store_cols(t, t.m0 + 15u, n + 16u, 4u, hi, d15);
 }
 
-// Row t.m0 + i of the tile: columns n + 4j (v0) and n + 16 + 4j (v1), at output columns lo and hi.
-fn store_row(t: Tile, i: u32, n: u32, lo: vec4<u32>, hi: vec4<u32>, c: vec4<f32>, d: vec4<f32>) {
-  let m = t.m0 + i;
-  if (m >= p.M) { return; }
-  let row = out_row(t.grp, t.split, m);
-  let b = row_bias(t.grp, m);
-  let v0 = c + b;
-  let v1 = d + b;
-  if (n < p.NN) { out[row + lo.x] = v0.x; }
-  if (n + 4u < p.NN) { out[row + lo.y] = v0.y; }
-  if (n + 8u < p.NN) { out[row + lo.z] = v0.z; }
-  if (n + 12u < p.NN) { out[row + lo.w] = v0.w; }
-  if (n + 16u < p.NN) { out[row + hi.x] = v1.x; }
-  if (n + 20u < p.NN) { out[row + hi.y] = v1.y; }
-  if (n + 24u < p.NN) { out[row + hi.z] = v1.z; }
-  if (n + 28u < p.NN) { out[row + hi.w] = v1.w; }
-}

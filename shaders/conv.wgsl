@@ -225,22 +225,23 @@ fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let cols = vec4<u32>(out_col(n), out_col(min(n + 1u, p.NN - 1u)), out_col(min(n + 2u, p.NN - 1u)), out_col(min(n + 3u, p.NN - 1u)));
   // Unrolled, with vector components by name: an emulator copies a local array or vector it
   // indexes dynamically, once per access.
-  store_cols(t, m, n, cols, c0);
-  if (R > 1u) { store_cols(t, m + 1u, n, cols, c1); }
-  if (R > 2u) { store_cols(t, m + 2u, n, cols, c2); store_cols(t, m + 3u, n, cols, c3); }
+  store_cols(t, m, n, 1u, cols, c0);
+  if (R > 1u) { store_cols(t, m + 1u, n, 1u, cols, c1); }
+  if (R > 2u) { store_cols(t, m + 2u, n, 1u, cols, c2); store_cols(t, m + 3u, n, 1u, cols, c3); }
   if (R > 4u) {
-    store_cols(t, m + 4u, n, cols, c4); store_cols(t, m + 5u, n, cols, c5);
-    store_cols(t, m + 6u, n, cols, c6); store_cols(t, m + 7u, n, cols, c7);
+    store_cols(t, m + 4u, n, 1u, cols, c4); store_cols(t, m + 5u, n, 1u, cols, c5);
+    store_cols(t, m + 6u, n, 1u, cols, c6); store_cols(t, m + 7u, n, 1u, cols, c7);
   }
 }
 
-// Row m, columns n..n+3 (at output columns `cols`) of `blocked`, plus the row's bias; masked at the edges.
-fn store_cols(t: Tile, m: u32, n: u32, cols: vec4<u32>, c: vec4<f32>) {
+// Row m of a tile, plus the row's bias: columns n + step·j for j < 4, at output columns `cols`, each
+// masked at the edge (`blocked` stores step 1, `subgroup` step 4).
+fn store_cols(t: Tile, m: u32, n: u32, step: u32, cols: vec4<u32>, c: vec4<f32>) {
   if (m >= p.M) { return; }
   let o = out_row(t.grp, t.split, m) + cols;
   let v = c + row_bias(t.grp, m);
-  out[o.x] = v.x;
-  if (n + 1u < p.NN) { out[o.y] = v.y; }
-  if (n + 2u < p.NN) { out[o.z] = v.z; }
-  if (n + 3u < p.NN) { out[o.w] = v.w; }
+  if (n < p.NN) { out[o.x] = v.x; }
+  if (n + step < p.NN) { out[o.y] = v.y; }
+  if (n + 2u * step < p.NN) { out[o.z] = v.z; }
+  if (n + 3u * step < p.NN) { out[o.w] = v.w; }
 }
