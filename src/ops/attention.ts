@@ -167,11 +167,13 @@ const prims = [forwardPrim(false), forwardPrim(true)];
 
 /** scale·q·kᵀ with the mask applied: -Infinity where a boolean or causal mask hides a key. */
 function scores(q: Tensor, k: Tensor, mask: Tensor | null, a: { scale: number; causal: boolean; maskKind: number }): Tensor {
-  let s = q.matmul(k.transpose(-1, -2)).mul(a.scale);
-  const [L, S] = s.shape.slice(-2);
+  const [L, S] = [q.shape[q.ndim - 2], k.shape[k.ndim - 2]];
   // The causal mask as an added [L, S] bias of 0 and -Infinity: the same scores as a where(), and its
-  // gradient passes through an add with no launch.
-  if (a.causal) s = s.add(where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), 0, -Infinity));
+  // gradient passes through an add with no launch. Built before the product, so that the scale and
+  // the add join the matmul's epilogue (built between them, its small launches would end the chain).
+  const causal = a.causal ? where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), 0, -Infinity) : null;
+  let s = q.matmul(k.transpose(-1, -2)).mul(a.scale);
+  if (causal) s = s.add(causal);
   // A boolean mask also as an added 0/-Infinity bias (PyTorch's math path): a fully masked row's NaN then
   // reaches its gradient, as in the fused kernels.
   if (mask && a.maskKind === 1) s = s.add(where(mask.ne(0), 0, -Infinity));
