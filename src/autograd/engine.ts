@@ -5,11 +5,12 @@
  * happens here, once (sumToShape).
  */
 import { fmt, sameShape } from "../shape.js";
-import { keep, ownedByInnermostScope, tidy } from "../engine/scope.js";
+import { inInnermostScope, keep, ownedByInnermostScope, tidy } from "../engine/scope.js";
 import { enableGrad, noGrad, isGradEnabled } from "./mode.js";
 import { AccumulateGrad, type Node } from "./node.js";
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
+import { placeSlices, sliceRegion } from "../ops/layout.js";
 import { checkRule, inBackward } from "./anomaly.js";
 
 /**
@@ -155,13 +156,31 @@ function run(
   return tidy(() =>
     inBackward(() => withMode(() => {
       const grads = new Map<Node, Tensor>();
+      // Gradients handed on unchanged by a rule (an add's): more than one node may hold them.
+      const shared = new Set<Tensor>();
+      // A gradient made in this pass is freed as soon as it is spent, not when the pass ends: a fused
+      // chain still pending on the device then does not write it out, and the pass's peak is lower.
+      const spend = (t: Tensor) => {
+        if (!trace && !createGraph && !shared.has(t) && inInnermostScope(t)) t.dispose();
+      };
       const add = (n: Node, g: Tensor) => {
         const prev = grads.get(n);
-        grads.set(n, prev ? prev.add(g) : g);
+        if (!prev) return void grads.set(n, g);
+        grads.set(n, prev.add(g));
+        spend(prev);
+        spend(g);
       };
+      // Gradients of slices of one tensor wait here until its node is reached, then land in one buffer.
+      const slices = new Map<Node, { shape: readonly number[]; pieces: { t: Tensor; dim: number; start: number }[] }>();
       roots.forEach((r, i) => add(rootNodes[i], seedFor(op, r, seeds[i])));
       const captured: (Tensor | null)[] = (inputs ?? []).map(() => null);
       for (const node of order) {
+        const placed = slices.get(node);
+        if (placed) {
+          slices.delete(node);
+          add(node, placeSlices(placed.shape, placed.pieces));
+          placed.pieces.forEach((p) => spend(p.t));
+        }
         const g = grads.get(node);
         if (!g || !needed.has(node)) continue;
         grads.delete(node);
@@ -177,17 +196,31 @@ function run(
         // Leaves' gradients first, then those the walk goes on with: the last kernel queued is then the
         // one the next node consumes (x @ W's dx after dW), so its elementwise consumers (a ReLU mask)
         // can still join that kernel's epilogue. Only the launch order changes.
-        leavesFirst(node.next).forEach((i) => {
+        // The rules run in one scope: their temporaries (GELU's derivative before the product) are
+        // freed as they return, so a fused chain pending on the device does not write them out. One
+        // scope for all of a node's rules, since a rule may hand its siblings what it computed.
+        const run = () => leavesFirst(node.next).flatMap((i) => {
           const child = node.next[i];
           const rule = node.rules[i];
-          if (!child || !rule || !needed.has(child)) return;
+          if (!child || !rule || !needed.has(child)) return [];
+          const region = trace ? undefined : sliceRegion(rule);
+          if (region) {
+            const entry = slices.get(child) ?? { shape: node.inputShapes[i], pieces: [] };
+            entry.pieces.push({ t: g, ...region });
+            slices.set(child, entry);
+            shared.add(g);
+            return [];
+          }
           const raw = rule(g, saved, node.attrs);
           checkRule(node, i, raw);
           const summed = ops.sumToShape(raw, node.inputShapes[i]);
           if (sent) sent[i] = { raw, summed };
-          add(child, summed);
+          if (summed === g) shared.add(g);
+          return [{ child, summed }];
         });
+        for (const { child, summed } of trace || createGraph ? run() : tidy(run)) add(child, summed);
         if (trace) trace.node(node, g, sent!);
+        if (!captureAt.has(node) && !node.retained) spend(g);
         if (!retain) node.release();
       }
       return captured;

@@ -157,6 +157,11 @@ export function ownedByInnermostScope(storage: Storage): boolean {
   return n === storage.refs;
 }
 
+/** Whether `t` was made in the innermost open tidy() (so that disposing it there frees nothing the caller holds). */
+export function inInnermostScope(t: Tracked): boolean {
+  return scopes[scopes.length - 1]?.has(t) ?? false;
+}
+
 /** Engine-owned tensors (cached constants): outside every scope and not counted as the user's live tensors. */
 export function pin<T extends Tracked>(t: T): T {
   keep(t);

@@ -210,7 +210,30 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
   const shape = [...x.shape];
   shape[d] = e - s;
   const from = x.shape;
-  return view("slice", x, shape, x.strides, x.offset + s * x.strides[d], (g) => place(from, [{ t: g, dim: d, start: s }], "padSlice"), "slice: g placed in x's sliced region, zeros elsewhere");
+  const rule = (g: Tensor) => place(from, [{ t: g, dim: d, start: s }], "padSlice");
+  sliceRules.set(rule, { dim: d, start: s });
+  return view("slice", x, shape, x.strides, x.offset + s * x.strides[d], rule, "slice: g placed in x's sliced region, zeros elsewhere");
+}
+
+/** Where a slice's gradient rule places g: the backward engine gathers the slices of one tensor (placeSlices). */
+const sliceRules = new WeakMap<(g: Tensor) => Tensor, { dim: number; start: number }>();
+
+/** The region a gradient rule of `slice` places g in, or undefined for any other rule. */
+export function sliceRegion(rule: unknown): { dim: number; start: number } | undefined {
+  return sliceRules.get(rule as (g: Tensor) => Tensor);
+}
+
+/**
+ * The gradient of a tensor of `shape` from the gradients of several of its slices (q, k and v of one
+ * projection, the pieces of a split): one buffer with each piece copied into its region, zeros only
+ * where no piece lands, instead of a zero-padded tensor per slice and the adds between them. Pieces
+ * that overlap, or differ in dim or dtype, are padded one by one and summed, as their rules would.
+ */
+export function placeSlices(shape: readonly number[], pieces: { t: Tensor; dim: number; start: number }[]): Tensor {
+  const sorted = [...pieces].sort((a, b) => a.start - b.start);
+  const disjoint = sorted.every((p, i) => p.dim === sorted[0].dim && p.t.dtype === sorted[0].t.dtype && (i === 0 || sorted[i - 1].start + sorted[i - 1].t.shape[p.dim] <= p.start));
+  if (disjoint) return place(shape, sorted, "padSlice");
+  return pieces.map((p) => place(shape, [p], "padSlice")).reduce((a, b) => a.add(b));
 }
 
 /**
