@@ -25,8 +25,11 @@ override WG: u32 = 64u;
 
 var<workgroup> red: array<vec2<f32>, WG>;
 
+// Branches, not select(): select evaluates both operands, and without a weight (or bias) the
+// binding is a small placeholder buffer that w[j] (b[j]) would read past.
 fn weight(j: u32) -> f32 {
-  return select(1.0, w[j], p.has_w != 0u);
+  if (p.has_w != 0u) { return w[j]; }
+  return 1.0;
 }
 
 fn wg_sum(v: vec2<f32>, lid: u32) -> vec2<f32> {
@@ -64,7 +67,9 @@ fn write_row(row: u32, ms: vec2<f32>, lid: u32, n: u32) {
   let base = row * p.cols;
   for (var j = lid; j < p.cols; j += n) {
     let y = (x[base + j] - ms.x) * ms.y * weight(j);
-    out[base + j] = select(y, y + b[j], p.has_b != 0u);
+    var v = y;
+    if (p.has_b != 0u) { v += b[j]; }
+    out[base + j] = v;
   }
 }
 

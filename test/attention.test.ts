@@ -181,6 +181,21 @@ describe("attention gradients, launches and memory", () => {
     gpu.setForce({});
   });
 
+  test("a head dim of 0 takes the composite on WebGPU with every path forced (the fused kernels' clamped loads need a last element)", async () => {
+    const shapes: [number[], number[], number[]][] = [[[1, 4, 0], [1, 8, 0], [1, 8, 128]], [[1, 4, 128], [1, 8, 128], [1, 8, 0]]];
+    for (const attention of ["tiled", "direct", "composite"]) {
+      gpu.setForce({ attention });
+      for (const [qs, ks, vs] of shapes) {
+        const mk = (shape: number[], seed: number, device: "cpu" | "webgpu") => wg.tensor(randomData(shape.reduce((a, b) => a * b, 1), -1, 1, seed), { shape, device });
+        const got = wg.nn.functional.scaledDotProductAttention(mk(qs, 1, "webgpu"), mk(ks, 2, "webgpu"), mk(vs, 3, "webgpu"));
+        const want = attentionComposite(mk(qs, 1, "cpu"), mk(ks, 2, "cpu"), mk(vs, 3, "cpu"));
+        expect(got.shape, attention).toEqual(want.shape);
+        expect(Array.from(await got.data()), attention).toEqual(Array.from(await want.data()));
+      }
+    }
+    gpu.setForce({});
+  });
+
   test("the path per adapter: the composite on an emulator, the fused kernels on a GPU; force picks either; same values", async () => {
     const mk = (seed: number) => wg.tensor(randomData(2 * 3 * 9 * 4, -1, 1, seed), { shape: [2, 3, 9, 4], device: "webgpu" });
     const [q, k, v] = [mk(1), mk(2), mk(3)];

@@ -261,7 +261,7 @@ function compositeOnAdapter(): boolean {
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const c = check(q, k, v, opts);
   const onGpu = q.device === "webgpu";
-  if (onGpu && (Math.max(c.E, c.EV) > MAX_HEAD_DIM || compositeOnAdapter())) return attentionComposite(q, k, v, opts);
+  if (onGpu && (Math.max(c.E, c.EV) > MAX_HEAD_DIM || Math.min(c.E, c.EV) === 0 || compositeOnAdapter())) return attentionComposite(q, k, v, opts);
   return attentionFused(q, k, v, opts);
 }
 
@@ -270,7 +270,9 @@ export function attentionFused(q: Tensor, k: Tensor, v: Tensor, opts: AttentionO
   const c = check(q, k, v, opts);
   const mask = opts.attnMask ?? null;
   const onGpu = q.device === "webgpu";
-  if ((opts.dropoutP ?? 0) > 0 || mask?.requiresGrad || (onGpu && Math.max(c.E, c.EV) > MAX_HEAD_DIM)) return attentionComposite(q, k, v, opts);
+  // A head dim of 0 too: the kernels clamp their loads to the last element of a row, which it lacks.
+  const outside = onGpu && (Math.max(c.E, c.EV) > MAX_HEAD_DIM || Math.min(c.E, c.EV) === 0);
+  if ((opts.dropoutP ?? 0) > 0 || mask?.requiresGrad || outside) return attentionComposite(q, k, v, opts);
   const B = numel(c.batch);
   const layout = mask ? maskLayout(mask, c.batch, c.L, c.S) : null;
   const a: Attrs = {

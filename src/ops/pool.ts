@@ -151,6 +151,10 @@ function poolAttrs(op: string, x: Tensor, kernelSize: Pair, opts: PoolOptions): 
     throw new Error(`${op}: padding [${ph}, ${pw}] must be at most half the kernel [${KH}, ${KW}] (input ${fmt(x.shape)}). Fix: use padding ≤ kernelSize / 2.`);
   const shapes = `input ${fmt(x.shape)} and kernel [${KH}, ${KW}]`;
   const [N, C, H, W] = x.shape;
+  // As PyTorch: only the batch may be empty. (An empty plane has windows of padding alone, whose
+  // maximum has no position.)
+  if (C === 0 || H === 0 || W === 0)
+    throw new Error(`${op}: expected an [N, C, H, W] input with non-zero C, H and W (only the batch N may be 0), got ${fmt(x.shape)}.`);
   const OH = outSize(op, "height", H, KH, sh, ph, 1, shapes);
   const OW = outSize(op, "width", W, KW, sw, pw, 1, shapes);
   return { planes: N * C, H, W, OH, OW, KH, KW, sh, sw, ph, pw };
