@@ -47,6 +47,20 @@ describe("command line", () => {
   });
 });
 
+describe("Dawn's robustness pass on SwiftShader", () => {
+  const header = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, [CLI, "bench", "--filter", "readback", "--runs", "1", "--warmup", "1"], { encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } });
+    expect(r.status, r.stderr).toBe(0);
+    return lines(r.stderr).find((l) => l.startsWith("webgrad bench on webgpu")) ?? "";
+  };
+  test("off by default on the emulator (the header says so), kept with WEBGRAD_ROBUSTNESS=1", () => {
+    const off = header({ WEBGRAD_ROBUSTNESS: "" });
+    expect(off).toMatch(/SwiftShader/);
+    expect(off).toMatch(/Dawn's robustness pass off for every library \(WEBGRAD_ROBUSTNESS=1 keeps it\)/);
+    expect(header({ WEBGRAD_ROBUSTNESS: "1" })).not.toMatch(/robustness/);
+  });
+});
+
 describe("bench --compare tfjs from an installed package (no TF.js next to it)", () => {
   let dir = "";
   beforeAll(() => {

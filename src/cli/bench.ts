@@ -9,7 +9,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
 // node.js, not index.js: it registers how Node reaches WebGPU (Dawn).
 import * as wg from "../node.js";
-import { dawnGpu } from "../platform/node.js";
+import { dawnGpu, dawnRobustness } from "../platform/node.js";
 import { webgpuBackend } from "../engine/device.js";
 import { setUp, suite, type BenchCase } from "../../bench/cases.js";
 import { installCounters } from "../../bench/counters.js";
@@ -220,7 +220,9 @@ async function runBenchWith(args: ReturnType<typeof parse>, argv: string[]): Pro
   if (args.soak !== null) return runSoak(args.soak, args.device, adapterInfo);
   const emulated = adapterInfo.emulated ? ", emulated: kernel times do not rank kernels as a real GPU would" : "";
   const forced = args.force ? `; kernel variants forced: ${JSON.stringify(args.force)}` : "";
-  console.error(`webgrad bench on ${args.device}: ${adapterInfo.description} (vendor ${adapterInfo.vendor}, architecture ${adapterInfo.architecture}${emulated}${forced})`);
+  // Every library in the run shares the Dawn instance, so the robustness setting holds for all of them.
+  const robustness = args.device === "webgpu" && !dawnRobustness() ? "; Dawn's robustness pass off for every library (WEBGRAD_ROBUSTNESS=1 keeps it)" : "";
+  console.error(`webgrad bench on ${args.device}: ${adapterInfo.description} (vendor ${adapterInfo.vendor}, architecture ${adapterInfo.architecture}${emulated}${forced}${robustness})`);
   if (args.device === "webgpu") installCounters();
   const { libs, tfjsVersion, jaxVersion } = await libraries(profiled ? { ...args, compare: [] } : args);
   if (profiled) {
