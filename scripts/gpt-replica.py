@@ -12,7 +12,8 @@ Windows: Mulberry32 (data/batches.ts) over the same corpus and split as wg.data.
 prints the first N steps' loss and gradient norm, to compare with webgrad's step by step.
 Prints the validation loss on webgrad's 1,024 final windows (seed 12345) at the end."""
 import json, math, os, re, struct, sys, time
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import numpy as np, torch
+from gpt_torch import Gpt, webgrad_name
 
 torch.set_num_threads(1)
 a = dict(steps=1800, lr=0.01, wd=0.1, floor=0.1, warm=100, H=4, printSteps=0, evalEvery=100, B=16)
@@ -43,38 +44,9 @@ T = W["positions.weight"].shape[0]
 L = len({k.split(".")[1] for k in W if k.startswith("blocks.")})
 H = a["H"]
 
-class Block(nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.ln1, s.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
-        s.qkv, s.proj = nn.Linear(C, 3 * C, bias=False), nn.Linear(C, C, bias=False)
-        s.fc, s.out = nn.Linear(C, 4 * C, bias=False), nn.Linear(4 * C, C, bias=False)
-        for ln in (s.ln1, s.ln2): ln.register_parameter("bias", None)
-    def forward(s, x):
-        B, t, _ = x.shape
-        q, k, v = s.qkv(s.ln1(x)).split(C, 2)
-        heads = lambda z: z.view(B, t, H, C // H).transpose(1, 2)
-        q, k, v = heads(q), heads(k), heads(v)
-        att = (q @ k.transpose(-1, -2)) / math.sqrt(C // H)
-        att = att.masked_fill(torch.triu(torch.ones(t, t, dtype=torch.bool), 1), float("-inf")).softmax(-1)
-        x = x + s.proj((att @ v).transpose(1, 2).reshape(B, t, C))
-        return x + s.out(F.gelu(s.fc(s.ln2(x))))
-
-class Gpt(nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.tokens, s.positions = nn.Embedding(V, C), nn.Embedding(T, C)
-        s.blocks = nn.ModuleList([Block() for _ in range(L)])
-        s.lnF = nn.LayerNorm(C)
-        s.lnF.register_parameter("bias", None)
-    def forward(s, x, y):
-        h = s.tokens(x) + s.positions.weight[: x.shape[1]]
-        for b in s.blocks: h = b(h)
-        return F.cross_entropy((s.lnF(h) @ s.tokens.weight.T).reshape(-1, V), y.reshape(-1))
-
-m = Gpt()
+m = Gpt(V, T, L, H, C)
 sd = m.state_dict()
-for k in sd: sd[k] = W[k.replace(".qkv.", ".attn.qkv.").replace(".proj.", ".attn.proj.")]
+for k in sd: sd[k] = W[webgrad_name(k)]
 m.load_state_dict(sd)
 ps = list(m.parameters())
 opt = torch.optim.AdamW([{"params": [p for p in ps if p.ndim >= 2], "weight_decay": a["wd"]}, {"params": [p for p in ps if p.ndim < 2], "weight_decay": 0}], lr=a["lr"], betas=(0.9, 0.99))
