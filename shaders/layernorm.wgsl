@@ -26,7 +26,7 @@ override WG: u32 = 64u;
 var<workgroup> red: array<vec2<f32>, WG>;
 
 // Branches, not select(): select evaluates both operands, and without a weight (or bias) the
-// binding is a small placeholder buffer that w[j] (b[j]) would read past.
+// binding is the backend's 256-byte unused-binding buffer, which w[j] (b[j]) would read past.
 fn weight(j: u32) -> f32 {
   if (p.has_w != 0u) { return w[j]; }
   return 1.0;

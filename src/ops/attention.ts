@@ -261,8 +261,16 @@ function compositeOnAdapter(): boolean {
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const c = check(q, k, v, opts);
   const onGpu = q.device === "webgpu";
-  if (onGpu && (Math.max(c.E, c.EV) > MAX_HEAD_DIM || Math.min(c.E, c.EV) === 0 || compositeOnAdapter())) return attentionComposite(q, k, v, opts);
+  if (onGpu && (!kernelsTake(c) || compositeOnAdapter())) return attentionComposite(q, k, v, opts);
   return attentionFused(q, k, v, opts);
+}
+
+/**
+ * Whether the WebGPU kernels take these head dims: at most MAX_HEAD_DIM, and not 0 (the kernels
+ * clamp their loads to the last element of a row, which an empty row lacks).
+ */
+function kernelsTake(c: { E: number; EV: number }): boolean {
+  return Math.max(c.E, c.EV) <= MAX_HEAD_DIM && Math.min(c.E, c.EV) > 0;
 }
 
 /** The fused kernels on every adapter (the composite only for dropout, a mask that requires grad, or a head dim past 256 on WebGPU). */
@@ -270,9 +278,7 @@ export function attentionFused(q: Tensor, k: Tensor, v: Tensor, opts: AttentionO
   const c = check(q, k, v, opts);
   const mask = opts.attnMask ?? null;
   const onGpu = q.device === "webgpu";
-  // A head dim of 0 too: the kernels clamp their loads to the last element of a row, which it lacks.
-  const outside = onGpu && (Math.max(c.E, c.EV) > MAX_HEAD_DIM || Math.min(c.E, c.EV) === 0);
-  if ((opts.dropoutP ?? 0) > 0 || mask?.requiresGrad || outside) return attentionComposite(q, k, v, opts);
+  if ((opts.dropoutP ?? 0) > 0 || mask?.requiresGrad || (onGpu && !kernelsTake(c))) return attentionComposite(q, k, v, opts);
   const B = numel(c.batch);
   const layout = mask ? maskLayout(mask, c.batch, c.L, c.S) : null;
   const a: Attrs = {

@@ -22,29 +22,35 @@ function hasGpuDevice(): boolean {
   }
 }
 
+/** The flags of the Dawn instance webgrad's device came from. */
+let instanceFlags: readonly string[] = [];
+
 async function adapterFrom(flags: string[] = []): Promise<GPU | null> {
   const gpu = dawn!.create(flags);
-  return (await gpu.requestAdapter()) ? gpu : null;
+  if (!(await gpu.requestAdapter())) return null;
+  instanceFlags = flags;
+  return gpu;
 }
 
 const EMULATOR_NOTICE = "using SwiftShader, a CPU emulation of a GPU (correct, but slow).";
+
+const NO_ROBUSTNESS = "enable-dawn-features=disable_robustness";
 
 /**
  * Dawn flags for an emulator. Dawn's robustness pass clamps every buffer and array index of every
  * shader; SwiftShader runs those clamps as code, and without them a GPT training step is 1.3-1.9×
  * faster (`webgrad bench --filter gpt-step`). webgrad's kernels keep their accesses in bounds
- * themselves (edges clamped, tails guarded, user indices checked before they are used: the
- * kernels' comments say how), so on SwiftShader the pass is off; `WEBGRAD_ROBUSTNESS=1` keeps it.
- * GPUs keep it: there it costs little, and it guards the whole system's memory.
+ * themselves (edges clamped, tails guarded, user indices checked before they are used), so on
+ * SwiftShader the pass is off; `WEBGRAD_ROBUSTNESS=1` keeps it. GPUs keep it: there it costs
+ * little, and it guards the whole system's memory.
  */
 function emulatorFlags(): string[] {
-  return process.env.WEBGRAD_ROBUSTNESS === "1" ? [] : ["enable-dawn-features=disable_robustness"];
+  return process.env.WEBGRAD_ROBUSTNESS === "1" ? [] : [NO_ROBUSTNESS];
 }
-let robust = true;
 
 /** Whether Dawn's robustness pass is on for webgrad's device (off on SwiftShader unless WEBGRAD_ROBUSTNESS=1). */
 export function dawnRobustness(): boolean {
-  return robust;
+  return !instanceFlags.includes(NO_ROBUSTNESS);
 }
 
 /** The Vulkan loader's driver-list variable the user set, if any: [name, value]. */
@@ -87,7 +93,6 @@ async function fromChosen([name, value]: [string, string]): ReturnType<GpuProvid
       reason: `Dawn found no adapter with the Vulkan driver that ${name}=${value} names`,
       fix: `check that driver (vulkaninfo lists what the loader sees), or unset ${name} so webgrad looks for a GPU driver and SwiftShader itself`,
     };
-  robust = !swiftshader || emulatorFlags().length === 0;
   return (found = swiftshader ? { gpu, notice: `webgrad: ${name} selects SwiftShader; ${EMULATOR_NOTICE}` } : { gpu });
 }
 
@@ -106,10 +111,7 @@ export const nodeGpuProvider: GpuProvider = async () => {
     // The Vulkan loader reads this when Dawn makes an instance, so a new instance sees it.
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     const gpu = await adapterFrom(emulatorFlags());
-    if (gpu) {
-      robust = emulatorFlags().length === 0;
-      return (found = { gpu, notice: `webgrad: no GPU driver found; ${EMULATOR_NOTICE}` });
-    }
+    if (gpu) return (found = { gpu, notice: `webgrad: no GPU driver found; ${EMULATOR_NOTICE}` });
     delete process.env.VK_ICD_FILENAMES;
   }
   const hint = existsSync(SWIFTSHADER_ICD) ? "SwiftShader is installed: is libvulkan1?" : "no GPU driver, and no SwiftShader";
