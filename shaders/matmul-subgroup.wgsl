@@ -90,3 +90,69 @@ fn subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     store4(t, m + i, n + 16u, acc[2u * i + 1u]);
   }
 }
+
+// The 16x4 entry: the same scheme with 4 columns per lane, a 16x16 tile, for products at most 16
+// wide (attention's P·V and its gradients, [L, S] @ [S, 16]), where the 16x32 tile computes half
+// its columns only to drop them.
+@compute @workgroup_size(4)
+fn subgroup_narrow(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
+  let t = locate(wid, nwg, 16u, 16u);
+  if (t.batch >= p.batches) { return; }  // uniform per workgroup
+  let m = t.m0;
+  let n = t.n0 + li;
+  let r0 = t.base_a + min(m + 0u + sid, p.M - 1u) * p.a_m;
+  let r1 = t.base_a + min(m + 4u + sid, p.M - 1u) * p.a_m;
+  let r2 = t.base_a + min(m + 8u + sid, p.M - 1u) * p.a_m;
+  let r3 = t.base_a + min(m + 12u + sid, p.M - 1u) * p.a_m;
+  let s0 = t.base_b + min(n + 0u, p.N - 1u) * p.b_n;
+  let s1 = t.base_b + min(n + 4u, p.N - 1u) * p.b_n;
+  let s2 = t.base_b + min(n + 8u, p.N - 1u) * p.b_n;
+  let s3 = t.base_b + min(n + 12u, p.N - 1u) * p.b_n;
+  var c0: vec4<f32>; var c1: vec4<f32>; var c2: vec4<f32>; var c3: vec4<f32>; var c4: vec4<f32>; var c5: vec4<f32>; var c6: vec4<f32>; var c7: vec4<f32>;
+  var c8: vec4<f32>; var c9: vec4<f32>; var c10: vec4<f32>; var c11: vec4<f32>; var c12: vec4<f32>; var c13: vec4<f32>; var c14: vec4<f32>; var c15: vec4<f32>;
+  var ka = 0u;
+  var kb = 0u;
+  for (var k = 0u; k < p.K; k++) {
+    let b = vec4<f32>(B[s0 + kb], B[s1 + kb], B[s2 + kb], B[s3 + kb]);
+    let x0 = A[r0 + ka];
+    let x1 = A[r1 + ka];
+    let x2 = A[r2 + ka];
+    let x3 = A[r3 + ka];
+    c0 += subgroupBroadcast(x0, 0u) * b;
+    c1 += subgroupBroadcast(x0, 1u) * b;
+    c2 += subgroupBroadcast(x0, 2u) * b;
+    c3 += subgroupBroadcast(x0, 3u) * b;
+    c4 += subgroupBroadcast(x1, 0u) * b;
+    c5 += subgroupBroadcast(x1, 1u) * b;
+    c6 += subgroupBroadcast(x1, 2u) * b;
+    c7 += subgroupBroadcast(x1, 3u) * b;
+    c8 += subgroupBroadcast(x2, 0u) * b;
+    c9 += subgroupBroadcast(x2, 1u) * b;
+    c10 += subgroupBroadcast(x2, 2u) * b;
+    c11 += subgroupBroadcast(x2, 3u) * b;
+    c12 += subgroupBroadcast(x3, 0u) * b;
+    c13 += subgroupBroadcast(x3, 1u) * b;
+    c14 += subgroupBroadcast(x3, 2u) * b;
+    c15 += subgroupBroadcast(x3, 3u) * b;
+    ka += p.a_k;
+    kb += p.b_k;
+  }
+  if (n >= p.N) { return; }
+  store4(t, m + 0u, n, c0);
+  store4(t, m + 1u, n, c1);
+  store4(t, m + 2u, n, c2);
+  store4(t, m + 3u, n, c3);
+  store4(t, m + 4u, n, c4);
+  store4(t, m + 5u, n, c5);
+  store4(t, m + 6u, n, c6);
+  store4(t, m + 7u, n, c7);
+  store4(t, m + 8u, n, c8);
+  store4(t, m + 9u, n, c9);
+  store4(t, m + 10u, n, c10);
+  store4(t, m + 11u, n, c11);
+  store4(t, m + 12u, n, c12);
+  store4(t, m + 13u, n, c13);
+  store4(t, m + 14u, n, c14);
+  store4(t, m + 15u, n, c15);
+}

@@ -22,7 +22,7 @@ describe("matmul epilogues (webgpu)", () => {
   });
   afterAll(() => gpu().setForce({}));
 
-  const variants = () => ["tiled", "blocked", "wide", ...(gpu().caps.subgroups ? ["subgroup"] : [])];
+  const variants = () => ["tiled", "blocked", "wide", ...(gpu().caps.subgroups ? ["subgroup", "narrow"] : [])];
   test.each([[[1, 37, 19, 29]], [[3, 5, 70, 66]]])("every matmul variant, sizes %j: one launch each, the unfused values exactly, the CPU's closely", async (sizes) => {
     const ref = layer("cpu", sizes);
     const want = await Promise.all(ref.run().map((t) => t.data()));

@@ -1,6 +1,6 @@
 /**
  * Every kernel variant, forced on this adapter, against the CPU reference: the matmul entry
- * points (workgroup-memory tiled, 8x8 and 16x8 register-blocked, subgroup) and the vec4 row
+ * points (workgroup-memory tiled, 8x8 and 16x8 register-blocked, subgroup 16x32 and 16x16) and the vec4 row
  * reduction. Shapes cross the tile edges; operands are transposed views, offset slices and
  * broadcast batches, which the kernels read through their strides.
  */
@@ -39,27 +39,29 @@ async function matmulParity(aShape: number[], bShape: number[], view: (a: Tensor
   expectClose(out[1], out[0], 1e-4, 1e-4, what);
 }
 
-const MATMUL = ["tiled", "blocked", "wide", "subgroup"];
+const MATMUL = ["tiled", "blocked", "wide", "subgroup", "narrow"];
+const needsSubgroups = (v: string) => v === "subgroup" || v === "narrow";
 
 describe("matmul variants", () => {
   test.each(MATMUL)("%s matches the CPU across tile edges, transposes, offsets and batches", async (variant) => {
-    if (variant === "subgroup" && !gpu.caps.subgroups) {
+    if (needsSubgroups(variant) && !gpu.caps.subgroups) {
       // Without the feature the variant cannot run: forcing it must say so, not fall back silently.
       gpu.setForce({ matmul: variant });
       expect(() => wg.ones([2, 2]).matmul(wg.ones([2, 2]))).toThrow(/subgroup.*feature/);
       return;
     }
     gpu.setForce({ matmul: variant });
-    for (const [m, k, n] of [[1, 1, 1], [1, 9, 70], [17, 3, 33], [65, 40, 31], [130, 5, 97]])
+    for (const [m, k, n] of [[1, 1, 1], [1, 9, 70], [17, 3, 33], [65, 40, 31], [130, 5, 97], [33, 64, 16], [19, 7, 13]])
       await matmulParity([m, k], [k, n], (a, b) => [a, b], `${variant} ${m}x${k}x${n}`);
     await matmulParity([20, 37], [45, 20], (a, b) => [a.T, b.T], `${variant} transposed`);
     await matmulParity([40, 30], [30, 50], (a, b) => [a.slice(0, 3, 33), b.slice(1, 1, 21)], `${variant} offset slices`);
     await matmulParity([3, 2, 19, 7], [2, 7, 35], (a, b) => [a, b], `${variant} broadcast batch`);
-    expect(usedPipeline(`matmul${variant === "subgroup" ? "-subgroup" : ""}|${variant}|`)).toBe(true);
+    const entry = variant === "narrow" ? "subgroup_narrow" : variant;
+    expect(usedPipeline(`matmul${needsSubgroups(variant) ? "-subgroup" : ""}|${entry}|`)).toBe(true);
   });
 
-  test("backward through the subgroup or 16x8 kernel matches the CPU", async () => {
-    gpu.setForce({ matmul: gpu.caps.subgroups ? "subgroup" : "wide" });
+  test.each(["subgroup", "narrow"])("backward through the %s kernel (16x8 without subgroups) matches the CPU", async (variant) => {
+    gpu.setForce({ matmul: gpu.caps.subgroups ? variant : "wide" });
     const [da, db] = [randomData(35 * 22, -1, 1, 3), randomData(22 * 41, -1, 1, 4)];
     const r = randomData(35 * 41, -1, 1, 5);
     const grads: number[][] = [];
@@ -73,12 +75,16 @@ describe("matmul variants", () => {
     expectClose(grads[3], grads[1], 1e-4, 1e-4, "dB");
   });
 
-  test("each adapter gets its kernel: tiled on GPUs, subgroup or 16x8 on emulators; a bad force names the choices", () => {
+  test("each adapter gets its kernel: tiled on GPUs, subgroup (16x16 tiles for products at most 16 wide) or 16x8 on emulators; a bad force names the choices", () => {
     const caps = { maxWorkgroupSize: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDim: 65535, maxStorageBinding: 1 << 27 };
     expect(matmulVariant({ ...caps, subgroups: true, emulated: false })).toBe("tiled");
     expect(matmulVariant({ ...caps, subgroups: true, emulated: true })).toBe("subgroup");
+    expect(matmulVariant({ ...caps, subgroups: true, emulated: true }, 17)).toBe("subgroup");
+    expect(matmulVariant({ ...caps, subgroups: true, emulated: true }, 16)).toBe("narrow");
+    expect(matmulVariant({ ...caps, subgroups: false, emulated: true }, 16)).toBe("wide");
+    expect(matmulVariant({ ...caps, subgroups: true, emulated: false }, 16)).toBe("tiled");
     expect(matmulVariant({ ...caps, subgroups: false, emulated: true })).toBe("wide");
-    expect(() => matmulVariant({ ...caps, subgroups: true, emulated: true, force: { matmul: "fast" } })).toThrow(/unknown forced variant "fast".*tiled, blocked, wide, subgroup/);
+    expect(() => matmulVariant({ ...caps, subgroups: true, emulated: true, force: { matmul: "fast" } })).toThrow(/unknown forced variant "fast".*tiled, blocked, wide, subgroup, narrow/);
   });
 });
 

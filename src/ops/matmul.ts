@@ -54,7 +54,7 @@ const matmulKernel: Kernel<void> = {
     const { M, K, N, batches, batch, am, ak, bk, bn } = layout(a, b);
     if (batch.shape.length > 4)
       throw new Error(`matmul: webgpu supports at most 4 non-contiguous batch dims; got ${fmt(a.shape)} @ ${fmt(b.shape)}. Fix: reshape the batch dims together.`);
-    const variant = matmulVariant(caps);
+    const variant = matmulVariant(caps, N);
     const [tileM, tileN] = TILES[variant];
     const tilesN = Math.ceil(N / tileN);
     const tilesM = Math.ceil(M / tileM);
@@ -63,11 +63,11 @@ const matmulKernel: Kernel<void> = {
     P.set(batch.shape, 16);
     P.set(batch.strides[0], 20);
     P.set(batch.strides[1], 24);
-    const sub = variant === "subgroup";
+    const sub = variant === "subgroup" || variant === "narrow";
     return {
       key: sub ? "matmul-subgroup" : "matmul",
       code: sub ? () => `enable subgroups;\n${template}\n${subgroupEntry}` : () => template,
-      entryPoint: variant,
+      entryPoint: ENTRY[variant],
       params: P.buffer,
       workgroups: tilesN * tilesM * batches,
     };
@@ -75,8 +75,9 @@ const matmulKernel: Kernel<void> = {
 };
 
 /** Each entry point's output tile, [rows, cols] per workgroup (shaders/matmul*.wgsl). */
-const TILES = { tiled: [64, 64], blocked: [64, 64], wide: [64, 32], subgroup: [16, 32] } as const;
+const TILES = { tiled: [64, 64], blocked: [64, 64], wide: [64, 32], subgroup: [16, 32], narrow: [16, 16] } as const;
 type Variant = keyof typeof TILES;
+const ENTRY: Record<Variant, string> = { tiled: "tiled", blocked: "blocked", wide: "wide", subgroup: "subgroup", narrow: "subgroup_narrow" };
 
 /**
  * The workgroup-memory tiled kernel on GPUs; on an emulator the subgroup kernel where the adapter
@@ -84,15 +85,17 @@ type Variant = keyof typeof TILES;
  * 1024², variants alternated in one process): subgroup 0.51 GFLOP/s, wide 0.27, blocked 0.27
  * (another run: 0.23, 0.23, 0.19). `force` picks any of them, for tests and benchmarks.
  */
-export function matmulVariant(caps: GpuCaps): Variant {
+export function matmulVariant(caps: GpuCaps, N = Infinity): Variant {
   const forced = caps.force?.matmul;
   if (forced !== undefined) {
     if (!(forced in TILES)) throw new Error(`matmul: unknown forced variant "${forced}"; expected one of ${Object.keys(TILES).join(", ")}.`);
-    if (forced === "subgroup" && !caps.subgroups) throw new Error(`matmul: the forced variant "subgroup" needs the adapter's "subgroups" feature, which this adapter lacks. Fix: force "wide" or "blocked".`);
+    if ((forced === "subgroup" || forced === "narrow") && !caps.subgroups)
+      throw new Error(`matmul: the forced variant "${forced}" needs the adapter's "subgroups" feature, which this adapter lacks. Fix: force "wide" or "blocked".`);
     return forced as Variant;
   }
   if (!caps.emulated) return "tiled";
-  return caps.subgroups ? "subgroup" : "wide";
+  if (!caps.subgroups) return "wide";
+  return N <= 16 ? "narrow" : "subgroup";
 }
 
 const matmulPrim: Primitive<void> = {
