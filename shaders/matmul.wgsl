@@ -20,7 +20,7 @@ struct Params {
   b_k: u32,
   b_n: u32,
   batches: u32,
-  _p0: u32,
+  grid: u32,  // 1: dispatched as (tiles_n, tiles_m, batches); 0: a flat count over x then y
   _p1: u32,
   _p2: u32,
   batch_shape: vec4<u32>,
@@ -41,21 +41,33 @@ struct Tile {
   base_b: u32,
 }
 
+// Integer division is scalar code on an emulator's SIMD lanes: the 3-D grid and the outermost
+// batch dim (whose index is what remains) divide nothing.
 fn locate(wid: vec3<u32>, nwg: vec3<u32>, tile_m: u32, tile_n: u32) -> Tile {
-  let w = wid.y * nwg.x + wid.x;
   var t: Tile;
-  t.n0 = (w % p.tiles_n) * tile_n;
-  t.m0 = ((w / p.tiles_n) % p.tiles_m) * tile_m;
-  t.batch = w / (p.tiles_n * p.tiles_m);
+  if (p.grid == 1u) {
+    t.n0 = wid.x * tile_n;
+    t.m0 = wid.y * tile_m;
+    t.batch = wid.z;
+  } else {
+    let w = wid.y * nwg.x + wid.x;
+    t.n0 = (w % p.tiles_n) * tile_n;
+    t.m0 = ((w / p.tiles_n) % p.tiles_m) * tile_m;
+    t.batch = w / (p.tiles_n * p.tiles_m);
+  }
   var rem = t.batch;
   t.base_a = p.off_a;
   t.base_b = p.off_b;
-  for (var d = p.batch_rank; d > 0u; d--) {
+  for (var d = p.batch_rank; d > 1u; d--) {
     let size = p.batch_shape[d - 1u];
     let i = rem % size;
     rem /= size;
     t.base_a += i * p.batch_a[d - 1u];
     t.base_b += i * p.batch_b[d - 1u];
+  }
+  if (p.batch_rank > 0u) {
+    t.base_a += rem * p.batch_a[0];
+    t.base_b += rem * p.batch_b[0];
   }
   return t;
 }

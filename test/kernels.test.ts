@@ -75,6 +75,22 @@ describe("matmul variants", () => {
     expectClose(grads[3], grads[1], 1e-4, 1e-4, "dB");
   });
 
+  // The kernels find their tile from a (tiles_n, tiles_m, batch) grid; past the adapter's
+  // per-dimension limit (lowered here to 7) they decode a flat count split over x and y instead.
+  test.each(MATMUL)("%s indexes a flat workgroup count when the 3-D grid exceeds the dispatch limit", async (variant) => {
+    if (needsSubgroups(variant) && !gpu.caps.subgroups) return;
+    const b = gpu as unknown as { caps: { maxWorkgroupsPerDim: number } };
+    const saved = b.caps;
+    gpu.setForce({ matmul: variant });
+    b.caps = { ...b.caps, maxWorkgroupsPerDim: 7 };
+    try {
+      await matmulParity([9, 2, 20, 5], [2, 5, 14], (a, b) => [a, b], `${variant} 18 batches, flat`);
+      await matmulParity([3, 40, 6], [3, 6, 33], (a, b) => [a, b.transpose(-1, -2).contiguous().transpose(-1, -2)], `${variant} 3 batches, grid`);
+    } finally {
+      b.caps = saved;
+    }
+  });
+
   test("each adapter gets its kernel: tiled on GPUs, subgroup (16x16 tiles for products at most 16 wide) or 16x8 on emulators; a bad force names the choices", () => {
     const caps = { maxWorkgroupSize: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDim: 65535, maxStorageBinding: 1 << 27 };
     expect(matmulVariant({ ...caps, subgroups: true, emulated: false })).toBe("tiled");

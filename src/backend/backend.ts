@@ -64,6 +64,11 @@ export interface GpuLaunch {
   /** Workgroup count; a count over the adapter's per-dimension limit is split over x and y. */
   readonly workgroups: number;
   /**
+   * Dispatched as exactly this [x, y, z] grid when set (its product equals `workgroups`), for
+   * kernels that read their tile from workgroup_id instead of dividing a flat index.
+   */
+  readonly grid?: readonly [number, number, number];
+  /**
    * Which input fills each read-only binding the shader declares, in order (null: a binding
    * this launch does not read). Default: the inputs in order.
    */

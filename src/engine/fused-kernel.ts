@@ -165,7 +165,7 @@ export function extendedKernel(name: string, key: string, makeCode: () => string
     cpu() {
       throw new Error(`${name}: internal error: fused kernels run on WebGPU only.`);
     },
-    webgpu: () => ({ key, code: () => code, entryPoint: base.entryPoint, constants: base.constants, params, workgroups: base.workgroups, noErrorFlag: true, ...extra }),
+    webgpu: () => ({ key, code: () => code, entryPoint: base.entryPoint, constants: base.constants, params, workgroups: base.workgroups, grid: base.grid, noErrorFlag: true, ...extra }),
   };
 }
 

@@ -59,7 +59,11 @@ const matmulKernel: Kernel<void> = {
     const tilesN = Math.ceil(N / tileN);
     const tilesM = Math.ceil(M / tileM);
     const P = new Uint32Array(32);
-    P.set([M, N, K, batch.shape.length, a.offset, b.offset, tilesN, tilesM, am, ak, bk, bn, batches]);
+    // A 3-D grid (tile column, tile row, batch) where it fits the adapter's limit, so the kernel
+    // divides nothing to find its tile; else a flat count it decodes (shaders/matmul.wgsl, locate).
+    const max = caps.maxWorkgroupsPerDim;
+    const grid = tilesN <= max && tilesM <= max && batches <= max ? ([tilesN, tilesM, batches] as const) : undefined;
+    P.set([M, N, K, batch.shape.length, a.offset, b.offset, tilesN, tilesM, am, ak, bk, bn, batches, grid ? 1 : 0]);
     P.set(batch.shape, 16);
     P.set(batch.strides[0], 20);
     P.set(batch.strides[1], 24);
@@ -70,6 +74,7 @@ const matmulKernel: Kernel<void> = {
       entryPoint: ENTRY[variant],
       params: P.buffer,
       workgroups: tilesN * tilesM * batches,
+      grid,
     };
   },
 };

@@ -156,9 +156,8 @@ export class WebGpuBackend implements Backend {
       throw new Error(`${kernel.name}: an input shares its buffer with an output, and this kernel cannot run in place. Fix: clone() the input first.`);
     const pipeline = this.cache.pipeline(launch, kernel.name, nIn, outBufs.length);
     const maxDim = this.caps.maxWorkgroupsPerDim;
-    const x = Math.min(launch.workgroups, maxDim);
-    const y = Math.ceil(launch.workgroups / x);
-    if (y > maxDim) throw new Error(`${kernel.name}: ${launch.workgroups} workgroups exceed this adapter's dispatch limit (${maxDim}²). Fix: split the tensor.`);
+    const [x, y, z] = launch.grid ?? [Math.min(launch.workgroups, maxDim), Math.ceil(launch.workgroups / Math.min(launch.workgroups, maxDim)), 1];
+    if (y > maxDim || z > maxDim || x > maxDim) throw new Error(`${kernel.name}: ${launch.workgroups} workgroups exceed this adapter's dispatch limit (${maxDim}²). Fix: split the tensor.`);
     if (this.launchesInBatch >= SUBMIT_EVERY) this.submit();
     const pass = this.timer ? this.profiledPass(kernel.name) : this.openPass();
     for (const b of inBufs) b.lastBatch = this.batch;
@@ -172,7 +171,7 @@ export class WebGpuBackend implements Backend {
     // A buffer the kernel also writes is read through its output binding (in-place kernels).
     const read = inBufs.map((b) => (outBufs.includes(b) ? this.dummy : b));
     pass.setBindGroup(0, this.cache.bindGroup(read, outBufs), [offset]);
-    pass.dispatchWorkgroups(x, y);
+    pass.dispatchWorkgroups(x, y, z);
     if (this.timer) {
       pass.end();
       this.pass = null;
