@@ -114,8 +114,6 @@ describe("gradients freed once spent", () => {
     } finally {
       spy.mockRestore();
     }
-    // dh = g · W2, then dh ⊙ GELU'(h): before, the kernel also wrote dh and GELU'(h), which the
-    // backward pass held until it ended.
     // dh = g · W2, then dh ⊙ GELU'(h) (in the matmul's epilogue or its own chain): before, the
     // kernel also wrote GELU'(h) (and dh), which the backward pass held until it ended.
     const gelu = Object.keys(written).filter((n) => n.includes("geluGrad"));
@@ -160,5 +158,58 @@ describe("gradients freed once spent", () => {
     for (let i = 0; i < 3; i++) wg.tidy(() => void run().grad!.dispose());
     await settle();
     expect(wg.memory("webgpu").tensors).toBe(before);
+  });
+});
+
+describe("what the forward pass saves", () => {
+  test.each(DEVICES)("%s: mul and div keep an operand only for a gradient that reads it; gradients as before", async (device) => {
+    const x = on(device, 12, 1, [3, 4]).requiresGrad_();
+    const w = on(device, 4, 2, [4]).requiresGrad_();
+    const c = on(device, 4, 3, [4]).add(2);
+    const shapes = (t: Tensor) => ((t.gradFn as unknown) as { savedShapes: number[][] }).savedShapes;
+    expect(shapes(x.mul(0.5))).toEqual([[]]); // the constant for dx; x only for a constant's gradient
+    expect(shapes(x.mul(c))).toEqual([[4]]);
+    expect(shapes(c.mul(x))).toEqual([[4]]);
+    expect(shapes(x.mul(w))).toEqual([[3, 4], [4]]);
+    expect(shapes(x.div(c))).toEqual([[4]]); // dx = g / c
+    expect(shapes(c.div(x))).toEqual([[4], [3, 4]]); // dx = -g c / x²
+    const r = on(device, 12, 4, [3, 4]);
+    const loss = x.mul(0.5).mul(c).div(c.add(1)).add(c.div(x.add(3))).mul(w).mul(r).sum();
+    loss.backward();
+    const [gx, gw] = [await x.grad!.data(), await w.grad!.data()];
+    const [xs, ws, cs, rs] = [await x.data(), await w.data(), await c.data(), await r.data()];
+    const wantX = Array.from(xs, (v, i) => (0.5 * cs[i % 4] / (cs[i % 4] + 1) - cs[i % 4] / (v + 3) ** 2) * ws[i % 4] * rs[i]);
+    const wantW = [0, 1, 2, 3].map((j) => [0, 1, 2].reduce((s, i) => s + (0.5 * xs[4 * i + j] * cs[j] / (cs[j] + 1) + cs[j] / (xs[4 * i + j] + 3)) * rs[4 * i + j], 0));
+    expectClose(gx, wantX, 1e-5, 1e-5, "dx");
+    expectClose(gw, wantW, 1e-5, 1e-5, "dw");
+  });
+
+  test("webgpu: the composite attention's scores (scaled, causally masked) are written once: not the raw product, not the scaled one", async () => {
+    const q = on("webgpu", 2 * 8 * 4, 1, [2, 8, 4]).requiresGrad_();
+    const k = on("webgpu", 2 * 8 * 4, 2, [2, 8, 4]).requiresGrad_();
+    const v = on("webgpu", 2 * 8 * 4, 3, [2, 8, 4]).requiresGrad_();
+    await wg.flush();
+    const written: Record<string, number[]> = {};
+    gpu().setForce({ attention: "composite" });
+    const spy = vi.spyOn(gpu(), "run").mockImplementation(function (this: WebGpuBackend, ...args) {
+      (written[args[0].name] ??= []).push(args[1].filter((t) => t.storage.refs > 0).length);
+      return WebGpuBackend.prototype.run.apply(this, args);
+    });
+    let out: Tensor;
+    try {
+      out = wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true });
+      await wg.flush();
+    } finally {
+      spy.mockRestore();
+      gpu().setForce({});
+    }
+    expect(written["matmul+fused(mul, add)"], Object.keys(written).join(" ")).toEqual([1]);
+    const r = on("webgpu", 2 * 8 * 4, 4, [2, 8, 4]);
+    out!.mul(r).sum().backward();
+    const cpu = ["q", "k", "v"].map((_, i) => on("cpu", 2 * 8 * 4, i + 1, [2, 8, 4]).requiresGrad_());
+    const ref = wg.nn.functional.scaledDotProductAttention(cpu[0], cpu[1], cpu[2], { isCausal: true });
+    ref.mul(on("cpu", 2 * 8 * 4, 4, [2, 8, 4])).sum().backward();
+    expectClose(await out!.data(), await ref.data(), 1e-5, 1e-5, "attention");
+    for (const [i, t] of [q, k, v].entries()) expectClose(await t.grad!.data(), await cpu[i].grad!.data(), 1e-4, 1e-4, `grad ${"qkv"[i]}`);
   });
 });

@@ -46,7 +46,7 @@ export interface ForwardInfo {
  * @example wg.tensor([1, 2], { requiresGrad: true }).mul(2).gradFn.name // "MulBackward"
  */
 export class Node {
-  private saved: SavedTensor[] | null;
+  private saved: (SavedTensor | undefined)[] | null;
   /** A non-leaf tensor whose retainGrad() asks for this node's incoming gradient. */
   retained: Tensor | null = null;
 
@@ -65,13 +65,14 @@ export class Node {
     readonly inputShapes: readonly (readonly number[])[],
     /** Per input, the gradient rule (null where the op has none, e.g. for an index). */
     readonly rules: readonly (Rule | null)[],
-    saved: readonly Tensor[],
+    /** By position, as the rules read them; a hole where no rule that can run reads one. */
+    saved: readonly (Tensor | undefined)[],
     /** The op's attributes (dims, sizes, ...) that the rules read. */
     readonly attrs: unknown,
     /** What the forward op was, for `wg.explain`; null for nodes made without it. */
     readonly forward: ForwardInfo | null = null,
   ) {
-    this.saved = saved.map((t) => new SavedTensor(t, t.handle.storage));
+    this.saved = saved.map((t) => (t === undefined ? undefined : new SavedTensor(t, t.handle.storage)));
   }
 
   /** The saved tensors as they were when saved; throws if freed or changed in place since. */
@@ -83,6 +84,7 @@ export class Node {
           `(or autograd.grad) if you need to go through the graph again.`,
       );
     return this.saved.map((s) => {
+      if (s === undefined) return undefined as unknown as Tensor; // read by no rule that runs
       if (s.storage.version !== s.version)
         throw new Error(
           `backward: a tensor of shape ${fmt(s.tensor.shape)} that ${this.name} saved for its gradient was ` +
@@ -96,14 +98,14 @@ export class Node {
 
   /** Free the saved tensors. A node that saved nothing stays usable, as in PyTorch. */
   release(): void {
-    if (!this.saved?.length) return;
-    for (const s of this.saved) releaseStorage(s.storage);
+    if (!this.saved?.some((s) => s !== undefined)) return;
+    for (const s of this.saved) if (s) releaseStorage(s.storage);
     this.saved = null;
   }
 
   /** How many tensors the node keeps for its rules (0 once freed). */
   get savedCount(): number {
-    return this.saved?.length ?? 0;
+    return this.saved?.filter((s) => s !== undefined).length ?? 0;
   }
 
   /** Whether release() freed saved values (a later backward or explain({ values }) cannot use them). */
@@ -113,7 +115,7 @@ export class Node {
 
   /** Shapes of the saved tensors, for explain; empty once freed. */
   get savedShapes(): (readonly number[])[] {
-    return this.saved?.map((s) => s.tensor.shape) ?? [];
+    return this.saved?.flatMap((s) => (s ? [s.tensor.shape] : [])) ?? [];
   }
 }
 

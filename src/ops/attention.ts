@@ -22,6 +22,7 @@ import { attentionDkv, attentionDq, attentionForward, type AttnDims } from "./at
 import type { Tensor } from "../tensor.js";
 import { specialize } from "../engine/wgsl.js";
 import { adapterChoice } from "../engine/scheduler.js";
+import { tidy } from "../engine/scope.js";
 
 /**
  * Options of `nn.functional.scaledDotProductAttention`, PyTorch's keyword arguments.
@@ -171,14 +172,18 @@ function scores(q: Tensor, k: Tensor, mask: Tensor | null, a: { scale: number; c
   // The causal mask as an added [L, S] bias of 0 and -Infinity: the same scores as a where(), and its
   // gradient passes through an add with no launch. Built before the product, so that the scale and
   // the add join the matmul's epilogue (built between them, its small launches would end the chain).
-  const causal = a.causal ? where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), 0, -Infinity) : null;
-  let s = q.matmul(k.transpose(-1, -2)).mul(a.scale);
-  if (causal) s = s.add(causal);
-  // A boolean mask also as an added 0/-Infinity bias (PyTorch's math path): a fully masked row's NaN then
-  // reaches its gradient, as in the fused kernels.
-  if (mask && a.maskKind === 1) s = s.add(where(mask.ne(0), 0, -Infinity));
-  if (mask && a.maskKind === 2) s = s.add(mask);
-  return s;
+  // In a tidy: the raw and scaled products are then freed before the chain runs, so the matmul's
+  // epilogue writes the masked scores only (mul saves no copy of its operand for a constant scale).
+  return tidy(() => {
+    const causal = a.causal ? where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), 0, -Infinity) : null;
+    let s = q.matmul(k.transpose(-1, -2)).mul(a.scale);
+    if (causal) s = s.add(causal);
+    // A boolean mask also as an added 0/-Infinity bias (PyTorch's math path): a fully masked row's NaN then
+    // reaches its gradient, as in the fused kernels.
+    if (mask && a.maskKind === 1) s = s.add(where(mask.ne(0), 0, -Infinity));
+    if (mask && a.maskKind === 2) s = s.add(mask);
+    return s;
+  });
 }
 
 /**

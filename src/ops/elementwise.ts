@@ -69,6 +69,12 @@ interface BinaryDef {
   ints?: boolean;
   compare?: boolean; // output is a float32 0/1 mask
   save: "ab" | "aby" | "none"; // what the rules read: saved = [a, b] or [a, b, y]
+  /**
+   * Which saved operands each rule reads, where a rule does not read both: an operand is then kept
+   * only when an input whose rule reads it requires grad (PyTorch's mul saves `other` only for
+   * `self`'s gradient). x * 0.125 keeps no copy of x, so a fused kernel need not write x out.
+   */
+  reads?: [readonly number[], readonly number[]];
   grads: [Rule | null, Rule | null];
   docs: [string | null, string | null]; // the rules in words, for wg.explain
 }
@@ -96,8 +102,8 @@ const cmp = (wgslOp: string, f: (a: number, b: number) => boolean): BinaryDef =>
 export const binaryOps = {
   add: { wgsl: "a + b", cpu: (a, b) => a + b, ints: true, save: "none", grads: [(g) => g, (g) => g], docs: ["d(a + b)/da = 1", "d(a + b)/db = 1"] },
   sub: { wgsl: "a - b", cpu: (a, b) => a - b, ints: true, save: "none", grads: [(g) => g, (g) => g.neg()], docs: ["d(a - b)/da = 1", "d(a - b)/db = -1"] },
-  mul: { wgsl: "a * b", cpu: (a, b) => a * b, ints: true, save: "ab", grads: [(g, [, b]) => g.mul(b), (g, [a]) => g.mul(a)], docs: ["d(a·b)/da = b", "d(a·b)/db = a"] },
-  div: { wgsl: "a / b", cpu: (a, b) => a / b, save: "ab", grads: [(g, [, b]) => g.div(b), (g, [a, b]) => g.mul(a).div(b.mul(b)).neg()], docs: ["d(a/b)/da = 1/b", "d(a/b)/db = -a/b²"] }, // d(a/b)/db = -a/b²
+  mul: { wgsl: "a * b", cpu: (a, b) => a * b, ints: true, save: "ab", reads: [[1], [0]], grads: [(g, [, b]) => g.mul(b), (g, [a]) => g.mul(a)], docs: ["d(a·b)/da = b", "d(a·b)/db = a"] },
+  div: { wgsl: "a / b", cpu: (a, b) => a / b, save: "ab", reads: [[1], [0, 1]], grads: [(g, [, b]) => g.div(b), (g, [a, b]) => g.mul(a).div(b.mul(b)).neg()], docs: ["d(a/b)/da = 1/b", "d(a/b)/db = -a/b²"] }, // d(a/b)/db = -a/b²
   pow: {
     scalarOnly: true,
     wgsl: "pow_real(a, b)",
@@ -295,10 +301,18 @@ const binaryPrims = primitives<BinaryName, BinaryDef>(binaryOps, (name, d) => ({
         return { shape: broadcastShapes(name, a.shape, b.shape), dtype: d.compare ? "float32" : dtype };
       },
       kernel: elementwiseKernel(name, d.wgsl, d.cpu, d.scalarOnly),
-      save: d.save === "aby" ? ([a, b], y) => [a, b, y] : d.save === "ab" ? ([a, b]) => [a, b] : undefined,
+      save: d.save === "aby" ? ([a, b], y) => [a, b, y] : d.save === "ab" ? (d.reads ? savedFor(d.reads) : ([a, b]) => [a, b]) : undefined,
       grads: d.grads,
       docs: d.docs,
 }));
+
+/** [a, b], each only where the rule of an input that requires grad reads it (BinaryDef.reads). */
+function savedFor(reads: [readonly number[], readonly number[]]) {
+  return (ins: readonly Tensor[]) => {
+    const needed = new Set(ins.flatMap((t, i) => (t.requiresGrad ? reads[i] : [])));
+    return ins.map((t, k) => (needed.has(k) ? t : undefined));
+  };
+}
 
 /** A number operand becomes a cached constant of the tensor's dtype and device. */
 function operands(op: string, a: Tensor | number, b: Tensor | number): [Tensor, Tensor] {

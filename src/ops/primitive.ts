@@ -20,7 +20,8 @@ export interface Primitive<A> {
   infer(ins: readonly Tensor[], attrs: A): { shape: number[]; dtype: DType };
   readonly kernel: Kernel<A>;
   /** The tensors the rules need (inputs and/or the output). */
-  save?(ins: readonly Tensor[], out: Tensor, attrs: A): Tensor[];
+  /** The tensors the rules read, by position; a hole where no rule that will run reads that one. */
+  save?(ins: readonly Tensor[], out: Tensor, attrs: A): (Tensor | undefined)[];
   /** One rule per input; null where the input gets no gradient. */
   readonly grads: readonly (Rule<A> | null)[];
   /** One line per input: its rule in words (`d tanh(x)/dx = 1 - tanh²(x)`), null where grads is; wg.explain shows it. */
@@ -70,7 +71,7 @@ export function record<A>(
   ins: readonly Tensor[],
   out: Tensor,
   rules: readonly (Rule<A> | null)[],
-  save: () => Tensor[],
+  save: () => (Tensor | undefined)[],
   attrs: A,
   docs: readonly (string | null)[] = [],
 ): void {
@@ -78,7 +79,7 @@ export function record<A>(
   const next = ins.map((t, i) => (rules[i] && t.requiresGrad ? (t.gradFn ?? t.accumulator()) : null));
   if (next.every((n) => n === null)) return;
   const saved = save();
-  const roles = saved.map((t) => (t === out ? -1 : ins.indexOf(t)));
+  const roles = saved.flatMap((t) => (t === undefined ? [] : [t === out ? -1 : ins.indexOf(t)]));
   const forward = { op: name, docs, outShape: out.shape, output: new WeakRef(out), saved: roles };
   out.gradFn = new Node(backwardName(name), next, ins.map((t) => t.shape), rules as readonly (Rule | null)[], saved, attrs, forward);
   rememberSite(out.gradFn);
