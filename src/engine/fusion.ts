@@ -39,6 +39,8 @@ const debugKernels = () => typeof process !== "undefined" && /\bkernels\b/.test(
 
 export class FusionQueue {
   private chain: Pending[] = [];
+  /** Each chain value's storage to its node: the lookups per queued op do not scan the chain. */
+  private nodeOf = new Map<Storage, number>();
   private inputs: View[] = [];
   private n = -1;
   private realizing = false;
@@ -80,7 +82,7 @@ export class FusionQueue {
     this.n = numel(out.shape);
     this.headIns = inViews.map(snapshot);
     const op: FusedOp = { name: kernel.name, expr: "", args: [], argTypes: [], out: out.dtype };
-    this.chain.push({ kernel, out, ins: this.headIns, attrs, op, head: true, launch });
+    this.push({ kernel, out, ins: this.headIns, attrs, op, head: true, launch });
   }
 
   /**
@@ -91,7 +93,7 @@ export class FusionQueue {
   prologue(kernel: Kernel<unknown>, outs: readonly View[], ins: readonly View[], attrs: unknown): boolean {
     if (!kernel.prologue || this.chain.length === 0 || this.chain[0].head || this.realizing || outs.length !== 1 || ins.length !== 1) return false;
     const x = ins[0];
-    const node = this.chain.findIndex((p) => p.out.storage === x.storage);
+    const node = this.nodeOf.get(x.storage) ?? -1;
     if (node < 0 || x.offset !== 0 || numel(x.shape) !== this.n || !isContiguous(x.shape, x.strides) || this.touches(outs[0].storage)) return false;
     const caps = (this.backend as Backend & { caps?: GpuCaps }).caps;
     const base = caps ? tailLaunch({ kernel, out: outs[0], x, attrs }, caps) : null;
@@ -114,13 +116,18 @@ export class FusionQueue {
     this.n = n;
     const args: Ref[] = ins.map((v) => this.refOf(v, n));
     const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes: ins.map((v) => v.dtype), out: out.dtype };
-    this.chain.push({ kernel, out, ins, attrs, op });
+    this.push({ kernel, out, ins, attrs, op });
+  }
+
+  private push(p: Pending): void {
+    if (!this.nodeOf.has(p.out.storage)) this.nodeOf.set(p.out.storage, this.chain.length);
+    this.chain.push(p);
   }
 
   /** A chain value read whole and in place (a register), else an input binding. */
   private refOf(v: View, n: number): Ref {
-    const node = this.chain.findIndex((p) => p.out.storage === v.storage);
-    if (node >= 0 && v.offset === 0 && numel(v.shape) === n) return { node };
+    const node = this.nodeOf.get(v.storage);
+    if (node !== undefined && v.offset === 0 && numel(v.shape) === n) return { node };
     let k = this.inputs.findIndex((u) => u.storage === v.storage && u.offset === v.offset && numel(u.shape) === numel(v.shape));
     if (k < 0) k = this.inputs.push(v) - 1;
     return { input: k };
@@ -132,8 +139,8 @@ export class FusionQueue {
    * realize time, when the values dropped meanwhile are known; realize splits the chain if needed.)
    */
   private fits(ins: readonly View[]): boolean {
-    if (ins.some((v) => this.chain.some((p) => p.out.storage === v.storage) && (v.offset !== 0 || numel(v.shape) !== this.n))) return false;
-    const fresh = ins.filter((v) => !this.chain.some((p) => p.out.storage === v.storage) && !this.inputs.some((u) => u.storage === v.storage)).length;
+    if (ins.some((v) => this.nodeOf.has(v.storage) && (v.offset !== 0 || numel(v.shape) !== this.n))) return false;
+    const fresh = ins.filter((v) => !this.nodeOf.has(v.storage) && !this.inputs.some((u) => u.storage === v.storage)).length;
     // A head chain also binds the head's inputs and output.
     const head = this.chain[0]?.head ? this.headIns.length + 1 : 0;
     return this.inputs.length + fresh + 1 + head <= MAX_BINDINGS;
@@ -141,7 +148,7 @@ export class FusionQueue {
 
   /** Whether the chain reads or writes `storage` (an upload to it must wait for the chain). */
   touches(storage: Storage): boolean {
-    return [...this.inputs, ...this.headIns].some((v) => v.storage === storage) || this.chain.some((p) => p.out.storage === storage);
+    return this.nodeOf.has(storage) || this.inputs.some((v) => v.storage === storage) || this.headIns.some((v) => v.storage === storage);
   }
 
   /**
@@ -165,6 +172,7 @@ export class FusionQueue {
   private encode(run: (chain: Pending[], inputs: View[]) => void): void {
     const [chain, inputs] = [this.chain, this.inputs];
     this.chain = [];
+    this.nodeOf = new Map();
     this.inputs = [];
     this.headIns = [];
     this.realizing = true;
