@@ -54,8 +54,7 @@ const matmulKernel: Kernel<void> = {
     const { M, K, N, batches, batch, am, ak, bk, bn } = layout(a, b);
     if (batch.shape.length > 4)
       throw new Error(`matmul: webgpu supports at most 4 non-contiguous batch dims; got ${fmt(a.shape)} @ ${fmt(b.shape)}. Fix: reshape the batch dims together.`);
-    const variant = matmulVariant(caps, N);
-    const [tileM, tileN] = TILES[variant];
+    const { tile: [tileM, tileN], entry, subgroups: sub } = VARIANTS[matmulVariant(caps, N)];
     const tilesN = Math.ceil(N / tileN);
     const tilesM = Math.ceil(M / tileM);
     const P = new Uint32Array(32);
@@ -67,11 +66,10 @@ const matmulKernel: Kernel<void> = {
     P.set(batch.shape, 16);
     P.set(batch.strides[0], 20);
     P.set(batch.strides[1], 24);
-    const sub = variant === "subgroup" || variant === "narrow";
     return {
       key: sub ? "matmul-subgroup" : "matmul",
       code: sub ? () => `enable subgroups;\n${template}\n${subgroupEntry}` : () => template,
-      entryPoint: ENTRY[variant],
+      entryPoint: entry,
       params: P.buffer,
       workgroups: tilesN * tilesM * batches,
       grid,
@@ -79,10 +77,15 @@ const matmulKernel: Kernel<void> = {
   },
 };
 
-/** Each entry point's output tile, [rows, cols] per workgroup (shaders/matmul*.wgsl). */
-const TILES = { tiled: [64, 64], blocked: [64, 64], wide: [64, 32], subgroup: [16, 32], narrow: [16, 16] } as const;
-type Variant = keyof typeof TILES;
-const ENTRY: Record<Variant, string> = { tiled: "tiled", blocked: "blocked", wide: "wide", subgroup: "subgroup", narrow: "subgroup_narrow" };
+/** Each variant's entry point, its output tile ([rows, cols] per workgroup) and whether it needs subgroups (shaders/matmul*.wgsl). */
+const VARIANTS = {
+  tiled: { entry: "tiled", tile: [64, 64], subgroups: false },
+  blocked: { entry: "blocked", tile: [64, 64], subgroups: false },
+  wide: { entry: "wide", tile: [64, 32], subgroups: false },
+  subgroup: { entry: "subgroup", tile: [16, 32], subgroups: true },
+  narrow: { entry: "subgroup_narrow", tile: [16, 16], subgroups: true },
+} as const;
+type Variant = keyof typeof VARIANTS;
 
 /**
  * The workgroup-memory tiled kernel on GPUs; on an emulator the subgroup kernel where the adapter
@@ -93,8 +96,8 @@ const ENTRY: Record<Variant, string> = { tiled: "tiled", blocked: "blocked", wid
 export function matmulVariant(caps: GpuCaps, N = Infinity): Variant {
   const forced = caps.force?.matmul;
   if (forced !== undefined) {
-    if (!(forced in TILES)) throw new Error(`matmul: unknown forced variant "${forced}"; expected one of ${Object.keys(TILES).join(", ")}.`);
-    if ((forced === "subgroup" || forced === "narrow") && !caps.subgroups)
+    if (!(forced in VARIANTS)) throw new Error(`matmul: unknown forced variant "${forced}"; expected one of ${Object.keys(VARIANTS).join(", ")}.`);
+    if (VARIANTS[forced as Variant].subgroups && !caps.subgroups)
       throw new Error(`matmul: the forced variant "${forced}" needs the adapter's "subgroups" feature, which this adapter lacks. Fix: force "wide" or "blocked".`);
     return forced as Variant;
   }

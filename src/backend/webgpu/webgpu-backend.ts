@@ -156,8 +156,9 @@ export class WebGpuBackend implements Backend {
       throw new Error(`${kernel.name}: an input shares its buffer with an output, and this kernel cannot run in place. Fix: clone() the input first.`);
     const pipeline = this.cache.pipeline(launch, kernel.name, nIn, outBufs.length);
     const maxDim = this.caps.maxWorkgroupsPerDim;
-    const [x, y, z] = launch.grid ?? [Math.min(launch.workgroups, maxDim), Math.ceil(launch.workgroups / Math.min(launch.workgroups, maxDim)), 1];
-    if (y > maxDim || z > maxDim || x > maxDim) throw new Error(`${kernel.name}: ${launch.workgroups} workgroups exceed this adapter's dispatch limit (${maxDim}²). Fix: split the tensor.`);
+    const flatX = Math.min(launch.workgroups, maxDim);
+    const [x, y, z] = launch.grid ?? [flatX, Math.ceil(launch.workgroups / flatX), 1];
+    if (x > maxDim || y > maxDim || z > maxDim) throw new Error(`${kernel.name}: ${launch.workgroups} workgroups exceed this adapter's dispatch limit (${maxDim}²). Fix: split the tensor.`);
     if (this.launchesInBatch >= SUBMIT_EVERY) this.submit();
     const pass = this.timer ? this.profiledPass(kernel.name) : this.openPass();
     for (const b of inBufs) b.lastBatch = this.batch;
