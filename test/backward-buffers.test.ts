@@ -4,10 +4,9 @@
  * once spent, so a fused chain pending on the device does not write it out. Values on both devices;
  * the launches and written outputs on WebGPU.
  */
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/tensor.js";
-import { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { gpu, launched, on } from "./fusion-helpers.js";
 import { DEVICES, expectClose, settle, startWebgpu } from "./helpers.js";
 
@@ -95,25 +94,20 @@ describe("gradients of slices of one tensor", () => {
   });
 });
 
+/** launched()'s per-launch counts of outputs still referenced, by kernel name. */
+function byKernel<T>(run: { value: T; names: string[]; written: number[] }) {
+  const written: Record<string, number[]> = {};
+  run.names.forEach((name, i) => (written[name] ??= []).push(run.written[i]));
+  return { ...run, written };
+}
+
 describe("gradients freed once spent", () => {
   test("webgpu: a backward matmul's GELU epilogue writes only the product, not the product's operands", async () => {
     const x = on("webgpu", 8 * 16, 1, [8, 16]);
     const w1 = on("webgpu", 32 * 16, 2, [32, 16]).requiresGrad_();
     const w2 = on("webgpu", 4 * 32, 3, [4, 32]).requiresGrad_();
     const loss = x.matmul(w1.T).gelu().matmul(w2.T).square().sum();
-    await wg.flush();
-    const written: Record<string, number[]> = {}; const order: string[] = [];
-    const spy = vi.spyOn(gpu(), "run").mockImplementation(function (this: WebGpuBackend, ...args) {
-      // An epilogue binds a spare for a product nobody holds: count the outputs still referenced.
-      order.push(args[0].name); (written[args[0].name] ??= []).push(args[1].filter((v) => v.storage.refs > 0).length);
-      return WebGpuBackend.prototype.run.apply(this, args);
-    });
-    try {
-      loss.backward();
-      await wg.flush();
-    } finally {
-      spy.mockRestore();
-    }
+    const { names: order, written } = byKernel(await launched(() => loss.backward()));
     // dh = g · W2, then dh ⊙ GELU'(h) (in the matmul's epilogue or its own chain): before, the
     // kernel also wrote GELU'(h) (and dh), which the backward pass held until it ended.
     const gelu = Object.keys(written).filter((n) => n.includes("geluGrad"));
@@ -188,28 +182,21 @@ describe("what the forward pass saves", () => {
     const q = on("webgpu", 2 * 8 * 4, 1, [2, 8, 4]).requiresGrad_();
     const k = on("webgpu", 2 * 8 * 4, 2, [2, 8, 4]).requiresGrad_();
     const v = on("webgpu", 2 * 8 * 4, 3, [2, 8, 4]).requiresGrad_();
-    await wg.flush();
-    const written: Record<string, number[]> = {};
     gpu().setForce({ attention: "composite" });
-    const spy = vi.spyOn(gpu(), "run").mockImplementation(function (this: WebGpuBackend, ...args) {
-      (written[args[0].name] ??= []).push(args[1].filter((t) => t.storage.refs > 0).length);
-      return WebGpuBackend.prototype.run.apply(this, args);
-    });
-    let out: Tensor;
+    let run: Awaited<ReturnType<typeof launched<Tensor>>>;
     try {
-      out = wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true });
-      await wg.flush();
+      run = await launched(() => wg.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }));
     } finally {
-      spy.mockRestore();
       gpu().setForce({});
     }
+    const { value: out, written } = byKernel(run);
     expect(written["matmul+fused(mul, add)"], Object.keys(written).join(" ")).toEqual([1]);
     const r = on("webgpu", 2 * 8 * 4, 4, [2, 8, 4]);
-    out!.mul(r).sum().backward();
+    out.mul(r).sum().backward();
     const cpu = ["q", "k", "v"].map((_, i) => on("cpu", 2 * 8 * 4, i + 1, [2, 8, 4]).requiresGrad_());
     const ref = wg.nn.functional.scaledDotProductAttention(cpu[0], cpu[1], cpu[2], { isCausal: true });
     ref.mul(on("cpu", 2 * 8 * 4, 4, [2, 8, 4])).sum().backward();
-    expectClose(await out!.data(), await ref.data(), 1e-5, 1e-5, "attention");
+    expectClose(await out.data(), await ref.data(), 1e-5, 1e-5, "attention");
     for (const [i, t] of [q, k, v].entries()) expectClose(await t.grad!.data(), await cpu[i].grad!.data(), 1e-4, 1e-4, `grad ${"qkv"[i]}`);
   });
 });

@@ -10,6 +10,7 @@ import { webgpuBackend } from "../src/engine/device.js";
 import { channelSumSq } from "../src/ops/batchnorm.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { expectClose, randomData, settle, startWebgpu, values } from "./helpers.js";
+import { withDispatchLimit } from "./fusion-helpers.js";
 
 const F = wg.nn.functional;
 let gpu: WebGpuBackend;
@@ -207,20 +208,6 @@ describe("on WebGPU", () => {
       out.push([await values(y), await values(x.grad!), ...(w ? [await values(w.grad!)] : [])]);
     }
     out[1].forEach((ref, i) => expectClose(out[0][i], ref, 1e-5, 1e-4, `output ${i}`));
-  }
-
-  /** Run fn with the adapter's per-dimension workgroup limit lowered, so small launches take the split path. */
-  async function withDispatchLimit(limit: number, force: Record<string, string>, fn: () => Promise<void>) {
-    const b = gpu as unknown as { caps: { maxWorkgroupsPerDim: number } };
-    const saved = b.caps;
-    gpu.setForce(force);
-    b.caps = { ...b.caps, maxWorkgroupsPerDim: limit };
-    try {
-      await fn();
-    } finally {
-      b.caps = saved;
-      gpu.setForce({});
-    }
   }
 
   // 65,535 workgroups per dimension is the usual limit; at 7 the same x-then-y split runs on small tensors.

@@ -1,4 +1,4 @@
-// Shared by the fusion tests: seeded operands and the names of the kernels a function launches.
+// Shared by the WebGPU tests: seeded operands, the kernels a function launches, a lowered dispatch limit.
 import { vi } from "vitest";
 import * as wg from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
@@ -10,19 +10,38 @@ export const gpu = () => webgpuBackend() as WebGpuBackend;
 /** A float32 tensor of n seeded values in [-1, 1) on `device`. */
 export const on = (device: "cpu" | "webgpu", n: number, seed: number, shape: number[]) => wg.tensor(Float32Array.from(randomData(n, -1, 1, seed)), { device, shape });
 
-/** Names of the kernels `fn` launches, flushed before and after. */
-export async function launched<T>(fn: () => T): Promise<{ value: T; names: string[] }> {
+/**
+ * Names of the kernels `fn` launches, flushed before and after, and per launch how many of its
+ * outputs are still referenced (an epilogue binds a spare for a product nobody holds).
+ */
+export async function launched<T>(fn: () => T): Promise<{ value: T; names: string[]; written: number[] }> {
   await wg.flush();
   const names: string[] = [];
+  const written: number[] = [];
   const spy = vi.spyOn(gpu(), "run").mockImplementation(function (this: WebGpuBackend, ...args) {
     names.push(args[0].name);
+    written.push(args[1].filter((v) => v.storage.refs > 0).length);
     return WebGpuBackend.prototype.run.apply(this, args);
   });
   try {
     const value = fn();
     await wg.flush();
-    return { value, names };
+    return { value, names, written };
   } finally {
     spy.mockRestore();
+  }
+}
+
+/** Run fn with the adapter's per-dimension workgroup limit lowered and `force` set, so small launches take the split path. */
+export async function withDispatchLimit(limit: number, force: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const b = gpu() as unknown as { caps: { maxWorkgroupsPerDim: number } };
+  const saved = b.caps;
+  gpu().setForce(force);
+  b.caps = { ...b.caps, maxWorkgroupsPerDim: limit };
+  try {
+    await fn();
+  } finally {
+    b.caps = saved;
+    gpu().setForce({});
   }
 }

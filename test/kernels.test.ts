@@ -10,6 +10,7 @@ import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import { matmulVariant } from "../src/ops/matmul.js";
 import { expectClose, randomData, startWebgpu, values } from "./helpers.js";
+import { withDispatchLimit } from "./fusion-helpers.js";
 
 interface Gpu {
   setForce(f: Record<string, string>): void;
@@ -79,16 +80,10 @@ describe("matmul variants", () => {
   // per-dimension limit (lowered here to 7) they decode a flat count split over x and y instead.
   test.each(MATMUL)("%s indexes a flat workgroup count when the 3-D grid exceeds the dispatch limit", async (variant) => {
     if (needsSubgroups(variant) && !gpu.caps.subgroups) return;
-    const b = gpu as unknown as { caps: { maxWorkgroupsPerDim: number } };
-    const saved = b.caps;
-    gpu.setForce({ matmul: variant });
-    b.caps = { ...b.caps, maxWorkgroupsPerDim: 7 };
-    try {
+    await withDispatchLimit(7, { matmul: variant }, async () => {
       await matmulParity([9, 2, 20, 5], [2, 5, 14], (a, b) => [a, b], `${variant} 18 batches, flat`);
       await matmulParity([3, 40, 6], [3, 6, 33], (a, b) => [a, b.transpose(-1, -2).contiguous().transpose(-1, -2)], `${variant} 3 batches, grid`);
-    } finally {
-      b.caps = saved;
-    }
+    });
   });
 
   test("each adapter gets its kernel: tiled on GPUs, subgroup (16x16 tiles for products at most 16 wide) or 16x8 on emulators; a bad force names the choices", () => {
