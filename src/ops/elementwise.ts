@@ -308,10 +308,7 @@ const binaryPrims = primitives<BinaryName, BinaryDef>(binaryOps, (name, d) => ({
 
 /** [a, b], each only where the rule of an input that requires grad reads it (BinaryDef.reads). */
 function savedFor(reads: [readonly number[], readonly number[]]) {
-  return (ins: readonly Tensor[]) => {
-    const needed = new Set(ins.flatMap((t, i) => (t.requiresGrad ? reads[i] : [])));
-    return ins.map((t, k) => (needed.has(k) ? t : undefined));
-  };
+  return (ins: readonly Tensor[]) => ins.map((t, k) => (ins.some((u, i) => u.requiresGrad && reads[i].includes(k)) ? t : undefined));
 }
 
 /** A number operand becomes a cached constant of the tensor's dtype and device. */
