@@ -8,7 +8,7 @@
 fn subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
   let t = locate(wid, nwg, 16u, 32u);
-  if (t.batch >= p.batches) { return; }  // uniform per workgroup
+  if (t.batch >= p.batches) { row_sums(t, 16u, 32u, li, 4u); return; }  // uniform per workgroup
   let m = t.m0;
   let n = t.n0 + li;
   let r0 = t.base_a + min(m + 0u + sid, p.M - 1u) * p.a_m;
@@ -99,7 +99,7 @@ fn subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 fn subgroup_narrow(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
   let t = locate(wid, nwg, 16u, 16u);
-  if (t.batch >= p.batches) { return; }  // uniform per workgroup
+  if (t.batch >= p.batches) { row_sums(t, 16u, 16u, li, 4u); return; }  // uniform per workgroup
   let m = t.m0;
   let n = t.n0 + li;
   let r0 = t.base_a + min(m + 0u + sid, p.M - 1u) * p.a_m;

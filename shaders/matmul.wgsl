@@ -86,6 +86,13 @@ fn load_b(t: Tile, k: u32, n: u32) -> f32 {
 // the product (bias, activation) by replacing this function (an epilogue).
 fn store_c(i: u32, v: f32) { C[i] = v; }
 
+// A launch that also writes the row sums of A, R[m] = sum_k A[m, k] (a bias gradient: the scheduler
+// fuses sum(G, 0) into the matmul reading Gᵀ, engine/fusion.ts), dispatches one more slice of
+// workgroups past its last batch, and every entry hands those here: `size` invocations each, row m
+// to invocation m % size of workgroup (m / size) % (tiles_n tiles_m). This empty body is the anchor
+// that launch replaces (ops/matmul.ts, ROW_SUMS), with R bound after C.
+fn row_sums(t: Tile, tile_m: u32, tile_n: u32, li: u32, size: u32) {}
+
 fn store(t: Tile, m: u32, n0: u32, v: vec4<f32>) {
   if (m >= p.M) { return; }
   let row = (t.batch * p.M + m) * p.N;
@@ -102,7 +109,7 @@ var<workgroup> Bs: array<f32, 1024>;  // [BK][64], k-major
 fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let t = locate(wid, nwg, 64u, 64u);
-  if (t.batch >= p.batches) { return; }  // spare workgroups of a split dispatch; uniform per workgroup
+  if (t.batch >= p.batches) { row_sums(t, 64u, 64u, li, 256u); return; }  // uniform per workgroup
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
     for (var l = 0u; l < 4u; l++) {
@@ -134,9 +141,10 @@ fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 fn blocked(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = locate(wid, nwg, 64u, 64u);
+  if (t.batch >= p.batches) { row_sums(t, 64u, 64u, lid.y * 8u + lid.x, 64u); return; }  // uniform per workgroup
   let m = t.m0 + lid.y * 8u;
   let n = t.n0 + lid.x * 8u;
-  if (t.batch >= p.batches || m >= p.M || n >= p.N) { return; }
+  if (m >= p.M || n >= p.N) { return; }
   var a_row: array<u32, 8>;
   var b_col: array<u32, 8>;
   for (var i = 0u; i < 8u; i++) {
@@ -189,9 +197,10 @@ fn store4(t: Tile, m: u32, n: u32, v: vec4<f32>) {
 fn wide(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = locate(wid, nwg, 64u, 32u);
+  if (t.batch >= p.batches) { row_sums(t, 64u, 32u, lid.y * 4u + lid.x, 16u); return; }  // uniform per workgroup
   let m = t.m0 + lid.y * 16u;
   let n = t.n0 + lid.x;
-  if (t.batch >= p.batches || m >= p.M || n >= p.N) { return; }
+  if (m >= p.M || n >= p.N) { return; }
   let r0 = t.base_a + min(m + 0u, p.M - 1u) * p.a_m;
   let r1 = t.base_a + min(m + 1u, p.M - 1u) * p.a_m;
   let r2 = t.base_a + min(m + 2u, p.M - 1u) * p.a_m;

@@ -122,6 +122,18 @@ export interface Kernel<A> {
    * declarations; `paramsEnd`, the end of its Params struct.
    */
   readonly prologue?: { readonly load: string; readonly bindings: string; readonly paramsEnd: string };
+  /**
+   * A kernel (a sum) that says whether this launch computes out[j] = Σ_i x[i, j] of its one dense
+   * input read as [numel(x) / numel(out), numel(out)], a sum over leading dims (a bias gradient):
+   * the scheduler may fold it into a kernel with `rowSums` reading x transposed.
+   */
+  columnSums?(outs: readonly View[], ins: readonly View[], attrs: A): boolean;
+  /**
+   * A kernel (matmul) that can write, as a second output, the row sums of its first input,
+   * R[m] = Σ_k A[m, k], when this says so for these inputs (webgpu() then gets outs [C, R]; the CPU
+   * backend, which fuses nothing, never asks).
+   */
+  rowSums?(ins: readonly View[]): boolean;
   cpu(outs: readonly CpuView[], ins: readonly CpuView[], attrs: A): void;
   webgpu(outs: readonly View[], ins: readonly View[], attrs: A, caps: GpuCaps): GpuLaunch;
 }

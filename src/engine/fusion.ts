@@ -31,6 +31,8 @@ interface Pending {
   readonly head?: boolean;
   /** The head's own launch, made when it was queued (so its errors are thrown then). */
   readonly launch?: GpuLaunch;
+  /** A head that also writes the row sums of its first input here (a column sum it took over: see head). */
+  readonly sibling?: View;
 }
 
 const paramsLayout = uniformLayout(FUSED_PARAMS);
@@ -48,6 +50,8 @@ export class FusionQueue {
   private heldInputs: Storage[] = [];
   /** The head's inputs (a matmul's operands), when the chain has a head. */
   private headIns: View[] = [];
+  /** The head's second output (row sums), when it has one. */
+  private sibling: View | undefined;
 
   constructor(private backend: Backend) {}
 
@@ -69,20 +73,52 @@ export class FusionQueue {
     return !!kernel.epilogue && outs.length === 1 && out.offset === 0 && out.dtype === "float32" && isContiguous(out.shape, out.strides) && numel(out.shape) === out.storage.size && out.storage.size > 0;
   }
 
-  /** Realize the pending chain and start a new one whose first value is this launch's output. */
+  /**
+   * Realize the pending chain and start a new one whose first value is this launch's output. When
+   * the pending chain is only a column sum of the matrix this launch reads transposed as its first
+   * input (the bias gradient beside the weight gradient, sum(G, 0) then Gᵀ @ X), the launch writes
+   * that sum too, as its row sums of Gᵀ, and the sum is never launched.
+   */
   head(kernel: Kernel<unknown>, outView: View, inViews: readonly View[], attrs: unknown): void {
-    this.realize();
+    const sibling = this.columnSumOf(kernel, inViews);
+    if (sibling) this.drop();
+    else this.realize();
     // Its errors now, as an unfused launch would throw them: unusable inputs, and its own checks.
     this.backend.claim?.(inViews, kernel.name);
     const caps = (this.backend as Backend & { caps?: GpuCaps }).caps;
-    const made = caps ? kernel.webgpu([outView], inViews, attrs, caps) : undefined;
+    const made = caps ? kernel.webgpu(sibling ? [outView, sibling] : [outView], inViews, attrs, caps) : undefined;
     // Its own copy of the params: a layout's pack() reuses one buffer for the next launch.
     const launch = made && { ...made, params: made.params.slice(0) };
     const out = snapshot(outView);
     this.n = numel(out.shape);
     this.headIns = inViews.map(snapshot);
+    this.sibling = sibling;
     const op: FusedOp = { name: kernel.name, expr: "", args: [], argTypes: [], out: out.dtype };
-    this.push({ kernel, out, ins: this.headIns, attrs, op, head: true, launch });
+    this.push({ kernel, out, ins: this.headIns, attrs, op, head: true, launch, sibling });
+  }
+
+  /**
+   * The output of the pending chain when it is a lone column sum (Kernel.columnSums) of the dense
+   * matrix X that `kernel` reads as its first input A = Xᵀ (same storage and offset, strides
+   * [1, cols]) and whose row sums it can write (Kernel.rowSums); else undefined.
+   */
+  private columnSumOf(kernel: Kernel<unknown>, ins: readonly View[]): View | undefined {
+    const sum = this.chain[0];
+    if (this.chain.length !== 1 || !sum.head || !kernel.rowSums?.(ins) || !sum.kernel.columnSums?.([sum.out], sum.ins, sum.attrs)) return undefined;
+    const [x, a] = [sum.ins[0], ins[0]];
+    const cols = numel(sum.out.shape);
+    const rows = numel(x.shape) / cols;
+    const transposed = a.shape[0] === cols && a.shape[1] === rows && (cols === 1 || a.strides[0] === 1) && (rows === 1 || a.strides[1] === cols);
+    return x.storage === a.storage && x.offset === a.offset && transposed && !sum.out.storage.freed ? sum.out : undefined;
+  }
+
+  /** Forget the pending chain unencoded (its work is taken over); the inputs it held stay held until the next encode. */
+  private drop(): void {
+    this.chain = [];
+    this.nodeOf = new Map();
+    this.inputs = [];
+    this.headIns = [];
+    this.sibling = undefined;
   }
 
   /**
@@ -139,7 +175,7 @@ export class FusionQueue {
    * realize time, when the values dropped meanwhile are known; realize splits the chain if needed.)
    */
   private fits(ins: readonly View[]): boolean {
-    if (ins.some((v) => this.nodeOf.has(v.storage) && (v.offset !== 0 || numel(v.shape) !== this.n))) return false;
+    if (ins.some((v) => (this.nodeOf.has(v.storage) && (v.offset !== 0 || numel(v.shape) !== this.n)) || v.storage === this.sibling?.storage)) return false;
     const fresh = ins.filter((v) => !this.nodeOf.has(v.storage) && !this.inputs.some((u) => u.storage === v.storage)).length;
     // A head chain also binds the head's inputs and output.
     const head = this.chain[0]?.head ? this.headIns.length + 1 : 0;
@@ -148,7 +184,7 @@ export class FusionQueue {
 
   /** Whether the chain reads or writes `storage` (an upload to it must wait for the chain). */
   touches(storage: Storage): boolean {
-    return this.nodeOf.has(storage) || this.inputs.some((v) => v.storage === storage) || this.headIns.some((v) => v.storage === storage);
+    return this.nodeOf.has(storage) || this.inputs.some((v) => v.storage === storage) || this.headIns.some((v) => v.storage === storage) || this.sibling?.storage === storage;
   }
 
   /**
@@ -171,10 +207,7 @@ export class FusionQueue {
   /** Take the pending chain out of the queue and encode it with `run`; then free the inputs it held. */
   private encode(run: (chain: Pending[], inputs: View[]) => void): void {
     const [chain, inputs] = [this.chain, this.inputs];
-    this.chain = [];
-    this.nodeOf = new Map();
-    this.inputs = [];
-    this.headIns = [];
+    this.drop();
     this.realizing = true;
     try {
       run(chain, inputs);
@@ -191,12 +224,14 @@ export class FusionQueue {
    * and the bindings fit; else the head alone, then the rest as a plain chain reading its output.
    */
   private runHead(chain: Pending[], inputs: View[]): void {
-    const head: Head = chain[0];
+    const head: Head & { sibling?: View } = chain[0];
     const outputs = chain.flatMap((p, k) => (k > 0 && !p.out.storage.freed ? [k] : []));
     const headLive = !head.out.storage.freed;
-    if (!headLive && outputs.length === 0) return;
+    const sibling = head.sibling;
+    if (!headLive && outputs.length === 0 && (!sibling || sibling.storage.freed)) return;
     const caps = (this.backend as Backend & { caps?: GpuCaps }).caps;
-    const base = chain.length > 1 && caps ? baseLaunch(head, caps) : null;
+    // A head with row sums runs alone (its epilogue anchors bind one output).
+    const base = chain.length > 1 && caps && !sibling ? baseLaunch(head, caps) : null;
     const limit = caps?.maxStorageBuffers ?? MAX_BINDINGS;
     if (base && head.ins.length + inputs.length + 1 + outputs.length <= limit) {
       const kernel = epilogueKernel(head, base, chain.map((p) => p.op), inputs, outputs, headLive);
@@ -204,9 +239,11 @@ export class FusionQueue {
     }
     // Unfused: the head writes its output (a temporary when nobody holds it), which the rest reads.
     const out = headLive ? head.out : { ...head.out, storage: this.backend.alloc(head.out.dtype, this.n) };
+    const sums = sibling && (sibling.storage.freed ? { ...sibling, storage: this.backend.alloc(sibling.dtype, numel(sibling.shape)) } : sibling);
     // Its launch was made when it was queued (same shapes and offsets for a temporary output).
     const made = head.launch;
-    this.backend.run(made ? { ...head.kernel, webgpu: () => made } : head.kernel, [out], head.ins, head.attrs);
+    this.backend.run(made ? { ...head.kernel, webgpu: () => made } : head.kernel, sums ? [out, sums] : [out], head.ins, head.attrs);
+    if (sums && sums !== sibling) this.backend.free(sums.storage);
     const at = inputs.length;
     const rest = chain.slice(1).map((p) => ({ ...p, op: { ...p.op, args: p.op.args.map((r): Ref => ("input" in r ? r : r.node === 0 ? { input: at } : { node: r.node - 1 })) } }));
     runChain(this.backend, rest, [...inputs, out], this.n);

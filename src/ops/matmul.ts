@@ -10,6 +10,7 @@ import { broadcastShapes, broadcastStrides, fmt, numel, stridedOffsets } from ".
 import { apply, type Primitive } from "./primitive.js";
 import { cast, collapse } from "./elementwise.js";
 import { describeValue } from "./layout.js";
+import { specialize } from "../engine/wgsl.js";
 import { Tensor } from "../tensor.js";
 
 /** Batch dims of both operands broadcast to the output's, merged where contiguous. */
@@ -33,6 +34,8 @@ const matmulKernel: Kernel<void> = {
     bindings: "@group(0) @binding(2) var<storage, read_write> C: array<f32>;\n@group(0) @binding(3) var<uniform> p: Params;",
     paramsEnd: "  batch_b: vec4<u32>,\n}",
   },
+  // On WebGPU (the scheduler fuses only there), for 2-D products: the row sums of one matrix.
+  rowSums: ([a, b]) => a.shape.length === 2 && b.shape.length === 2,
   cpu([c], [a, b]) {
     const { M, K, N, batch, am, ak, bk, bn } = layout(a, b);
     const baseA = stridedOffsets(batch.shape, batch.strides[0], a.offset);
@@ -50,32 +53,59 @@ const matmulKernel: Kernel<void> = {
       }
     }
   },
-  webgpu(_outs, [a, b], _attrs, caps) {
+  webgpu(outs, [a, b], _attrs, caps) {
     const { M, K, N, batches, batch, am, ak, bk, bn } = layout(a, b);
     if (batch.shape.length > 4)
       throw new Error(`matmul: webgpu supports at most 4 non-contiguous batch dims; got ${fmt(a.shape)} @ ${fmt(b.shape)}. Fix: reshape the batch dims together.`);
+    const rowSums = outs.length === 2;
+    if (rowSums && batches !== 1) throw new Error(`matmul: internal error: row sums of A asked of a batched product ${fmt(a.shape)} @ ${fmt(b.shape)}.`);
     const { tile: [tileM, tileN], entry, subgroups: sub } = VARIANTS[matmulVariant(caps, N)];
     const tilesN = Math.ceil(N / tileN);
     const tilesM = Math.ceil(M / tileM);
+    // The row sums take one more slice of workgroups past the last batch (shaders/matmul.wgsl, row_sums).
+    const slices = batches + (rowSums ? 1 : 0);
     const P = new Uint32Array(32);
     // A 3-D grid (tile column, tile row, batch) where it fits the adapter's limit, so the kernel
     // divides nothing to find its tile; else a flat count it decodes (shaders/matmul.wgsl, locate).
     const max = caps.maxWorkgroupsPerDim;
-    const grid = tilesN <= max && tilesM <= max && batches <= max ? ([tilesN, tilesM, batches] as const) : undefined;
+    const grid = tilesN <= max && tilesM <= max && slices <= max ? ([tilesN, tilesM, slices] as const) : undefined;
     P.set([M, N, K, batch.shape.length, a.offset, b.offset, tilesN, tilesM, am, ak, bk, bn, batches, grid ? 1 : 0]);
     P.set(batch.shape, 16);
     P.set(batch.strides[0], 20);
     P.set(batch.strides[1], 24);
+    const source = sub ? `enable subgroups;\n${template}\n${subgroupEntry}` : template;
     return {
-      key: sub ? "matmul-subgroup" : "matmul",
-      code: sub ? () => `enable subgroups;\n${template}\n${subgroupEntry}` : () => template,
+      key: `${sub ? "matmul-subgroup" : "matmul"}${rowSums ? "|row-sums" : ""}`,
+      code: rowSums ? () => specialize("matmul", source, ROW_SUMS) : () => source,
       entryPoint: entry,
       params: P.buffer,
-      workgroups: tilesN * tilesM * batches,
+      workgroups: tilesN * tilesM * slices,
       grid,
     };
   },
 };
+
+/** The texts a launch with row sums replaces in shaders/matmul.wgsl: R bound after C, and row_sums' body. */
+const ROW_SUMS: [string, string][] = [
+  ["@group(0) @binding(3) var<uniform> p: Params;", "@group(0) @binding(3) var<storage, read_write> R: array<f32>;\n@group(0) @binding(4) var<uniform> p: Params;"],
+  [
+    "fn row_sums(t: Tile, tile_m: u32, tile_n: u32, li: u32, size: u32) {}",
+    `fn row_sums(t: Tile, tile_m: u32, tile_n: u32, li: u32, size: u32) {
+  if (t.batch != p.batches) { return; }  // spare workgroups of a split dispatch
+  let slice = p.tiles_n * p.tiles_m;
+  let w = (t.m0 / tile_m) * p.tiles_n + t.n0 / tile_n;
+  for (var m = w * size + li; m < p.M; m += slice * size) {
+    var s = 0.0;
+    var at = p.off_a + m * p.a_m;
+    for (var k = 0u; k < p.K; k++) {
+      s += A[at];
+      at += p.a_k;
+    }
+    R[m] = s;
+  }
+}`,
+  ],
+];
 
 /** Each variant's entry point, its output tile ([rows, cols] per workgroup) and whether it needs subgroups (shaders/matmul*.wgsl). */
 const VARIANTS = {

@@ -3,7 +3,7 @@ import template from "../../shaders/reduce.wgsl";
 import templateVec4 from "../../shaders/reduce-vec4.wgsl";
 import type { GpuCaps, GpuLaunch, Kernel, View } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
-import { checkIndexable, fmt, normalizeDims, numel, stridedOffsets } from "../shape.js";
+import { checkIndexable, fmt, isContiguous, normalizeDims, numel, stridedOffsets } from "../shape.js";
 import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { apply, type Primitive } from "./primitive.js";
 import { collapse, where } from "./elementwise.js";
@@ -51,6 +51,9 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     bindings: "@group(0) @binding(1) var<storage, read_write> out: array<O>;\n@group(0) @binding(2) var<uniform> p: Params;",
     paramsEnd: "  stride_i: array<vec4<u32>, 2>,\n}",
   },
+  // A float sum over leading dims of a dense input (a bias gradient), which a matmul reading the input transposed can compute beside its product.
+  columnSums: ([out], [x], { op, dims }) =>
+    op === "sum" && x.dtype === "float32" && out.dtype === "float32" && isContiguous(x.shape, x.strides) && dims.length > 0 && dims.every((d, i) => d === i),
   cpu([out], [x], { op, dims }) {
     const { o, r } = split(x, dims);
     const outerOffs = stridedOffsets(o.shape, o.strides, x.offset);
