@@ -1,7 +1,9 @@
 // Row ops over contiguous rows of length `cols`, numerically stable (max-subtracted):
 // OP 0 softmax(x), 1 logSoftmax(x), 2 softmax grad y*(g - sum(g*y)), 3 logSoftmax grad g - exp(y)*sum(g),
-// 4 cross-entropy loss per row logsumexp(x) - x[t], 5 its grad (softmax(x) - onehot(t)) * gl[row].
-// Inputs: x (or y), g (ops 2, 3; per-row gl for op 5), t (int32 targets, ops 4, 5).
+// 4 cross-entropy loss per row logsumexp(x) - x[t], 5 its grad (softmax(x) - onehot(t)) * gl[row] * scale,
+// 6 (cross-entropy-mean.wgsl, appended) their mean.
+// Inputs: x (or y), g (ops 2, 3; per-row gl for op 5), t (int32 targets, ops 4, 5, 6), scale (op 5:
+// 1/kept of op 6, when p.scaled is 1).
 // Ops 4, 5: a target equal to `ignore` gives loss 0 and gradient 0; one outside [0, cols) is reported
 // to the error flag (group 1) with its row, and the host throws at the next sync point.
 // Entry `rows`: one workgroup per row; entry `threads`: one invocation per row. Dispatch over x then y.
@@ -14,16 +16,18 @@ struct Params {
   // op 5 reads its per-row gl through an offset and a stride (0 when mean() broadcast one value)
   gl_offset: u32,
   gl_stride: u32,
-  ignore: i32,    // ops 4, 5: crossEntropy's ignoreIndex
-  check_id: u32,  // ops 4, 5: this launch's id for the error flag
-  _pad: vec2<u32>,
+  ignore: i32,    // ops 4, 5, 6: crossEntropy's ignoreIndex
+  check_id: u32,  // ops 4, 5, 6: this launch's id for the error flag
+  scaled: u32,    // op 5: 1 when scale[s_offset] scales the gradient
+  s_offset: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> t: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(3) var<storage, read> scale: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
 @group(1) @binding(0) var<storage, read_write> flag: array<atomic<u32>, 4>;
 
 override WG: u32 = 256u;
@@ -130,7 +134,14 @@ fn element(r: u32, c: u32, m: f32, s: f32) -> f32 {
   let k = class_of(r);
   if (k == NO_CLASS) { return 0.0; }
   if (!is_finite(m)) { return nan_f32(); }
-  return (exp(x[i] - m) / s - select(0.0, 1.0, c == k)) * g[p.gl_offset + r * p.gl_stride];
+  return (exp(x[i] - m) / s - select(0.0, 1.0, c == k)) * row_factor(r);
+}
+
+// Op 5's factor for row r: its gl, times the scale when there is one.
+fn row_factor(r: u32) -> f32 {
+  let gl = g[p.gl_offset + r * p.gl_stride];
+  if (p.scaled == 1u) { return gl * scale[p.s_offset]; }
+  return gl;
 }
 
 fn row_loss(r: u32, m: f32, s: f32) -> f32 {

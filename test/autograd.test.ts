@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
-import { crossEntropyRows } from "../src/ops/index.js";
+import { crossEntropyMean, crossEntropyRows } from "../src/ops/index.js";
 import { DEVICES, expectClose, randomData, settle, startWebgpu, values } from "./helpers.js";
 
 beforeAll(startWebgpu);
@@ -274,6 +274,14 @@ describe("second-order gradcheck (float64, CPU)", () => {
     const logits = wg.tensor(randomData(12, -2, 2, 5), { shape: [3, 4], dtype: "float64", device: "cpu" });
     const targets = wg.tensor([1, 0, 3], { dtype: "int32", device: "cpu" });
     const firstGrad = (l: Tensor) => wg.autograd.grad(crossEntropyRows(l, targets).pow(2).sum(), l, { createGraph: true })[0]!;
+    const res = await wg.gradcheck(firstGrad, [logits]);
+    expect(res.ok, JSON.stringify(res.details)).toBe(true);
+  });
+
+  test("fused cross-entropy mean (its gradient scaled by 1/kept, an ignored row)", async () => {
+    const logits = wg.tensor(randomData(16, -2, 2, 6), { shape: [4, 4], dtype: "float64", device: "cpu" });
+    const targets = wg.tensor([1, -100, 3, 0], { dtype: "int32", device: "cpu" });
+    const firstGrad = (l: Tensor) => wg.autograd.grad(crossEntropyMean(l, targets).pow(2), l, { createGraph: true })[0]!;
     const res = await wg.gradcheck(firstGrad, [logits]);
     expect(res.ok, JSON.stringify(res.details)).toBe(true);
   });

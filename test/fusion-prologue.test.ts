@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
+import { crossEntropyRows } from "../src/ops/index.js";
 import { gpu, launched, on } from "./fusion-helpers.js";
 import { expectClose, settle, startWebgpu } from "./helpers.js";
 
@@ -100,15 +101,41 @@ describe("reduction epilogues (webgpu)", () => {
     for (let k = 0; k < 2; k++) expectClose(await value[k].data(), await ref[k].data(), 1e-5, 1e-5, `value ${k}`);
   });
 
-  test("crossEntropy's mean: the count is a prologue, the division the loss sum's epilogue (3 launches, not 5)", async () => {
+  test("nllLoss's mean: the count is a prologue, the division the loss sum's epilogue", async () => {
     const run = (device: "cpu" | "webgpu") => {
       const logits = on(device, 8 * 5, 10, [8, 5]);
       const t = wg.tensor([0, 4, -100, 2, 2, 1, -100, 3], { dtype: "int32", device });
-      return wg.nn.functional.crossEntropy(logits, t);
+      return wg.nn.functional.nllLoss(logits.logSoftmax(1), t);
     };
     const { value, names } = await launched(() => run("webgpu"));
-    expect(names).toEqual(["crossEntropy", "fused(ne)+sum", "sum+fused(div)"]);
+    expect(names).toEqual(["logSoftmax", "gather", "fused(neg, ne)+sum", "sum+fused(div)"]);
     expectClose(await value.data(), await run("cpu").data(), 1e-5, 1e-5, "loss");
+  });
+
+  test("crossEntropy's mean is one launch; its gradient one more, the values the CPU's", async () => {
+    const run = (device: "cpu" | "webgpu") => {
+      const logits = on(device, 8 * 5, 10, [8, 5]).requiresGrad_();
+      const t = wg.tensor([0, 4, -100, 2, 2, 1, -100, 3], { dtype: "int32", device });
+      const loss = wg.nn.functional.crossEntropy(logits, t);
+      loss.backward();
+      return [loss, logits.grad!];
+    };
+    const { value, names } = await launched(() => run("webgpu"));
+    expect(names).toEqual(["crossEntropyMean", "crossEntropyGrad"]);
+    const want = run("cpu");
+    for (let k = 0; k < 2; k++) expectClose(await value[k].data(), await want[k].data(), 1e-5, 1e-5, `value ${k}`);
+    // Against the composite: the rows' losses summed over their count.
+    const l = on("webgpu", 8 * 5, 10, [8, 5]);
+    const t = wg.tensor([0, 4, -100, 2, 2, 1, -100, 3], { dtype: "int32", device: "webgpu" });
+    const composite = crossEntropyRows(l, t).sum().div(t.ne(-100).sum());
+    expectClose(await value[0].data(), await composite.data(), 1e-6, 1e-6, "vs composite");
+    // Every target ignored: 0/0, NaN as PyTorch; the gradient is 0.
+    const none = wg.tensor([-100, -100], { dtype: "int32", device: "webgpu" });
+    const l2 = on("webgpu", 6, 11, [2, 3]).requiresGrad_();
+    const nan = wg.nn.functional.crossEntropy(l2, none);
+    nan.backward();
+    expect(Number.isNaN(await nan.item())).toBe(true);
+    expect(Array.from(await l2.grad!.data())).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   test("a refused reduction throws when called, not when its deferred launch is realized", () => {

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
-import { crossEntropyRows, unary, type BinaryName, type UnaryName } from "../src/ops/index.js";
+import { crossEntropyMean, crossEntropyRows, unary, type BinaryName, type UnaryName } from "../src/ops/index.js";
 import { DEVICES, expectClose, randomData, startWebgpu } from "./helpers.js";
 
 interface Input {
@@ -111,6 +111,10 @@ const rows: Row[] = [
   { name: "logSoftmax", inputs: [{ shape: [4, 6], lo: -3, hi: 3 }], f: (a) => a.logSoftmax(-1) },
   { name: "logSoftmax dim 1 of 3-D", inputs: [x(2, 3, 4)], f: (a) => a.logSoftmax(1) },
   { name: "crossEntropy fused", inputs: [{ shape: [5, 4], lo: -2, hi: 2 }, { shape: [5], int: true, lo: 0, hi: 4 }], f: (l, t) => crossEntropyRows(l, t) },
+  { name: "crossEntropy mean, one launch", inputs: [{ shape: [7, 4], lo: -2, hi: 2 }, { shape: [7], int: true, lo: 0, hi: 4 }], f: (l, t) => crossEntropyMean(l, t) },
+  // The targets equal to 2 are ignored: fewer rows in the count.
+  { name: "crossEntropy mean, ignoreIndex", inputs: [{ shape: [9, 3], lo: -2, hi: 2 }, { shape: [9], int: true, lo: 0, hi: 3 }], f: (l, t) => crossEntropyMean(l, t, 2) },
+  { name: "crossEntropy mean, past the one-launch limit", inputs: [{ shape: [2, 140000], lo: -2, hi: 2 }, { shape: [2], int: true, lo: 0, hi: 140000 }], f: (l, t) => crossEntropyMean(l, t), gradcheck: false, atol: 1e-4 },
   // shape
   { name: "reshape", inputs: [x(3, 4)], f: (a) => a.reshape(2, -1).mul(a.reshape([2, 6])) },
   { name: "view of transposed (copies)", inputs: [x(3, 4)], f: (a) => a.T.view(12) },

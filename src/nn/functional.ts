@@ -4,7 +4,7 @@
  * Each checks its inputs first and names the function, the shapes and the fix.
  */
 import { rand } from "../ops/creation.js";
-import { crossEntropyRows } from "../ops/softmax.js";
+import { crossEntropyMean, crossEntropyRows } from "../ops/softmax.js";
 import { gatherIndexed } from "../ops/gather.js";
 import { checkRange } from "../ops/check.js";
 import { where } from "../ops/elementwise.js";
@@ -134,6 +134,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
           `Fix: pass logits [N, C] with int32 targets [N] (or [C] with a scalar target).`,
       );
     const ii = ignoreIndexOf("crossEntropy", opts);
+    if (eps === 0 && r === "mean") return crossEntropyMean(logits, targets, ii);
     let loss = crossEntropyRows(logits, targets, ii);
     if (eps > 0) loss = loss.mul(1 - eps).add(logits.logSoftmax(-1).mean(-1).mul(targets.ne(ii)).mul(-eps));
     return reduceKept(loss, targets, ii, r);

@@ -2,7 +2,7 @@
 export { unary, binary, where, cast, unaryOps, binaryOps, type UnaryName, type BinaryName } from "./elementwise.js";
 export { reduce, mean, argReduce } from "./reduce.js";
 export { matmul } from "./matmul.js";
-export { softmax, logSoftmax, crossEntropyRows, oneHot } from "./softmax.js";
+export { softmax, logSoftmax, crossEntropyMean, crossEntropyRows, oneHot } from "./softmax.js";
 export { gather } from "./gather.js";
 export {
   clone, contiguous, dense, detach, reshape, flatten, permute, transpose, matrixT, expand, unsqueeze, squeeze, slice, cat, stack,

@@ -4,38 +4,46 @@
  * and cross-entropy with int32 class indices fused into one kernel each way.
  */
 import template from "../../shaders/softmax.wgsl";
+import meanEntry from "../../shaders/cross-entropy-mean.wgsl";
 import type { CpuView, Kernel } from "../backend/backend.js";
 import { fmt, normalizeDim, numel } from "../shape.js";
-import { apply, type Primitive } from "./primitive.js";
-import { uniformLayout } from "../engine/wgsl.js";
+import { apply, applyMulti, type MultiPrimitive, type Primitive } from "./primitive.js";
+import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { arange } from "./creation.js";
 import { dense } from "./layout.js";
 import type { Tensor } from "../tensor.js";
 
-const OPS = { softmax: 0, logSoftmax: 1, softmaxGrad: 2, logSoftmaxGrad: 3, crossEntropy: 4, crossEntropyGrad: 5 } as const;
+const OPS = { softmax: 0, logSoftmax: 1, softmaxGrad: 2, logSoftmaxGrad: 3, crossEntropy: 4, crossEntropyGrad: 5, crossEntropyMean: 6 } as const;
 type RowOp = keyof typeof OPS;
 
 /**
- * The shader reads (x, g, t). The ops pass: softmax/logSoftmax [x]; their grads [y, g];
- * crossEntropy [x, t]; crossEntropyGrad [x, t, gl] (gl, one per row, in the g slot).
+ * The shader reads (x, g, t, scale). The ops pass: softmax/logSoftmax [x]; their grads [y, g];
+ * crossEntropy and crossEntropyMean [x, t]; crossEntropyGrad [x, t, gl] or [x, t, gl, scale]
+ * (gl, one per row, in the g slot).
  */
 const BINDINGS: Record<RowOp, (number | null)[]> = {
-  softmax: [0, null, null],
-  logSoftmax: [0, null, null],
-  softmaxGrad: [0, 1, null],
-  logSoftmaxGrad: [0, 1, null],
-  crossEntropy: [0, null, 1],
-  crossEntropyGrad: [0, 2, 1],
+  softmax: [0, null, null, null],
+  logSoftmax: [0, null, null, null],
+  softmaxGrad: [0, 1, null, null],
+  logSoftmaxGrad: [0, 1, null, null],
+  crossEntropy: [0, null, 1, null],
+  crossEntropyGrad: [0, 2, 1, 3],
+  crossEntropyMean: [0, null, 1, null],
 };
 
-/** The inputs in the shader's (x, g, t) roles, for the CPU loops. */
+/** The inputs in the shader's (x, g, t, scale) roles, for the CPU loops. */
 function roles(op: RowOp, ins: readonly CpuView[]): (CpuView | undefined)[] {
   return BINDINGS[op].map((k) => (k === null ? undefined : ins[k]));
 }
 
+/** crossEntropyMean's one-workgroup kernel takes inputs up to this many elements; past it the mean is the rows' sum over their count (3 launches, every core busy). */
+export const MEAN_LIMIT = 1 << 18;
+
 /** crossEntropy's ignoreIndex (its two ops only; the others take undefined). */
 type RowAttrs = { ignore: number } | undefined;
 const softmaxParams = uniformLayout(template);
+/** Where softmax.wgsl binds its params; crossEntropyMean's entry binds them after its second output. */
+const PARAMS_BINDING = "@group(0) @binding(5) var<uniform> p: Params;";
 const IGNORE_DEFAULT = -100;
 
 /** The same words on every device for a class index outside [0, cols). */
@@ -49,11 +57,13 @@ export function targetMessage(k: number, row: number, cols: number, ignore: numb
 function rowKernel(op: RowOp): Kernel<RowAttrs> {
   return {
     name: op,
-    cpu([out], ins, attrs) {
-      const [x, g, t] = roles(op, ins) as [CpuView, CpuView | undefined, CpuView | undefined];
+    cpu([out, out2], ins, attrs) {
+      const [x, g, t, scale] = roles(op, ins) as (CpuView | undefined)[] as [CpuView, CpuView | undefined, CpuView | undefined, CpuView | undefined];
       const cols = x.shape[x.shape.length - 1] ?? 1;
       const rows = cols === 0 ? 0 : numel(x.shape) / cols;
       const X = x.data, o = out.data, xo = x.offset;
+      const factor = scale ? scale.data[scale.offset] : 1;
+      let [total, kept] = [0, 0];
       for (let r = 0; r < rows; r++) {
         const base = xo + r * cols;
         let m = -Infinity;
@@ -70,9 +80,11 @@ function rowKernel(op: RowOp): Kernel<RowAttrs> {
         else if (op === "logSoftmaxGrad") for (let c = 0; c < cols; c++) s += g!.data[r * cols + c];
         else for (let c = 0; c < cols; c++) s += Math.exp(X[base + c] - m);
         const lse = m + Math.log(s);
-        if (op === "crossEntropy") {
+        if (op === "crossEntropy" || op === "crossEntropyMean") {
           const k = target(t!.data[r]);
-          o[r] = k < 0 ? 0 : lse - X[base + k];
+          const loss = k < 0 ? 0 : lse - X[base + k];
+          if (op === "crossEntropy") o[r] = loss;
+          else [total, kept] = [total + loss, kept + (k < 0 ? 0 : 1)];
           continue;
         }
         const k = op === "crossEntropyGrad" ? target(t!.data[r]) : -1;
@@ -88,9 +100,10 @@ function rowKernel(op: RowOp): Kernel<RowAttrs> {
             : op === "logSoftmax" ? v - lse
             : op === "softmaxGrad" ? v * (gi - s)
             : op === "logSoftmaxGrad" ? gi - Math.exp(v) * s
-            : (Math.exp(v - lse) - (c === k ? 1 : 0)) * g!.data[g!.offset + r * (g!.strides[0] ?? 0)];
+            : (Math.exp(v - lse) - (c === k ? 1 : 0)) * g!.data[g!.offset + r * (g!.strides[0] ?? 0)] * factor;
         }
       }
+      if (op === "crossEntropyMean") [o[0], out2.data[0]] = [total / kept, 1 / kept];
     },
     webgpu([out], ins, attrs, caps) {
       const x = ins[0];
@@ -99,19 +112,25 @@ function rowKernel(op: RowOp): Kernel<RowAttrs> {
       if (ins.some((v, k) => v.offset !== 0 && !(op === "crossEntropyGrad" && k === 2)))
         // Row kernels address from element 0; views with an offset are copied first by the op wrappers.
         throw new Error(`${op}: internal error: row kernels need offset-0 inputs.`);
-      const checks = op === "crossEntropy" || op === "crossEntropyGrad";
+      const checks = op === "crossEntropy" || op === "crossEntropyGrad" || op === "crossEntropyMean";
       const grad = op === "crossEntropyGrad";
+      const scale = grad ? ins[3] : undefined;
       const ignore = attrs?.ignore ?? IGNORE_DEFAULT;
+      const mean = op === "crossEntropyMean";
       const perRow = caps.force?.softmax ? caps.force.softmax === "rows" : cols > (caps.emulated ? 2048 : 64);
-      const wg = perRow ? Math.min(256, caps.maxWorkgroupSize) : 64;
+      // The mean's one workgroup: on an emulator a single SIMD group, whose barriers switch no invocations out.
+      const wg = mean && caps.emulated ? 4 : perRow || mean ? Math.min(256, caps.maxWorkgroupSize) : 64;
       return {
         key: `softmax:${wg}:${OPS[op]}`,
-        code: () => template,
-        entryPoint: perRow ? "rows" : "threads",
+        code: mean ? () => specialize(op, template, [[PARAMS_BINDING, ""]]) + meanEntry : () => template,
+        entryPoint: mean ? "mean" : perRow ? "rows" : "threads",
         constants: { WG: wg, OP: OPS[op] },
-        params: softmaxParams.pack({ rows, cols, gl_offset: grad ? ins[2].offset : 0, gl_stride: grad ? (ins[2].strides[0] ?? 0) : 0, ignore: ignore | 0 }),
-        workgroups: perRow ? rows : Math.ceil(rows / wg),
-        bindings: BINDINGS[op],
+        params: softmaxParams.pack({
+          rows, cols, gl_offset: grad ? ins[2].offset : 0, gl_stride: grad ? (ins[2].strides[0] ?? 0) : 0, ignore: ignore | 0,
+          scaled: scale ? 1 : 0, s_offset: scale?.offset ?? 0,
+        }),
+        workgroups: mean ? 1 : perRow ? rows : Math.ceil(rows / wg),
+        bindings: BINDINGS[op].map((k) => (k !== null && k < ins.length ? k : null)),
         check: checks ? { idWord: softmaxParams.word("check_id"), message: (bits, row) => targetMessage(bits | 0, row, cols, ignore) } : undefined,
       };
     },
@@ -122,7 +141,7 @@ const floatOnly = (op: string, x: Tensor) => {
   if (x.dtype === "int32") throw new Error(`${op}: needs a float tensor, got int32 of shape ${fmt(x.shape)}. Fix: x.float().${op}(-1).`);
 };
 
-const prims: { [K in RowOp]: Primitive<RowAttrs> } = {
+const prims: { [K in Exclude<RowOp, "crossEntropyMean">]: Primitive<RowAttrs> } = {
   softmax: {
     name: "softmax",
     infer: ([x]) => (floatOnly("softmax", x), { shape: x.shape, dtype: x.dtype }),
@@ -171,20 +190,42 @@ const prims: { [K in RowOp]: Primitive<RowAttrs> } = {
     grads: [(gl, [x, t], a) => crossEntropyGrad(x, t, gl, a), null],
     docs: ["d CE(x, t)/dx = softmax(x) - onehot(t) per row, times g", null],
   },
-  // out = (softmax(x) − onehot(t)) ⊙ gl. With cotangent v: ∂x = softmax'(x)ᵀ(v⊙gl); ∂gl = Σ_c v⊙(softmax(x) − onehot).
+  // out = (softmax(x) − onehot(t)) ⊙ gl (· s, crossEntropyMean's 1/kept, a constant of the targets).
+  // With cotangent v: ∂x = softmax'(x)ᵀ(v⊙gl·s); ∂gl = Σ_c v⊙(softmax(x) − onehot)·s.
   crossEntropyGrad: {
     name: "crossEntropyGrad",
     infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
     kernel: rowKernel("crossEntropyGrad"),
-    save: ([x, t, gl]) => [x, t, gl],
+    save: ([x, t, gl, s]) => (s ? [x, t, gl, s] : [x, t, gl]),
     // Ignored rows (t = ignoreIndex) are constant 0, so both gradients are 0 there (the mask kept(t)).
     grads: [
-      (v, [x, t, gl], a) => rowGrad("softmaxGrad", x.softmax(-1), v.mul(gl.mul(kept(t, a)).unsqueeze(-1))),
+      (v, [x, t, gl, s], a) => rowGrad("softmaxGrad", x.softmax(-1), v.mul(scaled(gl.mul(kept(t, a)), s).unsqueeze(-1))),
       null,
-      (v, [x, t], a) => v.mul(x.softmax(-1).sub(oneHot(t, x.shape[x.ndim - 1]))).sum(-1).mul(kept(t, a)),
+      (v, [x, t, , s], a) => scaled(v.mul(x.softmax(-1).sub(oneHot(t, x.shape[x.ndim - 1]))).sum(-1).mul(kept(t, a)), s),
+      null,
     ],
-    docs: ["d((softmax(x) - onehot(t))·g)/dx, applied to v: the softmax Jacobian times v⊙g", null, "d((softmax(x) - onehot(t))·g)/dg, applied to v: Σ_c v⊙(softmax(x) - onehot(t))"],
+    docs: [
+      "d((softmax(x) - onehot(t))·g)/dx, applied to v: the softmax Jacobian times v⊙g",
+      null,
+      "d((softmax(x) - onehot(t))·g)/dg, applied to v: Σ_c v⊙(softmax(x) - onehot(t))",
+      null,
+    ],
   },
+};
+
+const scaled = (x: Tensor, s: Tensor | undefined) => (s ? x.mul(s) : x);
+
+/**
+ * The mean cross-entropy of logits [N, C] over the rows whose target is not ignoreIndex, in one
+ * launch; its second output, 1/kept, scales the gradient (one crossEntropyGrad launch backward).
+ */
+const meanPrim: MultiPrimitive<RowAttrs> = {
+  name: "crossEntropy",
+  infer: ([x]) => ({ shape: [], dtype: x.dtype, extras: [[]] }),
+  kernel: rowKernel("crossEntropyMean"),
+  save: ([x, t], _out, [inv]) => [x, t, inv],
+  grads: [(g, [x, t, inv], a) => apply(prims.crossEntropyGrad, [x, t, g.expand([x.shape[0]]), inv], a), null],
+  docs: ["d mean CE(x, t)/dx = (softmax(x) - onehot(t)) / kept per kept row, times g", null],
 };
 
 const rows = dense;
@@ -207,7 +248,7 @@ export function oneHot(t: Tensor, classes: number): Tensor {
 }
 
 /** Apply a last-dim row op along `dim` by moving that dim last (a view) and back. */
-function alongDim(op: RowOp, x: Tensor, dim: number): Tensor {
+function alongDim(op: "softmax" | "logSoftmax", x: Tensor, dim: number): Tensor {
   const d = normalizeDim(op, dim, x.ndim, x.shape);
   const last = Math.max(x.ndim - 1, 0);
   if (x.ndim === 0) return apply(prims[op], [rows(x.reshape([1]))], undefined).reshape([]);
@@ -232,8 +273,28 @@ export const softmax = (x: Tensor, dim = -1): Tensor => alongDim("softmax", x, d
  */
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => alongDim("logSoftmax", x, dim);
 
+/**
+ * The mean cross-entropy of logits [N, C] and int32 targets [N] over the targets that are not
+ * ignoreIndex (NaN when all are): one launch up to MEAN_LIMIT elements, else the rows' losses
+ * summed over their count.
+ */
+export function crossEntropyMean(logits: Tensor, targets: Tensor, ignoreIndex = IGNORE_DEFAULT): Tensor {
+  checkRows(logits, targets, ignoreIndex);
+  // The count first: the loss's sum, queued last, then takes the division as its epilogue.
+  if (logits.ndim !== 2 || logits.size > MEAN_LIMIT) {
+    const count = targets.ne(ignoreIndex).sum();
+    return crossEntropyRows(logits, targets, ignoreIndex).sum().div(count);
+  }
+  return applyMulti(meanPrim, [rows(logits), rows(targets)], { ignore: ignoreIndex });
+}
+
 /** Per-row cross-entropy −log softmax(x)[t] of logits [N, C] (or [C]) and int32 targets [N] (or []). */
 export function crossEntropyRows(logits: Tensor, targets: Tensor, ignoreIndex = IGNORE_DEFAULT): Tensor {
+  checkRows(logits, targets, ignoreIndex);
+  return apply(prims.crossEntropy, [rows(logits), rows(targets)], { ignore: ignoreIndex });
+}
+
+function checkRows(logits: Tensor, targets: Tensor, ignoreIndex: number): void {
   if (targets.dtype !== "int32")
     throw new Error(`crossEntropy: class-index targets must be int32, got ${targets.dtype} ${fmt(targets.shape)}. Fix: wg.tensor(labels, { dtype: "int32" }), or pass probabilities of the logits' shape.`);
   floatOnly("crossEntropy", logits);
@@ -245,5 +306,4 @@ export function crossEntropyRows(logits: Tensor, targets: Tensor, ignoreIndex = 
     );
   if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1)
     throw new Error(`crossEntropy: ignoreIndex must be an int32 integer, got ${ignoreIndex}. Fix: e.g. { ignoreIndex: -100 } (the default).`);
-  return apply(prims.crossEntropy, [rows(logits), rows(targets)], { ignore: ignoreIndex });
 }
