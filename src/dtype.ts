@@ -69,13 +69,14 @@ export function dtypeOfArray(a: TypedArray): DType {
 
 /**
  * The result dtype of a binary op. Floats of two widths widen (no information
- * is lost); an integer tensor never silently turns into a float one.
+ * is lost); an integer tensor never silently turns into a float one. `shapes` words the
+ * operands for the error (built only then: this runs once per recorded op).
  */
-export function promote(op: string, a: DType, b: DType, shapes: string): DType {
+export function promote(op: string, a: DType, b: DType, shapes: () => string): DType {
   if (a === b) return a;
   if (a !== "int32" && b !== "int32") return "float64";
   throw new Error(
-    `${op}: cannot mix ${a} and ${b} (${shapes}). ` +
+    `${op}: cannot mix ${a} and ${b} (${shapes()}). ` +
       `Cast one side first, e.g. x.float() or x.int().`,
   );
 }

@@ -294,10 +294,10 @@ const unaryPrims = primitives<UnaryName, UnaryDef>(unaryOps, (name, d) => ({
 const binaryPrims = primitives<BinaryName, BinaryDef>(binaryOps, (name, d) => ({
       name,
       infer([a, b]) {
-        const shapes = `${fmt(a.shape)} and ${fmt(b.shape)}`;
+        const shapes = () => `${fmt(a.shape)} and ${fmt(b.shape)}`;
         const dtype = promote(name, a.dtype, b.dtype, shapes);
         if (!d.ints && !isFloat(dtype))
-          throw new Error(`${name}: needs float tensors, got int32 (${shapes}). Fix: cast with .float() first.`);
+          throw new Error(`${name}: needs float tensors, got int32 (${shapes()}). Fix: cast with .float() first.`);
         return { shape: broadcastShapes(name, a.shape, b.shape), dtype: d.compare ? "float32" : dtype };
       },
       kernel: elementwiseKernel(name, d.wgsl, d.cpu, d.scalarOnly),
@@ -351,7 +351,7 @@ export function binary(name: BinaryName, a: Tensor | number, b: Tensor | number)
 const wherePrim: Primitive<void> = {
   name: "where",
   infer([c, a, b]) {
-    const shapes = `${fmt(c.shape)}, ${fmt(a.shape)} and ${fmt(b.shape)}`;
+    const shapes = () => `${fmt(c.shape)}, ${fmt(a.shape)} and ${fmt(b.shape)}`;
     return { shape: broadcastShapes("where", c.shape, a.shape, b.shape), dtype: promote("where", a.dtype, b.dtype, shapes) };
   },
   kernel: elementwiseKernel("where", "select(c, b, (a != A(0)) | isnan_a(a))", (c, a, b) => (c !== 0 ? a : b)),
