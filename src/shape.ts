@@ -35,6 +35,7 @@ export function sameShape(a: Shape, b: Shape): boolean {
 
 /** NumPy broadcasting of any number of shapes; throws naming the op and every shape. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  if (shapes.length === 2 && sameShape(shapes[0], shapes[1])) return [...shapes[0]]; // most binary ops
   const rank = Math.max(...shapes.map((s) => s.length));
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {

@@ -10,7 +10,7 @@
  * dispose() dropped live only in registers.
  */
 import type { Backend, GpuCaps, GpuLaunch, Kernel, Storage, View } from "../backend/backend.js";
-import { isContiguous, numel } from "../shape.js";
+import { isContiguous, numel, sameShape } from "../shape.js";
 import { describeInputs, FUSED_PARAMS, fusedKey, fusedWgsl, type FusedOp, type Ref } from "./fused-kernel.js";
 import { baseLaunch, epilogueKernel, type Head } from "./epilogue.js";
 import { prologueKernel, tailLaunch } from "./prologue.js";
@@ -262,6 +262,7 @@ function runChain(backend: Backend, chain: Pending[], inputs: readonly View[], n
 
 /** Whether `shape` (leading 1s aside) is the trailing dims of `out`: a dense operand then repeats every numel(shape) elements. */
 function trailing(shape: readonly number[], out: readonly number[]): boolean {
+  if (shape === out || sameShape(shape, out)) return true; // most operands: no slice
   const s = shape.slice(shape.findIndex((d) => d !== 1));
   return s.length <= out.length && s.every((d, j) => d === out[out.length - s.length + j]);
 }

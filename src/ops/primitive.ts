@@ -75,9 +75,8 @@ export function record<A>(
   attrs: A,
   docs: readonly (string | null)[] = [],
 ): void {
-  if (!isGradEnabled()) return;
+  if (!isGradEnabled() || !ins.some((t, i) => rules[i] && t.requiresGrad)) return;
   const next = ins.map((t, i) => (rules[i] && t.requiresGrad ? (t.gradFn ?? t.accumulator()) : null));
-  if (next.every((n) => n === null)) return;
   const saved = save();
   const roles = saved.flatMap((t) => (t === undefined ? [] : [t === out ? -1 : ins.indexOf(t)]));
   const forward = { op: name, docs, outShape: out.shape, output: new WeakRef(out), saved: roles };
