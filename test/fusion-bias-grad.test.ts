@@ -4,7 +4,7 @@
 // the CPU's, the same memory() and gradients. What does not match the pattern launches as before.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
-import { gpu, launched, on, withDispatchLimit } from "./fusion-helpers.js";
+import { gpu, launched, mlpGrads, on, withDispatchLimit } from "./fusion-helpers.js";
 import { expectClose, settle, startWebgpu } from "./helpers.js";
 
 /** [sum(G, 0), Gᵀ @ X] for G [M, N] and X [M, K] with seeded values. */
@@ -109,17 +109,7 @@ describe("bias gradients fused into the weight gradient's matmul (webgpu)", () =
   });
 
   test("an MLP's backward: no bias-gradient sum launches; every gradient as the CPU's", async () => {
-    const grads = async (device: "cpu" | "webgpu") => {
-      const x = on(device, 9 * 6, 30, [9, 6]);
-      const l1 = new wg.nn.Linear(6, 8, { device });
-      const l2 = new wg.nn.Linear(8, 3, { device });
-      wg.noGrad(() => [...l1.parameters(), ...l2.parameters()].forEach((p, k) => p.copy_(on(device, p.size, 31 + k, p.shape))));
-      const r = on(device, 9 * 3, 40, [9, 3]);
-      const run = () => wg.tidy(() => l2.forward(l1.forward(x).relu()).mul(r).sum().backward());
-      const { names } = device === "webgpu" ? await launched(run) : (run(), { names: [] });
-      return { names, values: await Promise.all([...l1.parameters(), ...l2.parameters()].map((p) => p.grad!.data())) };
-    };
-    const [g, c] = [await grads("webgpu"), await grads("cpu")];
+    const [g, c] = [await mlpGrads("webgpu"), await mlpGrads("cpu")];
     // Forward: two matmuls (bias, ReLU and ·r in their epilogues) and the loss's sum; backward: the
     // upstream gradient's ·r, then per layer the weight gradient (with the bias's) and the input's (with ReLU's mask).
     expect(g.names).toEqual(["matmul+fused(add, relu)", "matmul+fused(add, mul)", "sum", "mul", "matmul", "matmul+fused(gt, mul)", "matmul"]);

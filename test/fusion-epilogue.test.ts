@@ -4,7 +4,7 @@
 // and of the CPU (float32 sums in another order: 1e-5 relative), the same memory() and gradients.
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import * as wg from "../src/node.js";
-import { gpu, launched, on } from "./fusion-helpers.js";
+import { gpu, launched, mlpGrads, on } from "./fusion-helpers.js";
 import { expectClose, settle, startWebgpu } from "./helpers.js";
 
 /** relu(a @ b + bias) · 0.5 and gelu(a @ b + bias) on [batch, M, K] @ [K, N] with odd sizes. */
@@ -113,17 +113,7 @@ describe("matmul epilogues (webgpu)", () => {
   });
 
   test("backward of a two-layer MLP: the ReLU mask joins the input-gradient matmul's epilogue (weight gradients go first); gradients as the CPU's", async () => {
-    const grads = async (device: "cpu" | "webgpu") => {
-      const x = on(device, 9 * 6, 30, [9, 6]);
-      const l1 = new wg.nn.Linear(6, 8, { device });
-      const l2 = new wg.nn.Linear(8, 3, { device });
-      wg.noGrad(() => [...l1.parameters(), ...l2.parameters()].forEach((p, k) => p.copy_(on(device, p.size, 31 + k, p.shape))));
-      const r = on(device, 9 * 3, 40, [9, 3]);
-      const run = () => wg.tidy(() => l2.forward(l1.forward(x).relu()).mul(r).sum().backward());
-      const { names } = device === "webgpu" ? await launched(run) : (run(), { names: [] });
-      return { names, values: await Promise.all([...l1.parameters(), ...l2.parameters()].map((p) => p.grad!.data())) };
-    };
-    const [g, c] = [await grads("webgpu"), await grads("cpu")];
+    const [g, c] = [await mlpGrads("webgpu"), await mlpGrads("cpu")];
     expect(g.names).toContain("matmul+fused(gt, mul)");
     expect(g.names).not.toContain("fused(gt, mul)");
     g.values.forEach((v, k) => expectClose(v, c.values[k], 1e-5, 1e-4, `grad ${k}`));

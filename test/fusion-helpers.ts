@@ -4,6 +4,7 @@ import * as wg from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { randomData } from "./helpers.js";
+import type { TypedArray } from "../src/dtype.js";
 
 export const gpu = () => webgpuBackend() as WebGpuBackend;
 
@@ -44,4 +45,19 @@ export async function withDispatchLimit(limit: number, force: Record<string, str
     b.caps = saved;
     gpu().setForce({});
   }
+}
+
+/**
+ * The gradients of a seeded two-layer MLP (6-8-3, ReLU, batch 9) through sum(f(x)·r), and on
+ * WebGPU the kernels its forward and backward launch.
+ */
+export async function mlpGrads(device: "cpu" | "webgpu"): Promise<{ names: string[]; values: TypedArray[] }> {
+  const x = on(device, 9 * 6, 30, [9, 6]);
+  const l1 = new wg.nn.Linear(6, 8, { device });
+  const l2 = new wg.nn.Linear(8, 3, { device });
+  wg.noGrad(() => [...l1.parameters(), ...l2.parameters()].forEach((p, k) => p.copy_(on(device, p.size, 31 + k, p.shape))));
+  const r = on(device, 9 * 3, 40, [9, 3]);
+  const run = () => wg.tidy(() => l2.forward(l1.forward(x).relu()).mul(r).sum().backward());
+  const { names } = device === "webgpu" ? await launched(run) : (run(), { names: [] });
+  return { names, values: await Promise.all([...l1.parameters(), ...l2.parameters()].map((p) => p.grad!.data())) };
 }
