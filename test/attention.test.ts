@@ -9,6 +9,7 @@ import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { attentionComposite, type AttentionOptions } from "../src/ops/index.js";
+import { causalBias } from "../src/ops/constants.js";
 import { mergeHeads, splitHeads } from "../src/ops/attention-heads.js";
 import { webgpuBackend } from "../src/engine/device.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
@@ -196,6 +197,28 @@ describe("attention gradients, launches and memory", () => {
     gpu.setForce({});
   });
 
+  test("the causal bias: 0 on and below the diagonal, -Infinity above (L < S and L > S); uploaded once per size, no launch, not a user tensor", async () => {
+    await wg.flush();
+    const [tensors, uploads, launches] = [wg.memory("webgpu").tensors, gpu.stats.uploads, gpu.stats.launches];
+    const a = causalBias(3, 5, "webgpu");
+    const b = causalBias(4, 2, "webgpu");
+    const made = gpu.stats.uploads - uploads; // 2, less what earlier tests cached
+    expect(made).toBeLessThanOrEqual(2);
+    expect(causalBias(3, 5, "webgpu")).toBe(a);
+    expect(causalBias(4, 2, "webgpu")).toBe(b);
+    expect(gpu.stats.uploads - uploads).toBe(made);
+    expect(gpu.stats.launches - launches).toBe(0);
+    expect(wg.memory("webgpu").tensors).toBe(tensors);
+    const I = -Infinity;
+    expect(Array.from(await a.data())).toEqual([0, I, I, I, I, 0, 0, I, I, I, 0, 0, 0, I, I]);
+    expect(Array.from(await b.data())).toEqual([0, I, 0, 0, 0, 0, 0, 0]);
+    // Past 2^22 elements it is made anew each time (a tensor of the caller's, not kept).
+    const big = [causalBias(2049, 2048, "webgpu"), causalBias(2049, 2048, "webgpu")];
+    expect(big[1]).not.toBe(big[0]);
+    expect(wg.memory("webgpu").tensors).toBe(tensors + 2);
+    big.forEach((t) => t.dispose());
+  });
+
   test("the path per adapter: the composite on an emulator, the fused kernels on a GPU; force picks either; same values", async () => {
     const mk = (seed: number) => wg.tensor(randomData(2 * 3 * 9 * 4, -1, 1, seed), { shape: [2, 3, 9, 4], device: "webgpu" });
     const [q, k, v] = [mk(1), mk(2), mk(3)];
@@ -205,8 +228,8 @@ describe("attention gradients, launches and memory", () => {
         await wg.flush();
         const before = gpu.stats.launches;
         const out = sdpa(q, k, v, { isCausal: true });
-        const n = gpu.stats.launches - before;
         const got = await values(out);
+        const n = gpu.stats.launches - before;
         out.dispose();
         return { n, got };
       } finally {
@@ -217,7 +240,8 @@ describe("attention gradients, launches and memory", () => {
     const composite = await launches({ attention: "composite" });
     const auto = await launches({});
     expect(fused.n).toBe(1);
-    expect(composite.n).toBeGreaterThan(2); // matmul, scale, mask, softmax, matmul
+    // QKᵀ with the scale and the cached causal bias in its epilogue, softmax, P·V.
+    expect(composite.n).toBe(3);
     expect(auto.n).toBe(gpu.info.emulated ? composite.n : 1);
     expectClose(composite.got, fused.got, 1e-5, 1e-4, "composite vs fused");
     [q, k, v].forEach((t) => t.dispose());

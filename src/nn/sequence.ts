@@ -6,7 +6,8 @@
 import type { Device } from "../backend/backend.js";
 import { tidy } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
-import { arange, ones, rand, randn, zeros } from "../ops/creation.js";
+import { ones, rand, randn, zeros } from "../ops/creation.js";
+import { causalBias } from "../ops/constants.js";
 import { where } from "../ops/elementwise.js";
 import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
@@ -379,7 +380,3 @@ export class MultiheadAttention extends Module {
   }
 }
 
-/** 0 where key j ≤ query i, -Infinity above the diagonal: PyTorch's is_causal, top-left aligned. */
-function causalBias(L: number, S: number, device: Device): Tensor {
-  return where(arange(S, { device }).gt(arange(L, { device }).unsqueeze(1)), -Infinity, 0);
-}

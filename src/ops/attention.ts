@@ -16,7 +16,8 @@ import { isGradEnabled } from "../autograd/mode.js";
 import type { Rule } from "../autograd/node.js";
 import { apply, applyMulti, type MultiPrimitive, type Primitive } from "./primitive.js";
 import { collapse, where } from "./elementwise.js";
-import { arange, rand } from "./creation.js";
+import { rand } from "./creation.js";
+import { causalBias } from "./constants.js";
 import { contiguous, dense } from "./layout.js";
 import { attentionDkv, attentionDq, attentionForward, type AttnDims } from "./attention-cpu.js";
 import type { Tensor } from "../tensor.js";
@@ -175,7 +176,7 @@ function scores(q: Tensor, k: Tensor, mask: Tensor | null, a: { scale: number; c
   // In a tidy: the raw and scaled products are then freed before the chain runs, so the matmul's
   // epilogue writes the masked scores only (mul saves no copy of its operand for a constant scale).
   return tidy(() => {
-    const causal = a.causal ? where(arange(L, { dtype: "int32", device: q.device }).unsqueeze(1).ge(arange(S, { dtype: "int32", device: q.device })), 0, -Infinity) : null;
+    const causal = a.causal ? causalBias(L, S, q.device) : null;
     let s = q.matmul(k.transpose(-1, -2)).mul(a.scale);
     if (causal) s = s.add(causal);
     // A boolean mask also as an added 0/-Infinity bias (PyTorch's math path): a fully masked row's NaN then

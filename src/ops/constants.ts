@@ -48,3 +48,32 @@ export function scalarTensor(value: number, dtype: DType, device: Device): Tenso
   }
   return t;
 }
+
+const BIAS_LIMIT = 16;
+const BIAS_MAX_ELEMENTS = 1 << 22;
+const biases = new Map<string, Tensor>();
+
+/**
+ * The causal attention bias [L, S]: 0 where key j ≤ query i, -Infinity above the diagonal
+ * (PyTorch's is_causal, top-left aligned). Written on the host and uploaded, so it costs no launch,
+ * and kept pinned per device and size (at most BIAS_LIMIT, each up to 2^22 elements), so a
+ * training step that asks for it every layer uploads it once.
+ */
+export function causalBias(L: number, S: number, device: Device): Tensor {
+  const key = `${device}:${L}:${S}`;
+  const hit = biases.get(key);
+  if (hit && !hit.isDisposed && isCurrent(hit.handle.storage, device)) return hit;
+  const data = new Float32Array(L * S);
+  for (let i = 0; i < L; i++) data.fill(-Infinity, i * S + Math.min(i + 1, S), (i + 1) * S);
+  const storage = allocate(device, "float32", L * S);
+  upload(storage, data);
+  const t = new Tensor(storage, [L, S], "float32");
+  if (L * S > BIAS_MAX_ELEMENTS) return t;
+  biases.set(key, pin(t));
+  if (biases.size > BIAS_LIMIT) {
+    const [oldKey, old] = biases.entries().next().value as [string, Tensor];
+    biases.delete(oldKey);
+    old.dispose();
+  }
+  return t;
+}
