@@ -34,6 +34,14 @@ describe.each(DEVICES)("anomaly mode on %s", (device) => {
     await expect((async () => x.exp().data())()).rejects.toThrow(/anomaly detected: exp produced Infinity at flat element 1 of its output \[2\]/);
   });
 
+  test("a multi-output op is checked too: crossEntropy's one-launch mean of all-ignored rows (0/0)", async () => {
+    const run = wg.autograd.detectAnomaly(async () => {
+      const loss = wg.nn.functional.crossEntropy(wg.zeros([2, 3], { device }), wg.tensor([-100, -100], { dtype: "int32", device }));
+      await loss.data();
+    });
+    await expect(run).rejects.toThrow(/^anomaly detected: crossEntropy produced NaN at flat element 0 of its output \[\] \(input shapes \[2, 3\], \[2\]\)/);
+  });
+
   test("a backward Inf names the backward node and its forward call site", async () => {
     const x = wg.tensor([0, 4], { device, requiresGrad: true });
     const r = wg.tensor([2, 3], { device });

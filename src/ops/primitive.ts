@@ -117,6 +117,7 @@ export function applyMulti<A>(p: MultiPrimitive<A>, ins: readonly Tensor[], attr
   const more = extras.map((s) => Tensor.empty(s, dtype, device));
   try {
     launch(device, p.kernel, [out, ...more], ins, attrs);
+    checkForward(p.name, ins, out);
     record(p.name, ins, out, p.grads, () => p.save(ins, out, more, attrs), attrs, p.docs);
   } catch (e) {
     out.dispose();

@@ -39,7 +39,7 @@ function roles(op: RowOp, ins: readonly CpuView[]): (CpuView | undefined)[] {
 /** crossEntropyMean's one-workgroup kernel takes inputs up to this many elements; past it the mean is the rows' sum over their count (3 launches, every core busy). */
 export const MEAN_LIMIT = 1 << 18;
 
-/** crossEntropy's ignoreIndex (its two ops only; the others take undefined). */
+/** crossEntropy's ignoreIndex (its three ops only; the others take undefined). */
 type RowAttrs = { ignore: number } | undefined;
 const softmaxParams = uniformLayout(template);
 /** Where softmax.wgsl binds its params; crossEntropyMean's entry binds them after its second output. */
