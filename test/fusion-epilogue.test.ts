@@ -119,6 +119,24 @@ describe("matmul epilogues (webgpu)", () => {
     g.values.forEach((v, k) => expectClose(v, c.values[k], 1e-5, 1e-4, `grad ${k}`));
   });
 
+  test("linear() leaves its raw product unwritten: the epilogue stores the biased result (and what follows), not x @ wᵀ", async () => {
+    const x = on("webgpu", 6 * 5, 50, [6, 5]);
+    const w = on("webgpu", 4 * 5, 51, [4, 5]).requiresGrad_();
+    const b = on("webgpu", 4, 52, [4]).requiresGrad_();
+    // The sum realizes the chain inside the tidy, which keeps every intermediate alive until it
+    // ends: z and relu(z) are written, the product not.
+    const { value, names, written } = await launched(() => wg.tidy(() => {
+      const z = wg.nn.functional.linear(x, w, b);
+      const h = z.relu();
+      return [z, h, h.sum()];
+    }));
+    expect(names).toEqual(["matmul+fused(add, relu)", "sum"]);
+    expect(written[0]).toBe(2);
+    const want = x.matmul(w.T).add(b);
+    expectClose(await value[0].data(), await want.data(), 1e-6, 1e-6, "z");
+    for (const t of [x, w, b, want, ...value]) t.dispose();
+  });
+
   test("WEBGRAD_DEBUG=kernels prints the generated epilogue once", async () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     process.env.WEBGRAD_DEBUG = "kernels";

@@ -10,6 +10,7 @@ import { checkRange } from "../ops/check.js";
 import { where } from "../ops/elementwise.js";
 import { fmt, sameShape } from "../shape.js";
 import { Tensor } from "../tensor.js";
+import { tidy } from "../engine/scope.js";
 
 /**
  * How a loss reduces its per-element losses: their mean, their sum, or none (the unreduced tensor).
@@ -223,12 +224,13 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       `linear: input ${fmt(x.shape)} and weight ${fmt(weight.shape)} do not fit: the weight must be [out, in] with in equal to the input's last dim. ` +
         `Fix: reshape the input to [..., ${weight.shape[1] ?? "in"}], or make the weight [out, ${x.shape[x.ndim - 1] ?? "in"}].`,
     );
-  const y = x.matmul(weight.T);
-  if (bias === undefined || bias === null) return y;
+  if (bias === undefined || bias === null) return x.matmul(weight.T);
   floatArg("linear", "bias", bias);
   if (!sameShape(bias.shape, [weight.shape[0]]))
     throw new Error(`linear: bias ${fmt(bias.shape)} must have shape [${weight.shape[0]}] for weight ${fmt(weight.shape)}. Fix: make the bias [out].`);
-  return y.add(bias);
+  // In a tidy: the product is freed before the matmul's epilogue runs, so the epilogue writes the
+  // biased result only (nothing reads the raw product: the add's gradient needs neither operand).
+  return tidy(() => x.matmul(weight.T).add(bias));
 }
 
 /**
