@@ -62,7 +62,11 @@ const biases = new Map<string, Tensor>();
 export function causalBias(L: number, S: number, device: Device): Tensor {
   const key = `${device}:${L}:${S}`;
   const hit = biases.get(key);
-  if (hit && !hit.isDisposed && isCurrent(hit.handle.storage, device)) return hit;
+  if (hit && !hit.isDisposed && isCurrent(hit.handle.storage, device)) {
+    biases.delete(key); // most recently used goes last
+    biases.set(key, hit);
+    return hit;
+  }
   const data = new Float32Array(L * S);
   for (let i = 0; i < L; i++) data.fill(-Infinity, i * S + Math.min(i + 1, S), (i + 1) * S);
   const storage = allocate(device, "float32", L * S);

@@ -73,10 +73,10 @@ const matmulKernel: Kernel<void> = {
     P.set(batch.shape, 16);
     P.set(batch.strides[0], 20);
     P.set(batch.strides[1], 24);
-    const source = sub ? `enable subgroups;\n${template}\n${subgroupEntry}` : template;
+    const source = () => (sub ? `enable subgroups;\n${template}\n${subgroupEntry}` : template);
     return {
       key: `${sub ? "matmul-subgroup" : "matmul"}${rowSums ? "|row-sums" : ""}`,
-      code: rowSums ? () => specialize("matmul", source, ROW_SUMS) : () => source,
+      code: rowSums ? () => specialize("matmul", source(), ROW_SUMS) : source,
       entryPoint: entry,
       params: P.buffer,
       workgroups: tilesN * tilesM * slices,
