@@ -2,14 +2,14 @@
  * The multi-tensor optimizer step: parameters sharing hyperparameters update in as few launches
  * as the adapter's storage bindings allow, with exactly the numbers of one optimizer per
  * parameter (one launch each), on WebGPU and on the CPU, and within float32 rounding of each other.
- * Both WebGPU variants run (force optim: "multi", the real-GPU default; "single", one parameter
- * per launch, the emulators' default).
+ * Every WebGPU variant runs (force optim: "multi", the real-GPU default; "small", the emulators'
+ * default, which packs only parameters whose masked cost is small; "single", one per launch).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as wg from "../src/node.js";
 import type { Tensor } from "../src/node.js";
 import { webgpuBackend } from "../src/engine/device.js";
-import { multiTensor } from "../src/engine/scheduler.js";
+import { multiTensorMode } from "../src/engine/scheduler.js";
 import type { WebGpuBackend } from "../src/backend/webgpu/webgpu-backend.js";
 import { DEVICES, expectClose, randomData, startWebgpu, values } from "./helpers.js";
 
@@ -51,7 +51,7 @@ async function run(device: "cpu" | "webgpu", make: Make, perParam: boolean): Pro
   return out;
 }
 
-const VARIANTS = ["multi", "single"] as const;
+const VARIANTS = ["multi", "small", "single"] as const;
 const forcing = (optim: string) => {
   beforeAll(() => (webgpuBackend() as WebGpuBackend).setForce({ optim }));
   afterAll(() => (webgpuBackend() as WebGpuBackend).setForce({}));
@@ -93,8 +93,9 @@ describe.each(VARIANTS)("launches (webgpu, %s)", (variant) => {
     await wg.flush();
     const before = { ...stats() };
     opt.step();
-    const perLaunch = variant === "multi" ? Math.min(7, Math.floor(limit() / bindings)) : 1;
-    expect(multiTensor("webgpu")).toBe(variant === "multi");
+    // Parameters of 3 to 11 elements: "small" packs them as "multi" does.
+    const perLaunch = variant !== "single" ? Math.min(7, Math.floor(limit() / bindings)) : 1;
+    expect(multiTensorMode("webgpu")).toBe(variant);
     expect(stats().launches - before.launches).toBe(Math.ceil(P / perLaunch));
     opt.zeroGrad();
     await wg.flush();
@@ -115,8 +116,9 @@ describe.each(VARIANTS)("launches (webgpu, %s)", (variant) => {
       opt.zeroGrad();
       return stats().launches - before;
     };
-    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), lr: 0.5 }], { lr: 0.1 }))).toBe(variant === "multi" ? 1 : 4);
-    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), weightDecay: 0.5 }], { lr: 0.1 }))).toBe(variant === "multi" ? 2 : 4);
+    // Four 10-element parameters: "small" packs them as "multi" does.
+    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), lr: 0.5 }], { lr: 0.1 }))).toBe(variant !== "single" ? 1 : 4);
+    expect(await count(new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), weightDecay: 0.5 }], { lr: 0.1 }))).toBe(variant !== "single" ? 2 : 4);
     await wg.flush();
     ps.forEach((p) => p.dispose());
   });
@@ -131,5 +133,36 @@ describe.each(VARIANTS.flatMap((variant) => DEVICES.map((device) => ({ device, v
     new SGD([a, b], { lr: 0.5 }).step();
     expect(await values(a)).toEqual([0.5, -2.5]);
     expect(await values(b)).toEqual([3 - 0.25, 4 + 1.25]);
+  });
+});
+
+describe("an emulator's packing (webgpu, small)", () => {
+  forcing("small");
+  test("the MLP's parameters: the 784x256 weight alone, its three small ones in one launch; the numbers of one launch each", async () => {
+    const sizes = [256 * 784, 256, 10 * 256, 10];
+    const stepsOf = async (optim: string) => {
+      (webgpuBackend() as WebGpuBackend).setForce({ optim });
+      const ps = sizes.map((n, k) => wg.tensor(randomData(n, -1, 1, 40 + k), { device: "webgpu", requiresGrad: true }));
+      const opt = new SGD(ps, { lr: 0.1, momentum: 0.9 });
+      const stats = (webgpuBackend() as WebGpuBackend).stats;
+      let launches = 0;
+      for (let step = 0; step < 2; step++) {
+        ps.forEach((p, k) => (p.grad = wg.tensor(randomData(sizes[k], -1, 1, 70 + 10 * step + k), { device: "webgpu" })));
+        await wg.flush();
+        const before = stats.launches;
+        opt.step();
+        await wg.flush();
+        launches = stats.launches - before;
+        opt.zeroGrad();
+      }
+      const out = await Promise.all(ps.map(values));
+      ps.forEach((p) => p.dispose());
+      return { launches, out };
+    };
+    const [small, single] = [await stepsOf("small"), await stepsOf("single")];
+    (webgpuBackend() as WebGpuBackend).setForce({ optim: "small" });
+    expect(small.launches).toBe(2);
+    expect(single.launches).toBe(4);
+    small.out.forEach((p, k) => expect(p, `parameter ${k}`).toEqual(single.out[k]));
   });
 });

@@ -93,16 +93,20 @@ export function storageBindingLimit(device: Device): number {
 }
 
 /**
- * Whether the optimizer should update several parameters per launch on `device`. On real GPUs,
- * yes (a workgroup's slot branch is uniform and the others are skipped). CPU emulators run every
- * slot's branch masked, so there one launch per parameter is faster (SwiftShader, the 784-256-10
- * MLP's SGD update: 4 launches 33-40 ms, one launch of 4 slots 116-134 ms). force.optim = "multi"
- * or "single" picks either.
+ * How the optimizer packs parameters into its launches on `device`. "multi" (real GPUs, and the
+ * CPU): as many per launch as the bindings allow (a workgroup's slot branch is uniform and the
+ * others are skipped). "small" (CPU emulators, which run every slot's branch masked, so a launch of
+ * K parameters costs K times its workgroups): only parameters whose masked cost stays small share
+ * a launch (optim/optimizer.ts, MASKED_BUDGET); a large one runs alone. "single": one per launch.
+ * SwiftShader, the 784-256-10 MLP's SGD update: 4 launches 33-40 ms, one launch of 4 slots 116-134 ms.
+ * force.optim picks any of them.
  */
-export function multiTensor(device: Device): boolean {
-  if (device === "cpu") return true;
+export type MultiTensorMode = "multi" | "small" | "single";
+export function multiTensorMode(device: Device): MultiTensorMode {
+  if (device === "cpu") return "multi";
   const caps = (backendFor(device) as Backend & { caps?: GpuCaps }).caps;
   const forced = caps?.force?.optim;
-  if (forced !== undefined && forced !== "multi" && forced !== "single") throw new Error(`optimizer: unknown forced variant "${forced}"; expected "multi" or "single".`);
-  return forced ? forced === "multi" : !caps?.emulated;
+  if (forced !== undefined && forced !== "multi" && forced !== "small" && forced !== "single")
+    throw new Error(`optimizer: unknown forced variant "${forced}"; expected "multi", "small" or "single".`);
+  return forced ?? (caps?.emulated ? "small" : "multi");
 }

@@ -39,6 +39,9 @@ export interface StepAttrs {
 /** Parameters per launch at most: the uniform block holds this many slots. */
 export const MAX_SLOTS = 7;
 const WG = 256;
+
+/** Workgroups of the update for a parameter of n elements (one invocation per element). */
+export const workgroupsFor = (n: number): number => Math.ceil(n / WG);
 const MARKER = "// ---- one slot's bindings and entry point";
 const layout = uniformLayout(template);
 

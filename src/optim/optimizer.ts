@@ -5,7 +5,7 @@
  * gradient. The numbers a step needs go to the kernel as uniforms, so changing
  * a group's lr between steps (a scheduler) compiles and allocates nothing.
  */
-import { launch, multiTensor, storageBindingLimit } from "../engine/scheduler.js";
+import { launch, multiTensorMode, storageBindingLimit } from "../engine/scheduler.js";
 import { keep } from "../engine/scope.js";
 import { noGrad } from "../autograd/mode.js";
 import { dense } from "../ops/layout.js";
@@ -13,7 +13,7 @@ import { zeros } from "../ops/creation.js";
 import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { clearGrad } from "../nn/module.js";
-import { bindingsPerParam, MAX_SLOTS, sharedKey, updateKernel, type UpdateAttrs } from "./kernel.js";
+import { bindingsPerParam, MAX_SLOTS, sharedKey, updateKernel, workgroupsFor, type UpdateAttrs } from "./kernel.js";
 import { exportState, importState, type OptimizerStateDict } from "./state-dict.js";
 
 /**
@@ -275,8 +275,15 @@ interface StepItem {
 }
 
 /**
- * Consecutive items that can share one launch (where the device runs multi-tensor launches
- * well: scheduler's multiTensor): same device and shared hyperparameters, with
+ * On emulators (scheduler's multiTensorMode "small"), parameters share a launch only while its
+ * slots times its workgroups, the workgroups it runs masked or not, stays at most this: the
+ * MLP's b1, W2 and b2 (1, 10 and 1 workgroups) share one; a 785-workgroup weight runs alone.
+ */
+const MASKED_BUDGET = 64;
+
+/**
+ * Consecutive items that can share one launch (as the device runs multi-tensor launches:
+ * scheduler's multiTensorMode): same device and shared hyperparameters, with
  * state or without, within the adapter's storage bindings and the uniform's slots, and no buffer
  * both written and bound again (WebGPU forbids a writable binding aliasing another).
  */
@@ -287,7 +294,9 @@ function packs(items: StepItem[]): StepItem[][] {
   const fits = (it: StepItem) => {
     const first = cur[0];
     if (!first || first.p.device !== it.p.device || sharedKey(first.attrs) !== sharedKey(it.attrs) || (first.state === null) !== (it.state === null)) return false;
-    const limit = multiTensor(it.p.device) ? Math.min(MAX_SLOTS, Math.floor(storageBindingLimit(it.p.device) / bindingsPerParam(it.state !== null))) : 1;
+    const mode = multiTensorMode(it.p.device);
+    const limit = mode === "single" ? 1 : Math.min(MAX_SLOTS, Math.floor(storageBindingLimit(it.p.device) / bindingsPerParam(it.state !== null)));
+    if (mode === "small" && (cur.length + 1) * [...cur, it].reduce((n, x) => n + workgroupsFor(x.p.size), 0) > MASKED_BUDGET) return false;
     const written = [it.p.storage, it.state?.storage];
     return cur.length < limit && !written.some((s) => bound.has(s)) && !bound.has(it.grad.storage);
   };
