@@ -4,7 +4,7 @@
 // 6 (cross-entropy-mean.wgsl, appended) their mean.
 // Inputs: x (or y), g (ops 2, 3; per-row gl for op 5), t (int32 targets, ops 4, 5, 6), scale (op 5:
 // 1/kept of op 6, when p.scaled is 1).
-// Ops 4, 5: a target equal to `ignore` gives loss 0 and gradient 0; one outside [0, cols) is reported
+// Ops 4, 5, 6: a target equal to `ignore` gives loss 0 and gradient 0; one outside [0, cols) is reported
 // to the error flag (group 1) with its row, and the host throws at the next sync point.
 // Entry `rows`: one workgroup per row; entry `threads`: one invocation per row. Dispatch over x then y.
 // As PyTorch, softmax/logSoftmax (and cross-entropy) of a row whose max is not finite (a NaN, +Inf, or all

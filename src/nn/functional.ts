@@ -4,7 +4,7 @@
  * Each checks its inputs first and names the function, the shapes and the fix.
  */
 import { rand } from "../ops/creation.js";
-import { crossEntropyMean, crossEntropyRows } from "../ops/softmax.js";
+import { crossEntropyMean, crossEntropyRows, meanOverKept } from "../ops/softmax.js";
 import { gatherIndexed } from "../ops/gather.js";
 import { checkRange } from "../ops/check.js";
 import { where } from "../ops/elementwise.js";
@@ -88,10 +88,7 @@ function ignoreIndexOf(op: string, opts: ClassLossOptions): number {
 
 /** mean over the targets that are not ignoreIndex (PyTorch: 0/0 = NaN when all are ignored). */
 function reduceKept(loss: Tensor, targets: Tensor, ignore: number, r: Reduction): Tensor {
-  if (r !== "mean") return reduce(loss, r);
-  // The count first: the loss's sum, queued last, then takes the division as its epilogue.
-  const kept = targets.ne(ignore).sum();
-  return loss.sum().div(kept);
+  return r === "mean" ? meanOverKept(() => loss, targets, ignore) : reduce(loss, r);
 }
 
 /**

@@ -280,12 +280,18 @@ export const logSoftmax = (x: Tensor, dim = -1): Tensor => alongDim("logSoftmax"
  */
 export function crossEntropyMean(logits: Tensor, targets: Tensor, ignoreIndex = IGNORE_DEFAULT): Tensor {
   checkRows(logits, targets, ignoreIndex);
-  // The count first: the loss's sum, queued last, then takes the division as its epilogue.
-  if (logits.ndim !== 2 || logits.size > MEAN_LIMIT) {
-    const count = targets.ne(ignoreIndex).sum();
-    return crossEntropyRows(logits, targets, ignoreIndex).sum().div(count);
-  }
+  if (logits.ndim !== 2 || logits.size > MEAN_LIMIT) return meanOverKept(() => crossEntropyRows(logits, targets, ignoreIndex), targets, ignoreIndex);
   return applyMulti(meanPrim, [rows(logits), rows(targets)], { ignore: ignoreIndex });
+}
+
+/**
+ * Σ loss over the count of targets that are not ignoreIndex (0/0 = NaN when all are, as PyTorch),
+ * the mean of the class-index losses. The count is queued first, so the loss's sum, queued last,
+ * takes the division as its epilogue: 2 launches after the losses.
+ */
+export function meanOverKept(loss: () => Tensor, targets: Tensor, ignoreIndex: number): Tensor {
+  const kept = targets.ne(ignoreIndex).sum();
+  return loss().sum().div(kept);
 }
 
 /** Per-row cross-entropy −log softmax(x)[t] of logits [N, C] (or [C]) and int32 targets [N] (or []). */
