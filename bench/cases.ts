@@ -20,6 +20,8 @@ export type Spec =
   | { kind: "sum"; rows: number; cols: number; dim: 0 | 1 }
   /** Forward and backward of sum(softmax(x) * R) along the last dim (log: logSoftmax). */
   | { kind: "softmax"; rows: number; cols: number; log: boolean }
+  /** Forward and backward of the mean cross-entropy of logits [rows, cols] against class indices (TF.js, jax-js: one-hot labels). */
+  | { kind: "crossEntropy"; rows: number; cols: number }
   /** One training step of a [784, 256, 10] ReLU MLP: cross-entropy, backward, in-place optimizer update. */
   | { kind: "mlpStep"; batch: number; sizes: [number, number, number]; optimizer: "sgd" | "adam" }
   /** Read [size] float32 back to the host. */
@@ -113,6 +115,18 @@ function softmax(rows: number, cols: number, log: boolean, quick = false): Bench
   };
 }
 
+function crossEntropy(rows: number, cols: number, quick = false): BenchCase {
+  return {
+    id: `crossEntropy fwd+bwd ${rows}x${cols}`,
+    shape: `logits [${rows}, ${cols}], mean over the rows`,
+    spec: { kind: "crossEntropy", rows, cols },
+    // Least traffic: the logits in, their gradient out.
+    bytes: 2 * rows * cols * F32,
+    readbacks: 0,
+    quick,
+  };
+}
+
 function mlp(optimizer: "sgd" | "adam", quick = false): BenchCase {
   const [i, h, o] = [784, 256, 10], batch = 128;
   return {
@@ -191,6 +205,8 @@ export function suite(quick = false): BenchCase[] {
     softmax(1024, 1024, true),
     softmax(256, 256, false, true),
     softmax(256, 256, true, true),
+    crossEntropy(128, 10, true),
+    crossEntropy(2048, 128),
     mlp("sgd", true),
     mlp("adam"),
     { id: "readback 1M", shape: "[1048576] float32 to host", spec: { kind: "readback", size: 1 << 20 }, bytes: (1 << 20) * F32, readbacks: 1, quick: true },

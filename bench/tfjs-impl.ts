@@ -173,6 +173,14 @@ function tfjsImpl(tf: Tf, backend: TfWebGpuBackend): Impl {
       return instance([x, r], () => tf.tidy(() => void grad(x)));
     },
 
+    crossEntropy({ rows, cols }) {
+      const x = randn([rows, cols]);
+      const labels = tf.tensor1d(Int32Array.from({ length: rows }, (_, k) => (k * 7) % cols), "int32");
+      const y = tf.oneHot(labels, cols);
+      const grad = tf.grad((x) => tf.losses.softmaxCrossEntropy(y, x));
+      return instance([x, labels, y], () => tf.tidy(() => void grad(x)));
+    },
+
     gptStep() {
       throw new Error("gpt-step: no TF.js version of the GPT yet (webgrad only).");
     },

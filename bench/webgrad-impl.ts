@@ -90,6 +90,15 @@ export function webgradImpl(device: Device): Impl {
       });
     },
 
+    crossEntropy({ rows, cols }) {
+      const x = randn([rows, cols], true);
+      const y = wg.tensor(Int32Array.from({ length: rows }, (_, k) => (k * 7) % cols), { dtype: "int32", shape: [rows], device });
+      return instance([x, y], () => {
+        dropGrads([x]);
+        wg.tidy(() => wg.nn.functional.crossEntropy(x, y).backward());
+      });
+    },
+
     mlpStep({ batch, sizes: [i, h, o], optimizer }) {
       const { nn, optim } = wg;
       const model = new nn.Sequential(new nn.Linear(i, h, opts), new nn.ReLU(), new nn.Linear(h, o, opts));

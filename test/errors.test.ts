@@ -12,6 +12,8 @@ describe.each(DEVICES)("errors on %s", (device) => {
     ["backward of a non-scalar without a gradient", () => wg.ones([3], { ...o, requiresGrad: true }).mul(2).backward(), /backward: .*scalar output.*shape \[3\].*Fix: pass a gradient/],
     ["backward of a tensor that does not require grad", () => wg.ones([2], o).sum().backward(), /backward: .*does not require grad.*requiresGrad: true/],
     ["a gradient of the wrong shape", () => wg.ones([3], { ...o, requiresGrad: true }).mul(2).backward(wg.ones([4], o)), /backward: gradient has shape \[4\] but the output has shape \[3\]/],
+    // @ts-expect-error: options passed where the gradient goes
+    ["options in the gradient's place", () => wg.ones([2], { ...o, requiresGrad: true }).sum().backward({ retainGraph: true }), /backward: the gradient must be a Tensor or a number, got object with keys retainGraph.*options go second/],
     ["second backward through freed values", () => { const y = wg.ones([2], { ...o, requiresGrad: true }).exp().sum(); y.backward(); y.backward(); }, /ExpBackward a second time.*retainGraph: true/],
     ["in-place change of a saved value", () => { const a = wg.ones([2], { ...o, requiresGrad: true }).mul(1); const b = a.log(); a.mul_(2); b.sum().backward(); }, /LogBackward.*mul_.*version 1.*expected version 0/],
     ["in-place on a leaf that requires grad", () => wg.ones([2], { ...o, requiresGrad: true }).add_(1), /add_: a leaf tensor that requires grad \(shape \[2\]\).*noGrad/],

@@ -115,4 +115,33 @@ describe("bias gradients fused into the weight gradient's matmul (webgpu)", () =
     expect(g.names).toEqual(["matmul+fused(add, relu)", "matmul+fused(add, mul)", "sum", "mul", "matmul", "matmul+fused(gt, mul)", "matmul"]);
     g.values.forEach((v, k) => expectClose(v, c.values[k], 1e-5, 1e-4, `grad ${k}`));
   });
+
+  test("an MLP training step with crossEntropy and SGD: 7 launches, none for the loss's backward; the CPU's parameters", async () => {
+    const step = (device: "cpu" | "webgpu") => {
+      wg.manualSeed(7);
+      const model = new wg.nn.Sequential(new wg.nn.Linear(20, 16, { device }), new wg.nn.ReLU(), new wg.nn.Linear(16, 5, { device }));
+      const opt = new wg.optim.SGD(model.parameters(), { lr: 0.1 });
+      const x = on(device, 12 * 20, 3, [12, 20]);
+      const t = wg.tensor([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, -100, 2], { dtype: "int32", device });
+      return {
+        model,
+        run: () => wg.tidy(() => {
+          opt.zeroGrad();
+          wg.nn.functional.crossEntropy(model.forward(x), t).backward();
+          opt.step();
+        }),
+      };
+    };
+    const [g, c] = [step("webgpu"), step("cpu")];
+    g.run(); // warm-up: the optimizer's first step takes its other branch
+    c.run();
+    const { names } = await launched(() => g.run());
+    c.run();
+    // Forward: two matmuls with their epilogues, the loss with its gradient; backward: per layer the
+    // weight gradient (with the bias's) and the input's (with ReLU's mask); one update for the four
+    // parameters (small enough to share a launch on an emulator too).
+    expect(names).toEqual(["matmul+fused(add, relu)", "matmul+fused(add)", "crossEntropyMean", "matmul", "matmul+fused(gt, mul)", "matmul", "optimizerStep"]);
+    const [gp, cp] = [g.model.parameters(), c.model.parameters()];
+    for (let k = 0; k < gp.length; k++) expectClose(await gp[k].data(), await cp[k].data(), 1e-5, 1e-5, `parameter ${k}`);
+  });
 });

@@ -112,7 +112,7 @@ describe("reduction epilogues (webgpu)", () => {
     expectClose(await value.data(), await run("cpu").data(), 1e-5, 1e-5, "loss");
   });
 
-  test("crossEntropy's mean is one launch; its gradient one more, the values the CPU's", async () => {
+  test("crossEntropy's mean is one launch, and its backward none: the forward wrote the gradient; the values the CPU's", async () => {
     const run = (device: "cpu" | "webgpu") => {
       const logits = on(device, 8 * 5, 10, [8, 5]).requiresGrad_();
       const t = wg.tensor([0, 4, -100, 2, 2, 1, -100, 3], { dtype: "int32", device });
@@ -121,7 +121,7 @@ describe("reduction epilogues (webgpu)", () => {
       return [loss, logits.grad!];
     };
     const { value, names } = await launched(() => run("webgpu"));
-    expect(names).toEqual(["crossEntropyMean", "crossEntropyGrad"]);
+    expect(names).toEqual(["crossEntropyMean"]);
     const want = run("cpu");
     for (let k = 0; k < 2; k++) expectClose(await value[k].data(), await want[k].data(), 1e-5, 1e-5, `value ${k}`);
     // Against the composite: the rows' losses summed over their count.
@@ -136,6 +136,70 @@ describe("reduction epilogues (webgpu)", () => {
     nan.backward();
     expect(Number.isNaN(await nan.item())).toBe(true);
     expect(Array.from(await l2.grad!.data())).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  test.each(["webgpu", "cpu"] as const)("crossEntropy's gradient written in the forward (%s) is exactly the one backward computes from the logits", async (device) => {
+    // Rows: kept, ignored, a NaN logit, and a row whose targets repeat; a [6, 7] batch.
+    const data = Array.from({ length: 42 }, (_, i) => Math.sin(i * 1.7) * 3);
+    data[3 * 7 + 2] = NaN;
+    const targets = [0, -100, 6, 3, 3, 1];
+    const make = () => wg.tensor(data, { device }).reshape([6, 7]).requiresGrad_();
+    const t = wg.tensor(targets, { dtype: "int32", device });
+    const grads = async (backward: (loss: Tensor, x: Tensor) => void) => {
+      const x = make();
+      const loss = wg.nn.functional.crossEntropy(x, t);
+      backward(loss, x);
+      return Array.from(await x.grad!.data());
+    };
+    // backward()'s own seed reads the forward's gradient; an explicit seed tensor and a graph-building
+    // pass compute it from the logits (crossEntropyGrad). They must agree to the bit, NaN row included.
+    const fromForward = await grads((loss) => loss.backward());
+    const names = (await launched(() => wg.tidy(() => {
+      const x = make();
+      const loss = wg.nn.functional.crossEntropy(x, t);
+      loss.backward(wg.onesLike(loss));
+      return x.grad!;
+    }))).names;
+    if (device === "webgpu") expect(names).toContain("crossEntropyGrad");
+    const seeded = await grads((loss) => loss.backward(wg.onesLike(loss)));
+    const graph = await grads((loss, x) => void (x.grad = wg.autograd.grad(loss, [x], { createGraph: true })[0]!.detach()));
+    expect(fromForward).toEqual(seeded);
+    expect(fromForward).toEqual(graph);
+    expect(fromForward.slice(7, 14)).toEqual(Array(7).fill(0));
+    expect(fromForward.slice(21, 28).every(Number.isNaN)).toBe(true);
+    // Twice with retainGraph: the saved gradient is read again, not consumed; a scaled loss scales it.
+    const twice = await grads((loss) => (loss.backward(undefined, { retainGraph: true }), loss.backward()));
+    expect(twice).toEqual(fromForward.map((v) => v * 2));
+    const scaled = await grads((loss) => loss.mul(3).backward());
+    expectClose(scaled, fromForward.map((v) => v * 3), 1e-6, 1e-7, "3 · loss");
+  });
+
+  test("crossEntropy's mean writes no gradient where backward cannot ask for it (noGrad, logits without grad)", async () => {
+    const x = on("webgpu", 8 * 5, 10, [8, 5]).requiresGrad_();
+    const t = wg.tensor([0, 4, -100, 2, 2, 1, -100, 3], { dtype: "int32", device: "webgpu" });
+    // The launch's outputs: the loss and 1/kept, and the gradient only when a graph may need it.
+    const outputs = async (f: () => Tensor) => {
+      const { value, names, written } = await launched(() => wg.tidy(f));
+      value.dispose();
+      expect(names).toEqual(["crossEntropyMean"]);
+      return written[0];
+    };
+    expect(await outputs(() => wg.nn.functional.crossEntropy(x, t))).toBe(3);
+    expect(await outputs(() => wg.noGrad(() => wg.nn.functional.crossEntropy(x, t)))).toBe(2);
+    expect(await outputs(() => wg.nn.functional.crossEntropy(x.detach(), t))).toBe(2);
+    // Forced to the backward (a GPU's choice for large logits): two outputs, crossEntropyGrad's launch.
+    gpu().setForce({ crossEntropy: "backward" });
+    try {
+      expect(await outputs(() => wg.nn.functional.crossEntropy(x, t))).toBe(2);
+      const { names } = await launched(() => wg.tidy(() => wg.nn.functional.crossEntropy(x, t).backward()));
+      expect(names).toEqual(["crossEntropyMean", "crossEntropyGrad"]);
+      gpu().setForce({ crossEntropy: "sideways" });
+      expect(() => wg.nn.functional.crossEntropy(x, t)).toThrow(/crossEntropy: unknown forced variant "sideways"/);
+    } finally {
+      gpu().setForce({});
+    }
+    x.grad = null;
+    for (const v of [x, t]) v.dispose();
   });
 
   test("a refused reduction throws when called, not when its deferred launch is realized", () => {

@@ -119,6 +119,11 @@ function seedFor(op: string, root: Tensor, g: Tensor | number | null | undefined
     return ops.scalarTensor(1, root.dtype, root.device).expand(root.shape); // cached: no launch per backward
   }
   if (typeof g === "number") return ops.full(root.shape, g, { dtype: root.dtype, device: root.device });
+  if (!(g instanceof Tensor))
+    throw new Error(
+      `${op}: the gradient must be a Tensor or a number, got ${typeof g}${typeof g === "object" ? ` with keys ${Object.keys(g as object).join(", ") || "none"}` : ""}. ` +
+        `Fix: options go second, e.g. loss.backward(undefined, { retainGraph: true }).`,
+    );
   if (!sameShape(g.shape, root.shape))
     throw new Error(`${op}: gradient has shape ${fmt(g.shape)} but the output has shape ${fmt(root.shape)}; they must match.`);
   if (g.device !== root.device)

@@ -49,6 +49,12 @@ export function scalarTensor(value: number, dtype: DType, device: Device): Tenso
   return t;
 }
 
+/** Whether t reads the cached scalar constant of `value` (itself or a view of it, such as backward()'s expanded seed). */
+export function isScalarConstant(t: Tensor, value: number): boolean {
+  const c = cache.get(`${t.device}:${t.dtype}:${Object.is(value, -0) ? "-0" : value}`);
+  return c !== undefined && !c.isDisposed && !t.isDisposed && c.handle.storage === t.handle.storage;
+}
+
 const BIAS_LIMIT = 16;
 const BIAS_MAX_ELEMENTS = 1 << 22;
 const biases = new Map<string, Tensor>();

@@ -6,10 +6,14 @@
 import template from "../../shaders/softmax.wgsl";
 import meanEntry from "../../shaders/cross-entropy-mean.wgsl";
 import type { CpuView, Kernel } from "../backend/backend.js";
+import type { TypedArray } from "../dtype.js";
 import { fmt, normalizeDim, numel } from "../shape.js";
 import { apply, applyMulti, type MultiPrimitive, type Primitive } from "./primitive.js";
 import { specialize, uniformLayout } from "../engine/wgsl.js";
 import { arange } from "./creation.js";
+import { isScalarConstant } from "./constants.js";
+import { adapterChoice } from "../engine/scheduler.js";
+import { isGradEnabled } from "../autograd/mode.js";
 import { dense } from "./layout.js";
 import type { Tensor } from "../tensor.js";
 
@@ -57,7 +61,7 @@ export function targetMessage(k: number, row: number, cols: number, ignore: numb
 function rowKernel(op: RowOp): Kernel<RowAttrs> {
   return {
     name: op,
-    cpu([out, out2], ins, attrs) {
+    cpu([out, out2, dx], ins, attrs) {
       const [x, g, t, scale] = roles(op, ins) as (CpuView | undefined)[] as [CpuView, CpuView | undefined, CpuView | undefined, CpuView | undefined];
       const cols = x.shape[x.shape.length - 1] ?? 1;
       const rows = cols === 0 ? 0 : numel(x.shape) / cols;
@@ -104,8 +108,9 @@ function rowKernel(op: RowOp): Kernel<RowAttrs> {
         }
       }
       if (op === "crossEntropyMean") [o[0], out2.data[0]] = [total / kept, 1 / kept];
+      if (op === "crossEntropyMean" && dx) meanGradient(dx.data, x, t!, rows, cols, 1 / kept, attrs?.ignore ?? IGNORE_DEFAULT);
     },
-    webgpu([out], ins, attrs, caps) {
+    webgpu(outs, ins, attrs, caps) {
       const x = ins[0];
       const cols = x.shape[x.shape.length - 1] ?? 1;
       const rows = cols === 0 ? 0 : numel(x.shape) / cols;
@@ -117,24 +122,49 @@ function rowKernel(op: RowOp): Kernel<RowAttrs> {
       const scale = grad ? ins[3] : undefined;
       const ignore = attrs?.ignore ?? IGNORE_DEFAULT;
       const mean = op === "crossEntropyMean";
+      const withGrad = mean && outs.length > 2;
       const perRow = caps.force?.softmax ? caps.force.softmax === "rows" : cols > (caps.emulated ? 2048 : 64);
       // The mean's one workgroup: on an emulator a single SIMD group, whose barriers switch no invocations out.
       const wg = mean && caps.emulated ? 4 : perRow || mean ? Math.min(256, caps.maxWorkgroupSize) : 64;
       return {
-        key: `softmax:${wg}:${OPS[op]}`,
+        key: `softmax:${wg}:${OPS[op]}${withGrad ? ":grad" : ""}`,
         code: mean ? () => specialize(op, template, [[PARAMS_BINDING, ""]]) + meanEntry : () => template,
         entryPoint: mean ? "mean" : perRow ? "rows" : "threads",
-        constants: { WG: wg, OP: OPS[op] },
+        constants: mean ? { WG: wg, OP: OPS[op], GRAD: withGrad ? 1 : 0 } : ({ WG: wg, OP: OPS[op] } as Record<string, number>),
         params: softmaxParams.pack({
           rows, cols, gl_offset: grad ? ins[2].offset : 0, gl_stride: grad ? (ins[2].strides[0] ?? 0) : 0, ignore: ignore | 0,
           scaled: scale ? 1 : 0, s_offset: scale?.offset ?? 0,
         }),
         workgroups: mean ? 1 : perRow ? rows : Math.ceil(rows / wg),
         bindings: BINDINGS[op].map((k) => (k !== null && k < ins.length ? k : null)),
+        outputBindings: mean && !withGrad ? [0, 1, null] : undefined,
         check: checks ? { idWord: softmaxParams.word("check_id"), message: (bits, row) => targetMessage(bits | 0, row, cols, ignore) } : undefined,
       };
     },
   };
+}
+
+/**
+ * crossEntropyMean's third output on the CPU: (softmax(x) − onehot(t)) · inv per row, 0 on ignored
+ * rows, computed as crossEntropyGrad's loop does with a unit upstream gradient and inv as its scale.
+ */
+function meanGradient(dx: TypedArray, x: CpuView, t: CpuView, rows: number, cols: number, inv: number, ignore: number): void {
+  const X = x.data;
+  const factor = Math.fround(inv); // the scale crossEntropyGrad reads from the float32 second output
+  for (let r = 0; r < rows; r++) {
+    const base = x.offset + r * cols;
+    const k = t.data[t.offset + r];
+    if (k === ignore) {
+      dx.fill(0, r * cols, (r + 1) * cols);
+      continue;
+    }
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, X[base + c]);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(X[base + c] - m);
+    const lse = m + Math.log(s);
+    for (let c = 0; c < cols; c++) dx[r * cols + c] = (Math.exp(X[base + c] - lse) - (c === k ? 1 : 0)) * factor;
+  }
 }
 
 const floatOnly = (op: string, x: Tensor) => {
@@ -221,14 +251,39 @@ const scaled = (x: Tensor, s: Tensor | undefined) => (s ? x.mul(s) : x);
  */
 const meanPrim: MultiPrimitive<RowAttrs> = {
   name: "crossEntropy",
-  infer: ([x]) => ({ shape: [], dtype: x.dtype, extras: [[]] }),
+  infer: ([x]) => ({ shape: [], dtype: x.dtype, extras: gradInForward(x) ? [[], x.shape] : [[]] }),
   kernel: rowKernel("crossEntropyMean"),
-  save: ([x, t], _out, [inv]) => [x, t, inv],
-  grads: [(g, [x, t, inv], a) => apply(prims.crossEntropyGrad, [x, t, g.expand([x.shape[0]]), inv], a), null],
+  save: ([x, t], _out, [inv, dx]) => (dx ? [x, t, inv, dx] : [x, t, inv]),
+  grads: [
+    // backward()'s own seed (the cached constant 1) with no graph to build: the gradient the forward wrote.
+    (g, [x, t, inv, dx], a) =>
+      dx && !isGradEnabled() && isScalarConstant(g, 1) ? dx : apply(prims.crossEntropyGrad, [x, t, g.expand([x.shape[0]]), inv], a),
+    null,
+  ],
   docs: ["d mean CE(x, t)/dx = (softmax(x) - onehot(t)) / kept per kept row, times g", null],
 };
 
 const rows = dense;
+
+/**
+ * crossEntropyMean also writes its gradient for a unit upstream gradient (a third output) when
+ * backward may need it and the logits are at most this many elements; loss.backward() then
+ * launches nothing for the loss. On emulators that is every size the one-workgroup mean takes:
+ * SwiftShader, `bench --filter ^crossEntropy`, [2048, 128] 6.2-6.4 ms against 10.5 with
+ * crossEntropyGrad's launch (`--force crossEntropy=backward`), [128, 10] level within noise
+ * (0.24-0.34 vs 0.30 ms). On GPUs, where the one workgroup leaves the others idle,
+ * 2^14 elements (64 per invocation), a bound not yet measured on one. force.crossEntropy:
+ * "forward" (always, up to MEAN_LIMIT) or "backward" (never).
+ */
+export const GRAD_IN_FORWARD_LIMIT = { emulated: MEAN_LIMIT, gpu: 1 << 14 } as const;
+function gradInForward(x: Tensor): boolean {
+  if (!isGradEnabled() || !x.requiresGrad) return false;
+  const { emulated, forced } = adapterChoice(x.device, "crossEntropy");
+  if (forced !== undefined && forced !== "forward" && forced !== "backward")
+    throw new Error(`crossEntropy: unknown forced variant "${forced}"; expected "forward" or "backward".`);
+  if (forced) return forced === "forward";
+  return x.size <= (emulated ? GRAD_IN_FORWARD_LIMIT.emulated : GRAD_IN_FORWARD_LIMIT.gpu);
+}
 
 function rowGrad(op: "softmaxGrad" | "logSoftmaxGrad", y: Tensor, g: Tensor): Tensor {
   return apply(prims[op], [rows(y), rows(g)], undefined);
