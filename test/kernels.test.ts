@@ -124,6 +124,24 @@ describe("vec4 row reduction", () => {
     expect(gpu.stats.launches).toBeGreaterThan(before);
   });
 
+  test("column sums, four outputs per invocation, match the CPU (plain, batched, offset, int32, with an epilogue)", async () => {
+    gpu.setForce({ reduce: "columns" });
+    const before = gpu.stats.launches;
+    await reduceParity([37, 64], (x) => [x.sum(0), x.sum(0, true), x.sum(0).mul(2).add(1)]);
+    await reduceParity([5, 3, 12], (x) => [x.sum(1), x.sum(-2, true)]);
+    await reduceParity([9, 24], (x) => [x.slice(0, 2, 7).sum(0), x.reshape([9, 2, 12]).slice(2, 4, 12).sum(0)]);
+    await reduceParity([300, 8], (x) => [x.sum(0)], "int32");
+    expect(usedPipeline("reduce-vec4:f32:0:columns")).toBe(true);
+    expect(usedPipeline("reduce-vec4:i32:0:columns")).toBe(true);
+    expect(gpu.stats.launches).toBeGreaterThan(before);
+  });
+
+  test("columns that are not vec4-shaped, and column maxima, take the scalar kernels and still match", async () => {
+    gpu.setForce({ reduce: "columns" });
+    await reduceParity([11, 13], (x) => [x.sum(0), x.max(0), x.slice(1, 1, 9).sum(0)]);
+    await reduceParity([8, 16], (x) => [x.T.sum(0), x.min(0), x.slice(1, 1, 13).sum(0)]);
+  });
+
   test("rows that are not vec4-shaped, argmax and column sums take the scalar kernels and still match", async () => {
     gpu.setForce({ reduce: "vec4" });
     await reduceParity([11, 13], (x) => [x.sum(1), x.max(1), x.argmax(1), x.sum(0)]);

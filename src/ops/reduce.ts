@@ -94,6 +94,17 @@ const reduceKernel = (name: ReduceName): Kernel<Attrs> => ({
     const perRow = forced ? forced === "rows" || forced === "rows-strided" : inner >= (caps.emulated ? 4096 : 256) || outer < 64;
     const t = x.dtype === "int32" ? "i32" : "f32";
     const ot = out.dtype === "int32" ? "i32" : "f32";
+    if (columnsOfVec4(x, op, o, r, outer, caps)) {
+      const columns: GpuLaunch = {
+        key: `reduce-vec4:${t}:${OPS[op]}:columns`,
+        code: () => specialize(op, templateVec4, [["alias T = f32;", `alias T = ${t};`]]),
+        entryPoint: "columns",
+        constants: { WG: 64, OP: OPS[op] },
+        params,
+        workgroups: Math.ceil(outer / 256),
+      };
+      return columns;
+    }
     if (!perRow && rowsOfVec4(x, op, o, r, inner, caps)) {
       const vec4: GpuLaunch = {
         key: `reduce-vec4:${t}:${OPS[op]}`,
@@ -130,6 +141,23 @@ function rowsOfVec4(x: View, op: ReduceName, o: { strides: readonly number[] }, 
   if (caps.scalarLoads) return false;
   const wanted = caps.force?.reduce ? caps.force.reduce === "vec4" : caps.emulated;
   return wanted && OPS[op] <= 2 && r.shape.length === 1 && r.strides[0] === 1 && inner % 4 === 0 && x.offset % 4 === 0 && o.strides.every((s) => s % 4 === 0);
+}
+
+/**
+ * The `columns` entry of shaders/reduce-vec4.wgsl: on emulators (or forced, reduce=columns) a sum
+ * over one dim whose outputs lie side by side in each reduced row, four per invocation ([R, C]
+ * over dim 0 with C a multiple of 4, and batched [B, R, C] over dim 1), with at least 64 outputs.
+ * Sums only: max and min keep the scalar kernels' NaN rule. Measured on SwiftShader only.
+ */
+function columnsOfVec4(x: View, op: ReduceName, o: { shape: readonly number[]; strides: readonly number[] }, r: { shape: readonly number[]; strides: readonly number[] }, outer: number, caps: GpuCaps): boolean {
+  if (caps.scalarLoads || op !== "sum") return false;
+  const forced = caps.force?.reduce;
+  if (forced ? forced !== "columns" : !caps.emulated || outer < 64) return false;
+  const last = o.shape.length - 1;
+  return (
+    last >= 0 && r.shape.length === 1 && r.strides[0] % 4 === 0 && o.strides[last] === 1 && o.shape[last] % 4 === 0 &&
+    x.offset % 4 === 0 && o.strides.every((s, d) => d === last || s % 4 === 0)
+  );
 }
 
 /** The reduced dims; a 0-d tensor accepts dim 0 or -1 (as PyTorch) and has none to reduce. */
