@@ -11,7 +11,9 @@ export function numel(shape: Shape): number {
 }
 
 export function contiguousStrides(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
+  // Packed from the start (not new Array(n), a holey array): every tensor's strides then share one elements kind.
+  const strides: number[] = [];
+  for (let i = 0; i < shape.length; i++) strides.push(0);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
     strides[i] = s;

@@ -77,7 +77,7 @@ export class Tensor<D extends DType = DType> implements View {
      * @example wg.tensor([1, 2], { dtype: "int32" }).dtype // "int32"
      */
     readonly dtype: D,
-    strides: readonly number[] = contiguousStrides(shape),
+    strides?: readonly number[],
     /**
      * Where the first element sits in the storage, in elements: non-zero for a slice that does not start at the beginning.
      *
@@ -95,7 +95,7 @@ export class Tensor<D extends DType = DType> implements View {
     readonly isView = false,
   ) {
     this.shape = [...shape];
-    this.strides = [...strides];
+    this.strides = strides ? [...strides] : contiguousStrides(shape);
     this.handle = { storage, device: storage.backend.device, disposed: false };
     track(this);
   }

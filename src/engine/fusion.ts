@@ -10,6 +10,7 @@
  * dispose() dropped live only in registers.
  */
 import type { Backend, GpuCaps, GpuLaunch, Kernel, Storage, View } from "../backend/backend.js";
+import type { DType } from "../dtype.js";
 import { isContiguous, numel, sameShape } from "../shape.js";
 import { describeInputs, FUSED_PARAMS, fusedKey, fusedWgsl, type FusedOp, type Ref } from "./fused-kernel.js";
 import { baseLaunch, epilogueKernel, type Head } from "./epilogue.js";
@@ -145,13 +146,20 @@ export class FusionQueue {
   /** Queue a fusable launch (see fusable), realizing the current chain first when it cannot take it. */
   add(kernel: Kernel<unknown>, outView: View, inViews: readonly View[], attrs: unknown): void {
     // Plain views: a tensor handle disposed before the chain is realized no longer answers for its storage.
-    const [out, ins] = [snapshot(outView), inViews.map(snapshot)];
-    const n = numel(out.shape);
+    const out = snapshot(outView);
+    const ins: View[] = [];
+    for (const v of inViews) ins.push(snapshot(v));
+    const n = out.storage.size; // fusable: the output is its whole storage
     // A write into a storage the chain already reads or writes (a copy into an existing tensor) starts a new chain.
     if (this.chain.length > 0 && (n !== this.n || this.touches(out.storage) || this.chain.length >= MAX_OPS || !this.fits(ins))) this.realize();
     this.n = n;
-    const args: Ref[] = ins.map((v) => this.refOf(v, n));
-    const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes: ins.map((v) => v.dtype), out: out.dtype };
+    const args: Ref[] = [];
+    const argTypes: DType[] = [];
+    for (const v of ins) {
+      args.push(this.refOf(v, n));
+      argTypes.push(v.dtype);
+    }
+    const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes, out: out.dtype };
     this.push({ kernel, out, ins, attrs, op });
   }
 

@@ -61,7 +61,7 @@ export function apply<A>(p: Primitive<A>, ins: readonly Tensor[], attrs: A): Ten
     out.dispose(); // a refused or failed op leaves nothing behind
     throw e;
   }
-  record(p.name, ins, out, p.grads, () => p.save?.(ins, out, attrs) ?? [], attrs, p.docs);
+  if (isGradEnabled()) record(p.name, ins, out, p.grads, () => p.save?.(ins, out, attrs) ?? [], attrs, p.docs);
   return out;
 }
 

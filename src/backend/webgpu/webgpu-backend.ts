@@ -17,8 +17,6 @@ import { Pipelines, UNIFORM_STRIDE } from "./pipelines.js";
 interface GpuStorage extends Storage {
   /** Taken from the pool at first use (own()): a fused intermediate nobody keeps never gets one. */
   buf: GpuBuf | null;
-  /** What to call it in an out-of-memory error. */
-  readonly what: string;
 }
 
 const SUBMIT_EVERY = 512;
@@ -99,14 +97,14 @@ export class WebGpuBackend implements Backend {
         `a ${dtype} tensor of ${size} elements needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ` +
           `(${this.caps.maxStorageBinding} bytes). Fix: split the work into smaller tensors.`,
       );
-    const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf: null, what: `a ${dtype} tensor of ${size} elements` };
+    const s: GpuStorage = { backend: this, dtype, size, bytes: size * BYTES[dtype], refs: 0, version: 0, lastInplaceOp: null, freed: false, buf: null };
     return s;
   }
 
   /** The storage's buffer, taken from the pool the first time a launch, upload or readback uses it. */
   private bufferOf(s: GpuStorage): GpuBuf {
     if (s.buf) return s.buf;
-    const { buf, created, failed } = this.mem.take(Math.max(s.bytes, 4), s.what);
+    const { buf, created, failed } = this.mem.take(Math.max(s.bytes, 4), `a ${s.dtype} tensor of ${s.size} elements`);
     if (created) {
       this.stats.buffersCreated++;
       this.stats.bytesCreated += buf.bytes;
