@@ -6,6 +6,7 @@ import fill from "../shaders/fill.wgsl";
 import gather from "../shaders/gather.wgsl";
 import softmax from "../shaders/softmax.wgsl";
 import { specialize, uniformLayout } from "../src/engine/wgsl.js";
+import { opSignature } from "../src/engine/fused-kernel.js";
 
 describe("uniformLayout", () => {
   it("places each field where WGSL's uniform rules put it", () => {
@@ -49,5 +50,18 @@ describe("specialize", () => {
     const code = specialize("add", elementwise, [["alias A = f32;", "alias A = i32;"], ["return O(a + b);", "return O(a * b);"]]);
     expect(code).toContain("alias A = i32;");
     expect(code).toContain("return O(a * b);");
+  });
+});
+
+describe("opSignature (a fused chain's pipeline key numbers each op)", () => {
+  it("gives each distinct (name, expression) its own number, and the same pair the same one", () => {
+    const pairs: [string, string][] = [["mul", "a * b"], ["mul", "a * b + c"], ["add", "a * b"], ["add", "a + b"], ["sig_test_new", "a"]];
+    const sigs = pairs.map(([n, e]) => opSignature(n, e));
+    expect(new Set(sigs).size).toBe(pairs.length);
+    expect(pairs.map(([n, e]) => opSignature(n, e))).toEqual(sigs);
+    // A name met later still gets a number no earlier pair has.
+    const later = opSignature("sig_test_later", "a * b");
+    expect(sigs).not.toContain(later);
+    expect(opSignature("mul", "a - b")).not.toBe(later);
   });
 });

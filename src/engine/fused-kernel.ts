@@ -32,6 +32,8 @@ export interface FusedOp {
   readonly args: readonly Ref[];
   readonly argTypes: readonly DType[];
   readonly out: DType;
+  /** The number of (name, expr) among the ops seen (opSignature), when the queue knew it at no cost; else looked up. */
+  readonly sig?: number;
 }
 
 export interface FusedInput {
@@ -72,10 +74,22 @@ function withoutTypedNan(helpers: string): string {
  */
 interface KeyNode {
   readonly id: number;
-  readonly next: Map<string, Map<string, Map<number, KeyNode>>>;
+  /** By the op's signature, then its shapeCode. */
+  readonly next: Map<number, Map<number, KeyNode>>;
 }
 let keyNodes = 0;
 const KEY_ROOT: KeyNode = { id: keyNodes++, next: new Map() };
+const signatures = new Map<string, Map<string, number>>();
+let signaturesSeen = 0;
+
+/** A number for each distinct (name, expression) pair, numbered as first met. */
+export function opSignature(name: string, expr: string): number {
+  let byExpr = signatures.get(name);
+  if (!byExpr) signatures.set(name, (byExpr = new Map()));
+  let sig = byExpr.get(expr);
+  if (sig === undefined) byExpr.set(expr, (sig = signaturesSeen++));
+  return sig;
+}
 const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, float64: 2 };
 
 /** An op's operand types, result type and operands as one number (up to 255 inputs and 768 ops apart: 10 bits an operand). */
@@ -93,10 +107,9 @@ function shapeCode(o: FusedOp): number {
 function chainId(ops: readonly FusedOp[]): number {
   let node = KEY_ROOT;
   for (const o of ops) {
-    let byExpr = node.next.get(o.name);
-    if (!byExpr) node.next.set(o.name, (byExpr = new Map()));
-    let byCode = byExpr.get(o.expr);
-    if (!byCode) byExpr.set(o.expr, (byCode = new Map()));
+    const sig = o.sig ?? opSignature(o.name, o.expr);
+    let byCode = node.next.get(sig);
+    if (!byCode) node.next.set(sig, (byCode = new Map()));
     const code = shapeCode(o);
     let child = byCode.get(code);
     if (!child) byCode.set(code, (child = { id: keyNodes++, next: new Map() }));

@@ -12,7 +12,7 @@
 import type { Backend, GpuCaps, GpuLaunch, Kernel, Storage, View } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
 import { isContiguous, numel, sameShape } from "../shape.js";
-import { describeInputs, FUSED_PARAMS, fusedKey, fusedWgsl, type FusedOp, type Ref } from "./fused-kernel.js";
+import { describeInputs, FUSED_PARAMS, fusedKey, fusedWgsl, opSignature, type FusedOp, type Ref } from "./fused-kernel.js";
 import { baseLaunch, epilogueKernel, type Head } from "./epilogue.js";
 import { prologueKernel, tailLaunch } from "./prologue.js";
 import { uniformLayout } from "./wgsl.js";
@@ -159,7 +159,7 @@ export class FusionQueue {
       args.push(this.refOf(v, n));
       argTypes.push(v.dtype);
     }
-    const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes, out: out.dtype };
+    const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes, out: out.dtype, sig: signatureOf(kernel) };
     this.push({ kernel, out, ins, attrs, op });
   }
 
@@ -261,7 +261,8 @@ export class FusionQueue {
 
 /** Encode a chain of elementwise ops: one generated kernel writing the outputs still referenced (or several, past the bindings). */
 function runChain(backend: Backend, chain: Pending[], inputs: readonly View[], n: number): void {
-  const outputs = chain.flatMap((p, k) => (p.out.storage.freed ? [] : [k]));
+  const outputs: number[] = [];
+  for (let k = 0; k < chain.length; k++) if (!chain[k].out.storage.freed) outputs.push(k);
   if (outputs.length === 0) return; // every value was dropped before anyone could observe it
   if (chain.length === 1) return backend.run(chain[0].kernel, [chain[0].out], chain[0].ins, chain[0].attrs);
   if (inputs.length + outputs.length <= MAX_BINDINGS) return backend.run(fusedKernel(chain.map((p) => p.op), inputs, outputs, n), outputs.map((k) => chain[k].out), inputs, undefined);
@@ -275,12 +276,32 @@ function trailing(shape: readonly number[], out: readonly number[]): boolean {
   return s.length <= out.length && s.every((d, j) => d === out[out.length - s.length + j]);
 }
 
+const kernelSignatures = new WeakMap<Kernel<unknown>, number>();
+/** The op signature of a fusable kernel's (name, expr), looked up by the kernel object after the first time. */
+function signatureOf(kernel: Kernel<unknown>): number {
+  let sig = kernelSignatures.get(kernel);
+  if (sig === undefined) kernelSignatures.set(kernel, (sig = opSignature(kernel.name, kernel.fusable!.expr)));
+  return sig;
+}
+
 const snapshot = (v: View): View => ({ storage: v.storage, shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype });
+
+const names = new Map<string, string>();
+/** "fused(mul, add)": the ops' distinct names, kept per pipeline key (the key names the chain's ops). */
+function fusedName(key: string, ops: readonly FusedOp[]): string {
+  let name = names.get(key);
+  if (name === undefined) {
+    name = `fused(${[...new Set(ops.map((o) => o.name))].join(", ")})`;
+    if (names.size >= 4096) names.clear();
+    names.set(key, name);
+  }
+  return name;
+}
 
 function fusedKernel(ops: FusedOp[], inputs: readonly View[], outputs: number[], n: number): Kernel<void> {
   const described = describeInputs(inputs, n);
   const key = fusedKey(described, ops, outputs);
-  const name = `fused(${[...new Set(ops.map((o) => o.name))].join(", ")})`;
+  const name = fusedName(key, ops);
   return {
     name,
     cpu() {
