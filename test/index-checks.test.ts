@@ -28,6 +28,20 @@ describe("webgpu error flag", () => {
     expect(await values(x.gather(1, int([2, 0, 1, 1], [2, 2])))).toEqual([3, 1, 5, 5]);
   });
 
+  test("a checked launch after unchecked ones in the same pass still reports (the flag is bound when first needed)", async () => {
+    const x = wg.tensor([[1, 2, 3], [4, 5, 6]], { device });
+    await wg.flush();
+    const before = gpu.stats.submits;
+    // A fused chain (no error flag in its layout), a bad gather, a chain again, a good gather: one batch.
+    const y = wg.tidy(() => x.mul(2).add(1).gather(1, int([0, 3, 1, 2], [2, 2])).mul(3).add(1).gather(1, int([0, 0, 1, 1], [2, 2])));
+    await expect(y.data()).rejects.toThrow(/gather: index 3 is out of range for dim 1 of size 3/);
+    expect(gpu.stats.submits).toBe(before + 1);
+    // The other order in one pass: a good check first, then an unchecked chain, then a bad check.
+    const z = wg.tidy(() => x.gather(1, int([0, 0, 1, 1], [2, 2])).exp().neg().gather(1, int([0, 2, 1, 1], [2, 2])));
+    await expect(z.data()).rejects.toThrow(/gather: index 2 is out of range for dim 1 of size 2/);
+    expect(await values(x.mul(2).gather(1, int([2, 0, 1, 1], [2, 2])))).toEqual([6, 2, 10, 10]);
+  });
+
   test("flush() is a sync point: it reports the error without a readback, and clears it", async () => {
     const x = wg.tensor([1, 2, 3], { device });
     const before = { ...gpu.stats };

@@ -58,6 +58,8 @@ export class WebGpuBackend implements Backend {
   private pass: GPUComputePassEncoder | null = null;
   private launchesInBatch = 0;
   private lastPass: GPUComputePassEncoder | null = null;
+  /** The pass whose group 1 holds the error flag. */
+  private flaggedPass: GPUComputePassEncoder | null = null;
   private lastPipeline: GPUComputePipeline | null = null;
   private batch = 0;
   private opsInBatch = new Set<string>();
@@ -165,6 +167,11 @@ export class WebGpuBackend implements Backend {
     this.uniformHost.set(new Uint8Array(launch.params, 0, Math.min(launch.params.byteLength, UNIFORM_STRIDE)), offset);
     if (launch.check) new DataView(this.uniformHost.buffer).setUint32(offset + 4 * launch.check.idWord, this.flag.register(kernel.name, launch.check), true);
     if (pass !== this.lastPass || pipeline !== this.lastPipeline) pass.setPipeline(pipeline);
+    // Group 1 (the error flag) once per pass, for the first launch whose layout has it.
+    if (!launch.noErrorFlag && pass !== this.flaggedPass) {
+      pass.setBindGroup(1, this.flag.group);
+      this.flaggedPass = pass;
+    }
     this.lastPass = pass;
     this.lastPipeline = pipeline;
     // A buffer the kernel also writes is read through its output binding (in-place kernels).
@@ -202,14 +209,8 @@ export class WebGpuBackend implements Backend {
   }
 
   private openPass(): GPUComputePassEncoder {
-    if (!this.pass) this.pass = this.withFlag(this.openEncoder().beginComputePass());
+    if (!this.pass) this.pass = this.openEncoder().beginComputePass();
     return this.pass;
-  }
-
-  /** Every pipeline layout has the error flag as group 1; bind it once per pass. */
-  private withFlag(pass: GPUComputePassEncoder): GPUComputePassEncoder {
-    pass.setBindGroup(1, this.flag.group);
-    return pass;
   }
 
   // ---- profiling (wg.profile) ----
@@ -224,7 +225,7 @@ export class WebGpuBackend implements Backend {
   /** A compute pass of its own for one timed launch. */
   private profiledPass(name: string): GPUComputePassEncoder {
     this.pass?.end();
-    return (this.pass = this.withFlag(this.openEncoder().beginComputePass(this.timer!.passFor(name))));
+    return (this.pass = this.openEncoder().beginComputePass(this.timer!.passFor(name)));
   }
 
   async endProfile(): Promise<ProfileRecords> {
