@@ -35,6 +35,15 @@ export interface CpuView extends View {
   readonly data: TypedArray;
 }
 
+/**
+ * Told when the backend starts and stops waiting for the device (a readback's map, a flush), so a
+ * platform can change how it polls meanwhile (platform/node.ts paces Dawn's polling on emulators).
+ */
+export interface WaitPacer {
+  begin(): void;
+  end(): void;
+}
+
 /** What the adapter can do; kernels pick variants and sizes from it. */
 export interface GpuCaps {
   readonly maxWorkgroupSize: number;

@@ -10,6 +10,7 @@ import { dirname } from "node:path";
 // node.js, not index.js: it registers how Node reaches WebGPU (Dawn).
 import * as wg from "../node.js";
 import { dawnGpu, dawnRobustness } from "../platform/node.js";
+import { dawnPacingStats } from "../platform/dawn-pacing.js";
 import { webgpuBackend } from "../engine/device.js";
 import { setUp, suite, type BenchCase } from "../../bench/cases.js";
 import { installCounters } from "../../bench/counters.js";
@@ -222,7 +223,9 @@ async function runBenchWith(args: ReturnType<typeof parse>, argv: string[]): Pro
   const forced = args.force ? `; kernel variants forced: ${JSON.stringify(args.force)}` : "";
   // Every library in the run shares the Dawn instance, so the robustness setting holds for all of them.
   const robustness = args.device === "webgpu" && !dawnRobustness() ? "; Dawn's robustness pass off for every library (WEBGRAD_ROBUSTNESS=1 keeps it)" : "";
-  console.error(`webgrad bench on ${args.device}: ${adapterInfo.description} (vendor ${adapterInfo.vendor}, architecture ${adapterInfo.architecture}${emulated}${forced}${robustness})`);
+  // Pacing applies to webgrad's own waits: the other libraries' waits spin as Dawn polls.
+  const pacing = args.device === "webgpu" && dawnPacingStats().installed ? "; Dawn's polling paced during webgrad's waits only (WEBGRAD_DAWN_POLL=spin: as the others)" : "";
+  console.error(`webgrad bench on ${args.device}: ${adapterInfo.description} (vendor ${adapterInfo.vendor}, architecture ${adapterInfo.architecture}${emulated}${forced}${robustness}${pacing})`);
   if (args.device === "webgpu") installCounters();
   const { libs, tfjsVersion, jaxVersion } = await libraries(profiled ? { ...args, compare: [] } : args);
   if (profiled) {

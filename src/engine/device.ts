@@ -2,7 +2,7 @@
  * Which backends exist, which device is the default, and start-up. Platform
  * entry points (node.ts, browser.ts) register how to reach a GPU.
  */
-import type { AdapterInfo, Backend, Device, Storage } from "../backend/backend.js";
+import type { AdapterInfo, Backend, Device, Storage, WaitPacer } from "../backend/backend.js";
 import { CpuBackend } from "../backend/cpu/cpu-backend.js";
 import { createWebGpuBackend } from "../backend/webgpu/adapter.js";
 import { liveStats } from "./scope.js";
@@ -11,7 +11,8 @@ import { liveStats } from "./scope.js";
  * @internal How this platform reaches WebGPU: the GPU object, or a reason there is none; `fix`
  * replaces the generic advice when the platform knows the one step that is missing.
  */
-export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string } | { gpu: null; reason: string; fix?: string }>;
+/** Finds the platform's GPU; `pacer` (Node on an emulator) is told about the backend's waits for the device. */
+export type GpuProvider = () => Promise<{ gpu: GPU; notice?: string; pacer?: WaitPacer } | { gpu: null; reason: string; fix?: string }>;
 
 const cpu = new CpuBackend();
 type GpuBackend = Backend & { lost: string | null; destroy(): void; emptyCache(): void; setPoolLimit(bytes: number): void };
@@ -147,7 +148,9 @@ async function initNow(opts: InitOptions): Promise<{ device: Device; adapterInfo
   let failure = found.gpu ? "" : (found as { reason: string }).reason;
   if (found.gpu) {
     try {
-      gpuBackend = await createWebGpuBackend(found.gpu, opts);
+      const backend = await createWebGpuBackend(found.gpu, opts);
+      backend.pacer = ("pacer" in found && found.pacer) || null;
+      gpuBackend = backend;
       if (poolLimit !== null) gpuBackend.setPoolLimit(poolLimit);
       if ("notice" in found && found.notice && !opts.quiet) console.warn(found.notice);
       defaultDev = "webgpu";

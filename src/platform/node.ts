@@ -5,13 +5,15 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
+import type { WaitPacer } from "../backend/backend.js";
 import type { GpuProvider } from "../engine/device.js";
+import { dawnPacer } from "./dawn-pacing.js";
 
 export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 
 type Dawn = { create(flags: string[]): GPU; globals: Record<string, unknown> };
 let dawn: Dawn | null = null;
-let found: { gpu: GPU; notice?: string } | null = null;
+let found: { gpu: GPU; notice?: string; pacer?: WaitPacer } | null = null;
 
 /** A GPU device node exists (DRM render node or NVIDIA's): worth asking the system's Vulkan drivers first. */
 function hasGpuDevice(): boolean {
@@ -93,7 +95,7 @@ async function fromChosen([name, value]: [string, string]): ReturnType<GpuProvid
       reason: `Dawn found no adapter with the Vulkan driver that ${name}=${value} names`,
       fix: `check that driver (vulkaninfo lists what the loader sees), or unset ${name} so webgrad looks for a GPU driver and SwiftShader itself`,
     };
-  return (found = swiftshader ? { gpu, notice: `webgrad: ${name} selects SwiftShader; ${EMULATOR_NOTICE}` } : { gpu });
+  return (found = swiftshader ? { gpu, notice: `webgrad: ${name} selects SwiftShader; ${EMULATOR_NOTICE}`, pacer: dawnPacer(true) ?? undefined } : { gpu, pacer: dawnPacer(false) ?? undefined });
 }
 
 export const nodeGpuProvider: GpuProvider = async () => {
@@ -105,13 +107,13 @@ export const nodeGpuProvider: GpuProvider = async () => {
   if (chosen) return fromChosen(chosen);
   if (process.platform !== "linux" || hasGpuDevice()) {
     const gpu = await adapterFrom();
-    if (gpu) return (found = { gpu });
+    if (gpu) return (found = { gpu, pacer: dawnPacer(false) ?? undefined });
   }
   if (process.platform === "linux" && existsSync(SWIFTSHADER_ICD)) {
     // The Vulkan loader reads this when Dawn makes an instance, so a new instance sees it.
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     const gpu = await adapterFrom(emulatorFlags());
-    if (gpu) return (found = { gpu, notice: `webgrad: no GPU driver found; ${EMULATOR_NOTICE}` });
+    if (gpu) return (found = { gpu, notice: `webgrad: no GPU driver found; ${EMULATOR_NOTICE}`, pacer: dawnPacer(true) ?? undefined });
     delete process.env.VK_ICD_FILENAMES;
   }
   const hint = existsSync(SWIFTSHADER_ICD) ? "SwiftShader is installed: is libvulkan1?" : "no GPU driver, and no SwiftShader";

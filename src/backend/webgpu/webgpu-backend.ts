@@ -5,7 +5,7 @@
  * offset; pipelines and bind groups come from the cache in pipelines.ts.
  * Data leaves the GPU only in read().
  */
-import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, Storage, View } from "../backend.js";
+import type { AdapterInfo, Backend, GpuCaps, GpuLaunch, Kernel, ProfileRecords, Storage, View, WaitPacer } from "../backend.js";
 import { BYTES, typedArrayFor, type DType, type TypedArray } from "../../dtype.js";
 import { isContiguous, numel } from "../../shape.js";
 import { BufferPool, type GpuBuf } from "./pool.js";
@@ -276,6 +276,18 @@ export class WebGpuBackend implements Backend {
     if (this.lost) throw new Error(`webgpu: the GPU device was lost (${this.lost}). Fix: await wg.init() for a new device and recreate the tensors.`);
   }
 
+  /** Set by the platform (engine/device.ts, from the GPU provider): told about every wait for the device. */
+  pacer: WaitPacer | null = null;
+
+  private async waitFor<T>(done: Promise<T>): Promise<T> {
+    this.pacer?.begin();
+    try {
+      return await done;
+    } finally {
+      this.pacer?.end();
+    }
+  }
+
   async read(view: View): Promise<TypedArray> {
     const n = numel(view.shape);
     const src = this.own(view.storage, "read");
@@ -294,7 +306,7 @@ export class WebGpuBackend implements Backend {
     this.submit();
     this.stats.readbacks++;
     try {
-      await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, span);
+      await this.waitFor(stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, span));
     } catch (e) {
       stage.buffer.destroy(); // never pooled: a failed mapping may leave it unusable
       await this.check();
@@ -314,7 +326,7 @@ export class WebGpuBackend implements Backend {
   async flush(): Promise<void> {
     if (!this.flag.pending) {
       this.submit();
-      await this.gpu.queue.onSubmittedWorkDone();
+      await this.waitFor(this.gpu.queue.onSubmittedWorkDone());
       return this.check();
     }
     // Mapping the copied flag waits for the work before it, so it replaces onSubmittedWorkDone.
@@ -325,7 +337,7 @@ export class WebGpuBackend implements Backend {
     this.submit();
     this.stats.flagReads++;
     try {
-      await stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, ErrorFlag.BYTES);
+      await this.waitFor(stage.buffer.mapAsync(1 /* GPUMapMode.READ */, 0, ErrorFlag.BYTES));
     } catch (e) {
       await this.check();
       throw new Error(`webgpu: flush failed reading the error flag: ${(e as Error).message}`);
