@@ -37,7 +37,7 @@ export interface CpuView extends View {
 
 /**
  * Told when the backend starts and stops waiting for the device (a readback's map, a flush), so a
- * platform can change how it polls meanwhile (platform/node.ts paces Dawn's polling on emulators).
+ * platform can change how it polls meanwhile (platform/dawn-pacing.ts paces Dawn's polling on emulators).
  */
 export interface WaitPacer {
   begin(): void;

@@ -12,6 +12,8 @@ import { Tensor } from "../tensor.js";
 
 const LIMIT = 512;
 const cache = new Map<string, Tensor>();
+/** The cache's key: -0 apart from 0. */
+const keyOf = (device: Device, dtype: DType, value: number) => `${device}:${dtype}:${Object.is(value, -0) ? "-0" : value}`;
 
 /** A cached scalar tensor holding `value`, with the dtype and device of `like` (or `dtype`). */
 export function constant(op: string, value: number, like: Tensor, dtype: DType = like.dtype): Tensor {
@@ -27,7 +29,7 @@ export function constant(op: string, value: number, like: Tensor, dtype: DType =
 
 /** The cached 0-d tensor of `value` on `device` (pinned, so tidy never frees it; the cache holds at most LIMIT). */
 export function scalarTensor(value: number, dtype: DType, device: Device): Tensor {
-  const key = `${device}:${dtype}:${Object.is(value, -0) ? "-0" : value}`;
+  const key = keyOf(device, dtype, value);
   let t = cache.get(key);
   // A constant made on a device that has since been replaced (lost, then init again) is not reused.
   if (t && !t.isDisposed && isCurrent(t.handle.storage, device)) {
@@ -51,7 +53,7 @@ export function scalarTensor(value: number, dtype: DType, device: Device): Tenso
 
 /** Whether t reads the cached scalar constant of `value` (itself or a view of it, such as backward()'s expanded seed). */
 export function isScalarConstant(t: Tensor, value: number): boolean {
-  const c = cache.get(`${t.device}:${t.dtype}:${Object.is(value, -0) ? "-0" : value}`);
+  const c = cache.get(keyOf(t.device, t.dtype, value));
   return c !== undefined && !c.isDisposed && !t.isDisposed && c.handle.storage === t.handle.storage;
 }
 

@@ -275,7 +275,7 @@ const rows = dense;
  * 2^14 elements (64 per invocation), a bound not yet measured on one. force.crossEntropy:
  * "forward" (always, up to MEAN_LIMIT) or "backward" (never).
  */
-export const GRAD_IN_FORWARD_LIMIT = { emulated: MEAN_LIMIT, gpu: 1 << 14 } as const;
+const GRAD_IN_FORWARD_LIMIT = { emulated: MEAN_LIMIT, gpu: 1 << 14 } as const;
 function gradInForward(x: Tensor): boolean {
   if (!isGradEnabled() || !x.requiresGrad) return false;
   const { emulated, forced } = adapterChoice(x.device, "crossEntropy");

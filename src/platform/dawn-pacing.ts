@@ -5,8 +5,9 @@
  * whole wait. On a CPU emulator (SwiftShader) the "GPU" is those same cores, so the spinning slows
  * every kernel. While webgrad waits for its device (WaitPacer.begin/end from the backend), the
  * ticks run at once for the first SPIN_MS, the wait of a short readback, and after that the
- * thread sleeps SLEEP_MS before each one (Atomics.wait: no CPU). Every other setImmediate call,
- * and Dawn's ticks outside webgrad's waits (another library's), are left as they are.
+ * thread sleeps SLEEP_MS before each one (Atomics.wait: no CPU). Every other setImmediate call is
+ * left as it is, and so are Dawn's ticks outside webgrad's waits (another library waiting on its
+ * own: a tick does not say whose device it polls, so within a webgrad wait all are paced).
  *
  * SwiftShader, 2 cores, `webgrad bench` medians with WEBGRAD_DAWN_POLL=spin and without, alternated
  * twice: matmul 1024 467-551 ms spinning against 385-444 paced, mlp-step sgd 35-46 against 24-29,
