@@ -66,6 +66,51 @@ describe("elementwise fusion (webgpu)", () => {
     for (const t of [x, y]) t.dispose();
   });
 
+  test("a chain longer than one kernel's 128 ops is cut when realized: only its result and the values crossing a cut are written", async () => {
+    const data = randomData(2048, 0, 1, 21);
+    const cpu = chain(on("cpu", data), wg.full([2048], 0.999, { device: "cpu" }), wg.full([2048], 1e-3, { device: "cpu" }), 300);
+    const [x, scale, shift] = [on("webgpu", data), wg.full([2048], 0.999, { device: "webgpu" }), wg.full([2048], 1e-3, { device: "webgpu" })];
+    await wg.flush();
+    const backend = webgpuBackend() as WebGpuBackend;
+    const written: number[] = [];
+    const spy = vi.spyOn(backend, "run").mockImplementation(function (this: WebGpuBackend, ...args) {
+      written.push(args[1].length);
+      return WebGpuBackend.prototype.run.apply(this, args);
+    });
+    const before = { ...stats() };
+    const held = wg.memory("webgpu");
+    // 300 ops in one tidy: cut as they were recorded, the first 256 would all be written (the tidy
+    // still held them); cut at realize, kernels of 128, 128 and 44 ops write one value each.
+    const y = chain(x, scale, shift, 300);
+    expect(stats().launches - before.launches).toBe(0);
+    const values = await y.data();
+    spy.mockRestore();
+    expect(written).toEqual([1, 1, 1]);
+    expect(stats().launches - before.launches).toBe(3);
+    expectClose(values, await cpu.data(), 1e-6, 1e-5, "300-op chain");
+    expect(wg.memory("webgpu").tensors).toBe(held.tensors + 1); // the two crossing temporaries are gone
+    expect(wg.memory("webgpu").bytesInUse).toBe(held.bytesInUse + 2048 * 4);
+    for (const t of [x, scale, shift, y]) t.dispose();
+  });
+
+  test("a sum or a matmul after a chain of 200 ops: the same values as the CPU", async () => {
+    const data = randomData(64 * 32, -1, 1, 22);
+    const run = (device: "cpu" | "webgpu") => {
+      const x = on(device, data, [64, 32]);
+      const w = on(device, randomData(32 * 16, -1, 1, 23), [32, 16]);
+      return wg.tidy(() => {
+        const y = chain(x, wg.full([32], 0.999, { device }), wg.full([32], 1e-3, { device }), 200);
+        let z = y.matmul(w); // a matmul head with a chain of 200 ops after it
+        for (let k = 0; k < 200; k++) z = k % 2 ? z.add(1e-3) : z.mul(0.999);
+        return [y.sum(0), z];
+      });
+    };
+    const [gpu, cpu] = [run("webgpu"), run("cpu")];
+    expectClose(await gpu[0].data(), await cpu[0].data(), 1e-5, 1e-4, "sum");
+    expectClose(await gpu[1].data(), await cpu[1].data(), 1e-5, 1e-4, "matmul chain");
+    for (const t of [...gpu, ...cpu]) t.dispose();
+  });
+
   test("intermediates still held are written too, and read back right", async () => {
     const data = randomData(300, -2, 2, 5);
     const run = (device: "cpu" | "webgpu") => {

@@ -19,8 +19,14 @@ import { uniformLayout } from "./wgsl.js";
 
 /** WebGPU's guaranteed storage buffers per shader stage: inputs plus written outputs of one fused kernel. */
 const MAX_BINDINGS = 8;
-/** Ops per generated kernel: past this the chain is realized (keeps the WGSL and its compile small). */
+/** Ops per generated kernel (keeps the WGSL and its compile small): a longer chain is encoded as several kernels. */
 const MAX_OPS = 128;
+/**
+ * Ops a plain chain may hold before it is realized. A chain is cut into kernels of MAX_OPS when it is
+ * realized, not when it reaches them: by then a tidy() has dropped most of its values, which are then
+ * never written (cut as it is recorded, every value the open tidy still holds would be).
+ */
+const MAX_CHAIN = 1024;
 
 interface Pending {
   readonly kernel: Kernel<unknown>;
@@ -128,7 +134,7 @@ export class FusionQueue {
    * done. False (nothing run) when it cannot: the caller realizes the chain and runs the kernel.
    */
   prologue(kernel: Kernel<unknown>, outs: readonly View[], ins: readonly View[], attrs: unknown): boolean {
-    if (!kernel.prologue || this.chain.length === 0 || this.chain[0].head || this.realizing || outs.length !== 1 || ins.length !== 1) return false;
+    if (!kernel.prologue || this.chain.length === 0 || this.chain.length > MAX_OPS || this.chain[0].head || this.realizing || outs.length !== 1 || ins.length !== 1) return false;
     const x = ins[0];
     const node = this.nodeOf.get(x.storage) ?? -1;
     if (node < 0 || x.offset !== 0 || numel(x.shape) !== this.n || !isContiguous(x.shape, x.strides) || this.touches(outs[0].storage)) return false;
@@ -151,7 +157,7 @@ export class FusionQueue {
     for (const v of inViews) ins.push(snapshot(v));
     const n = out.storage.size; // fusable: the output is its whole storage
     // A write into a storage the chain already reads or writes (a copy into an existing tensor) starts a new chain.
-    if (this.chain.length > 0 && (n !== this.n || this.touches(out.storage) || this.chain.length >= MAX_OPS || !this.fits(ins))) this.realize();
+    if (this.chain.length > 0 && (n !== this.n || this.touches(out.storage) || this.full() || !this.fits(ins))) this.realize();
     this.n = n;
     const args: Ref[] = [];
     const argTypes: DType[] = [];
@@ -161,6 +167,11 @@ export class FusionQueue {
     }
     const op: FusedOp = { name: kernel.name, expr: kernel.fusable!.expr, args, argTypes, out: out.dtype, sig: signatureOf(kernel) };
     this.push({ kernel, out, ins, attrs, op });
+  }
+
+  /** A head chain runs as one kernel with its epilogue, so it stops at MAX_OPS; a plain chain at MAX_CHAIN. */
+  private full(): boolean {
+    return this.chain.length >= (this.chain[0].head ? MAX_OPS : MAX_CHAIN);
   }
 
   private push(p: Pending): void {
@@ -259,13 +270,13 @@ export class FusionQueue {
   }
 }
 
-/** Encode a chain of elementwise ops: one generated kernel writing the outputs still referenced (or several, past the bindings). */
+/** Encode a chain of elementwise ops: one generated kernel writing the outputs still referenced (or several, past the bindings or MAX_OPS). */
 function runChain(backend: Backend, chain: Pending[], inputs: readonly View[], n: number): void {
   const outputs: number[] = [];
   for (let k = 0; k < chain.length; k++) if (!chain[k].out.storage.freed) outputs.push(k);
   if (outputs.length === 0) return; // every value was dropped before anyone could observe it
   if (chain.length === 1) return backend.run(chain[0].kernel, [chain[0].out], chain[0].ins, chain[0].attrs);
-  if (inputs.length + outputs.length <= MAX_BINDINGS) return backend.run(fusedKernel(chain.map((p) => p.op), inputs, outputs, n), outputs.map((k) => chain[k].out), inputs, undefined);
+  if (inputs.length + outputs.length <= MAX_BINDINGS && chain.length <= MAX_OPS) return backend.run(fusedKernel(chain.map((p) => p.op), inputs, outputs, n), outputs.map((k) => chain[k].out), inputs, undefined);
   runSplit(backend, chain, inputs, n);
 }
 
@@ -328,46 +339,78 @@ function fusedKernel(ops: FusedOp[], inputs: readonly View[], outputs: number[],
 }
 
 /**
- * A chain whose live outputs and inputs exceed the binding limit runs as consecutive fused
- * kernels. A value crossing from one to a later one is written: to its own storage when it is
- * still referenced, else to a temporary freed once the chain is encoded.
+ * A chain whose live outputs and inputs exceed the binding limit, or longer than MAX_OPS, runs as
+ * consecutive fused kernels, each as long as its bindings and MAX_OPS allow. A value crossing from
+ * one to a later one is written: to its own storage when it is still referenced, else to a
+ * temporary freed once the chain is encoded. A kernel whose values nothing reads is not run.
  */
 function runSplit(backend: Backend, chain: Pending[], inputs: readonly View[], n: number): void {
-  const lastUse = chain.map((_, k) => chain.reduce((last, p, j) => (p.op.args.some((r) => "node" in r && r.node === k) ? j : last), -1));
+  const lastUse = new Array<number>(chain.length).fill(-1);
+  chain.forEach((p, j) => {
+    for (const r of p.op.args) if ("node" in r) lastUse[r.node] = j;
+  });
+  const live = chain.map((p) => !p.out.storage.freed);
   const temps: Storage[] = [];
   const home = new Map<number, View>(); // where a crossing value lives
   const place = (k: number): View => {
     let v = home.get(k);
     if (!v) {
       const out = chain[k].out;
-      const storage = out.storage.freed ? backend.alloc(out.dtype, n) : out.storage;
-      if (out.storage.freed) temps.push(storage);
+      const storage = live[k] ? out.storage : backend.alloc(out.dtype, n);
+      if (!live[k]) temps.push(storage);
       home.set(k, (v = { ...out, storage }));
     }
     return v;
   };
   for (let start = 0; start < chain.length; ) {
-    let end = start;
-    while (end + 1 < chain.length && segment(chain, inputs, lastUse, start, end + 1).bindings <= MAX_BINDINGS) end++;
-    const seg = segment(chain, inputs, lastUse, start, end);
-    const ins = seg.reads.map((r) => ("input" in r ? inputs[r.input] : place(r.node)));
-    const outs = seg.writes.map((k) => place(k));
-    const remap = (r: Ref): Ref => ("node" in r && r.node >= start ? { node: r.node - start } : { input: seg.reads.findIndex((x) => sameRef(x, r)) });
-    const ops = chain.slice(start, end + 1).map((p) => ({ ...p.op, args: p.op.args.map(remap) }));
-    backend.run(fusedKernel(ops, ins, seg.writes.map((k) => k - start), n), outs, ins, undefined);
+    const seg = segment(chain, lastUse, live, start);
+    const end = seg.end;
+    if (seg.writes.length > 0) {
+      const ins = seg.reads.map((r) => ("input" in r ? inputs[r.input] : place(r.node)));
+      const outs = seg.writes.map((k) => place(k));
+      const at = new Map(seg.reads.map((r, j) => [refKey(r), j]));
+      const remap = (r: Ref): Ref => ("node" in r && r.node >= start ? { node: r.node - start } : { input: at.get(refKey(r))! });
+      const ops = chain.slice(start, end + 1).map((p) => ({ ...p.op, args: p.op.args.map(remap) }));
+      backend.run(fusedKernel(ops, ins, seg.writes.map((k) => k - start), n), outs, ins, undefined);
+    }
     start = end + 1;
   }
   for (const t of temps) backend.free(t);
 }
 
-const sameRef = (a: Ref, b: Ref) => ("input" in a && "input" in b ? a.input === b.input : "node" in a && "node" in b && a.node === b.node);
+/** An operand as one number: input k is -1 - k, a chain value its index. */
+const refKey = (r: Ref): number => ("input" in r ? -1 - r.input : r.node);
 
-/** What ops start..end read from outside (inputs, earlier values) and must write (live, or read later). */
-function segment(chain: Pending[], inputs: readonly View[], lastUse: number[], start: number, end: number) {
+/**
+ * The longest segment from `start` whose bindings fit and which has at most MAX_OPS ops: what it
+ * reads from outside (inputs, earlier values) and must write (live values, or values read past its end).
+ */
+function segment(chain: Pending[], lastUse: readonly number[], live: readonly boolean[], start: number) {
   const reads: Ref[] = [];
-  for (let j = start; j <= end; j++)
-    for (const r of chain[j].op.args) if (("input" in r || r.node < start) && !reads.some((x) => sameRef(x, r))) reads.push(r);
+  const seen = new Set<number>();
+  // Values of the segment that must be written: live ones, and dropped ones still read after its end
+  // (counted by their last use, so extending the segment past it stops counting them).
+  let liveCount = 0;
+  let crossing = 0;
+  const endsAt = new Map<number, number>();
+  let end = start - 1;
+  for (let e = start; e < chain.length && e - start < MAX_OPS; e++) {
+    const fresh = chain[e].op.args.filter((r) => ("input" in r || r.node < start) && !seen.has(refKey(r)));
+    const freshKeys = new Set(fresh.map(refKey));
+    let [l, c] = [liveCount + (live[e] ? 1 : 0), crossing];
+    if (!live[e] && lastUse[e] > e) c++;
+    c -= endsAt.get(e) ?? 0; // dropped values last read by op e stop crossing once e is inside
+    if (end >= start && reads.length + freshKeys.size + l + c > MAX_BINDINGS) break;
+    for (const r of fresh) {
+      if (seen.has(refKey(r))) continue;
+      seen.add(refKey(r));
+      reads.push(r);
+    }
+    [liveCount, crossing] = [l, c];
+    if (!live[e] && lastUse[e] > e) endsAt.set(lastUse[e], (endsAt.get(lastUse[e]) ?? 0) + 1);
+    end = e;
+  }
   const writes: number[] = [];
-  for (let k = start; k <= end; k++) if (!chain[k].out.storage.freed || lastUse[k] > end) writes.push(k);
-  return { reads, writes, bindings: reads.length + writes.length, inputs };
+  for (let k = start; k <= end; k++) if (live[k] || lastUse[k] > end) writes.push(k);
+  return { end, reads, writes };
 }
