@@ -32,7 +32,9 @@ export function isContiguous(shape: Shape, strides: readonly number[]): boolean 
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** NumPy broadcasting of any number of shapes; throws naming the op and every shape. */

@@ -182,10 +182,14 @@ export class FusionQueue {
   /** A chain value read whole and in place (a register), else an input binding. */
   private refOf(v: View, n: number): Ref {
     const node = this.nodeOf.get(v.storage);
-    if (node !== undefined && v.offset === 0 && numel(v.shape) === n) return { node };
-    let k = this.inputs.findIndex((u) => u.storage === v.storage && u.offset === v.offset && numel(u.shape) === numel(v.shape));
-    if (k < 0) k = this.inputs.push(v) - 1;
-    return { input: k };
+    const size = numel(v.shape);
+    if (node !== undefined && v.offset === 0 && size === n) return { node };
+    const inputs = this.inputs;
+    for (let k = 0; k < inputs.length; k++) {
+      const u = inputs[k];
+      if (u.storage === v.storage && u.offset === v.offset && numel(u.shape) === size) return { input: k };
+    }
+    return { input: inputs.push(v) - 1 };
   }
 
   /**
@@ -194,8 +198,13 @@ export class FusionQueue {
    * realize time, when the values dropped meanwhile are known; realize splits the chain if needed.)
    */
   private fits(ins: readonly View[]): boolean {
-    if (ins.some((v) => (this.nodeOf.has(v.storage) && (v.offset !== 0 || numel(v.shape) !== this.n)) || v.storage === this.sibling?.storage)) return false;
-    const fresh = ins.filter((v) => !this.nodeOf.has(v.storage) && !this.inputs.some((u) => u.storage === v.storage)).length;
+    let fresh = 0;
+    for (const v of ins) {
+      if (v.storage === this.sibling?.storage) return false;
+      if (this.nodeOf.has(v.storage)) {
+        if (v.offset !== 0 || numel(v.shape) !== this.n) return false;
+      } else if (!this.inputs.some((u) => u.storage === v.storage)) fresh++;
+    }
     // A head chain also binds the head's inputs and output.
     const head = this.chain[0]?.head ? this.headIns.length + 1 : 0;
     return this.inputs.length + fresh + 1 + head <= MAX_BINDINGS;
