@@ -195,6 +195,8 @@ export function suite(quick = false): BenchCase[] {
       quick: n === 256,
     })),
     { id: "elementwise-chain 100", shape: "100 ops on [1024], 1 readback", spec: { kind: "chain", size: 1024, ops: 100 }, ops: 100, readbacks: 1, quick: true },
+    // The same with one op: the round trip (record, submit, run, read back 4 KB) that the 100-op chain adds its ops to.
+    { id: "elementwise-chain 1", shape: "1 op on [1024], 1 readback", spec: { kind: "chain", size: 1024, ops: 1 }, ops: 1, readbacks: 1, quick: true },
     { id: "elementwise 4M", shape: "[4194304] + [4194304]", spec: { kind: "elementwise", size: 4 << 20 }, bytes: 3 * (4 << 20) * F32, readbacks: 0 },
     { id: "elementwise 256K", shape: "[262144] + [262144]", spec: { kind: "elementwise", size: 256 << 10 }, bytes: 3 * (256 << 10) * F32, readbacks: 0, quick: true },
     ...([0, 1] as const).flatMap((dim) => [
