@@ -72,21 +72,18 @@ describe("elementwise fusion (webgpu)", () => {
     const [x, scale, shift] = [on("webgpu", data), wg.full([2048], 0.999, { device: "webgpu" }), wg.full([2048], 1e-3, { device: "webgpu" })];
     await wg.flush();
     const backend = webgpuBackend() as WebGpuBackend;
+    /** Spy on one of the backend's methods, calling `seen` with its arguments before it runs. */
+    const watch = (method: "run" | "alloc" | "free", seen: (args: unknown[]) => void) => {
+      const original = WebGpuBackend.prototype[method] as (...args: unknown[]) => unknown;
+      return vi.spyOn(backend as unknown as Record<typeof method, (...args: unknown[]) => unknown>, method).mockImplementation(function (this: unknown, ...args: unknown[]) {
+        seen(args);
+        return original.apply(this, args);
+      });
+    };
     const written: number[] = [];
-    const run = vi.spyOn(backend, "run").mockImplementation(function (this: WebGpuBackend, ...args) {
-      written.push(args[1].length);
-      return WebGpuBackend.prototype.run.apply(this, args);
-    });
     // Storages the chain allocates and frees itself (its crossing temporaries); a tensor's goes through alloc too.
     let [allocs, frees] = [0, 0];
-    const alloc = vi.spyOn(backend, "alloc").mockImplementation(function (this: WebGpuBackend, ...args) {
-      allocs++;
-      return WebGpuBackend.prototype.alloc.apply(this, args);
-    });
-    const free = vi.spyOn(backend, "free").mockImplementation(function (this: WebGpuBackend, ...args) {
-      frees++;
-      return WebGpuBackend.prototype.free.apply(this, args);
-    });
+    const spies = [watch("run", (args) => written.push((args[1] as unknown[]).length)), watch("alloc", () => allocs++), watch("free", () => frees++)];
     const before = { ...stats() };
     const held = wg.memory("webgpu");
     // 300 ops in one tidy: cut as they were recorded, the first 256 would all be written (the tidy
@@ -96,7 +93,7 @@ describe("elementwise fusion (webgpu)", () => {
     expect(wg.memory("webgpu").tensors).toBe(held.tensors + 1); // checked before any await: no finalizer runs in between
     const [allocsRecorded, freesRecorded] = [allocs, frees];
     const values = await y.data();
-    for (const spy of [run, alloc, free]) spy.mockRestore();
+    for (const spy of spies) spy.mockRestore();
     expect(written).toEqual([1, 1, 1]);
     expect(stats().launches - before.launches).toBe(3);
     // Realizing made the two crossing temporaries and freed them again.

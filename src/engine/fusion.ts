@@ -404,20 +404,21 @@ function segment(chain: Pending[], lastUse: readonly number[], live: readonly bo
   const endsAt = new Map<number, number>();
   let end = start - 1;
   for (let e = start; e < chain.length && e - start < MAX_OPS; e++) {
-    const fresh = chain[e].op.args.filter((r) => ("input" in r || r.node < start) && !seen.has(refKey(r)));
-    const freshKeys = new Set(fresh.map(refKey));
-    let [l, c] = [liveCount + (live[e] ? 1 : 0), crossing];
-    if (!live[e] && lastUse[e] > e) c++;
-    c -= endsAt.get(e) ?? 0; // dropped values last read by op e stop crossing once e is inside
-    if (end >= start && reads.length + freshKeys.size + l + c > MAX_BINDINGS) break;
-    for (const r of fresh) {
-      if (seen.has(refKey(r))) continue;
-      seen.add(refKey(r));
-      reads.push(r);
+    const fresh: number[] = []; // keys of what op e reads from outside that the segment does not read yet
+    for (const r of chain[e].op.args) {
+      const key = refKey(r);
+      if (("input" in r || r.node < start) && !seen.has(key) && !fresh.includes(key)) fresh.push(key);
     }
-    [liveCount, crossing] = [l, c];
-    if (!live[e] && lastUse[e] > e) endsAt.set(lastUse[e], (endsAt.get(lastUse[e]) ?? 0) + 1);
-    end = e;
+    const crosses = !live[e] && lastUse[e] > e;
+    const liveNext = liveCount + (live[e] ? 1 : 0);
+    const crossingNext = crossing + (crosses ? 1 : 0) - (endsAt.get(e) ?? 0); // values last read by op e stop crossing
+    if (end >= start && reads.length + fresh.length + liveNext + crossingNext > MAX_BINDINGS) break;
+    for (const key of fresh) {
+      seen.add(key);
+      reads.push(key < 0 ? { input: -1 - key } : { node: key });
+    }
+    [liveCount, crossing, end] = [liveNext, crossingNext, e];
+    if (crosses) endsAt.set(lastUse[e], (endsAt.get(lastUse[e]) ?? 0) + 1);
   }
   const writes: number[] = [];
   for (let k = start; k <= end; k++) if (live[k] || lastUse[k] > end) writes.push(k);
